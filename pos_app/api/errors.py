@@ -1,0 +1,46 @@
+"""Machine-readable error codes of the API (``shared/API.md``, Conventions) and their statuses."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["ERROR_STATUS", "ErrorCode"]
+
+
+class ErrorCode(StrEnum):
+    """The ``error`` field of every error body."""
+
+    INVALID_REQUEST = "invalid_request"
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    INSUFFICIENT_INVENTORY = "insufficient_inventory"
+    HOLD_NOT_ACTIVE = "hold_not_active"
+    HOLD_EXPIRED = "hold_expired"
+    INSUFFICIENT_TENDER = "insufficient_tender"
+    CAPACITY_BELOW_COMMITTED = "capacity_below_committed"
+    SHIFT_NOT_OPEN = "shift_not_open"
+    SHIFT_ALREADY_OPEN = "shift_already_open"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    IDEMPOTENCY_KEY_VOIDED = "idempotency_key_voided"
+    REQUEST_IN_PROGRESS = "request_in_progress"
+    TOO_MANY_ATTEMPTS = "too_many_attempts"
+
+
+ERROR_STATUS: dict[ErrorCode, int] = {
+    ErrorCode.INVALID_REQUEST: 422,
+    ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.INSUFFICIENT_INVENTORY: 409,
+    ErrorCode.HOLD_NOT_ACTIVE: 409,
+    ErrorCode.HOLD_EXPIRED: 409,
+    ErrorCode.INSUFFICIENT_TENDER: 422,
+    ErrorCode.CAPACITY_BELOW_COMMITTED: 409,
+    ErrorCode.SHIFT_NOT_OPEN: 409,
+    ErrorCode.SHIFT_ALREADY_OPEN: 409,
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: 422,
+    ErrorCode.IDEMPOTENCY_KEY_VOIDED: 409,
+    ErrorCode.REQUEST_IN_PROGRESS: 409,
+    ErrorCode.TOO_MANY_ATTEMPTS: 429,
+}

@@ -1,0 +1,183 @@
+"""The ``pos-app`` command line (``shared/CLI.md``): window, server, administration, headless
+selling.
+
+Exit codes: 0 done; 1 refused by the server; 2 usage or bad input; 3 server unreachable or
+outcome unknown; 4 not paired or not signed in. Heavy modules (Qt, FastAPI, SQLAlchemy) are
+imported only by the command that needs them, so ``pos-app --help`` and the window start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_NOT_SIGNED_IN", "EXIT_OK", "EXIT_REFUSED", "EXIT_UNREACHABLE",
+           "main"]
+
+EXIT_OK = 0
+EXIT_REFUSED = 1
+EXIT_BAD_INPUT = 2
+EXIT_UNREACHABLE = 3
+EXIT_NOT_SIGNED_IN = 4
+
+
+class CliError(Exception):
+    """A failure to report as one sentence on standard error with ``exit_code``."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_BAD_INPUT) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _db_target(args: argparse.Namespace) -> str:
+    """The server database named by ``--database-url`` or ``--data-dir`` (one is required)."""
+    if getattr(args, "database_url", None):
+        return str(args.database_url)
+    if getattr(args, "data_dir", None):
+        return str(Path(args.data_dir).expanduser().resolve())
+    raise CliError("give --data-dir DIR or --database-url URL")
+
+
+def _add_db_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", help="server data folder (SQLite database, TLS files)")
+    p.add_argument("--database-url", help="SQLAlchemy URL, e.g. postgresql+psycopg://...")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every ``pos-app`` command."""
+    parser = argparse.ArgumentParser(
+        prog="pos-app",
+        description="Box-office point of sale. Without a command, opens the POS window.",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the central inventory service over HTTPS")
+    _add_db_options(serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8443)
+    serve.add_argument("--demo", action="store_true",
+                       help="load the demo catalog and staff into an empty database")
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--certfile", help="TLS certificate (PEM) instead of the private CA's")
+    serve.add_argument("--keyfile", help="TLS private key (PEM) for --certfile")
+
+    admin = sub.add_parser("admin", help="administer the central inventory database")
+    admin_sub = admin.add_subparsers(dest="admin_command", metavar="ADMIN_COMMAND")
+    add_terminal = admin_sub.add_parser(
+        "add-terminal", help="create a terminal; prints its pairing code on the last line")
+    add_terminal.add_argument("name")
+    _add_db_options(add_terminal)
+    add_staff = admin_sub.add_parser("add-staff", help="create staff (PIN read from stdin)")
+    add_staff.add_argument("username")
+    add_staff.add_argument("--role", choices=["cashier", "manager", "admin"], required=True)
+    add_staff.add_argument("--display-name")
+    _add_db_options(add_staff)
+    import_catalog = admin_sub.add_parser("import-catalog", help="import events from JSON")
+    import_catalog.add_argument("file")
+    _add_db_options(import_catalog)
+
+    sub.add_parser("demo", help="start an embedded demo server, pair and open the window")
+
+    pair = sub.add_parser("pair", help="pair this terminal with a server")
+    pair.add_argument("url")
+    pair.add_argument("code")
+    pin_ca = pair.add_mutually_exclusive_group(required=True)
+    pin_ca.add_argument("--ca-file", help="the server's CA certificate (PEM)")
+    pin_ca.add_argument("--ca-fingerprint", help="SHA-256 fingerprint of the server's CA")
+
+    login = sub.add_parser("login", help="sign in (PIN read from standard input)")
+    login.add_argument("username")
+    sub.add_parser("logout", help="sign out")
+
+    sell = sub.add_parser("sell", help="one cash sale through the journal")
+    sell.add_argument("--event", required=True, help="event id")
+    sell.add_argument("--type", action="append", required=True, metavar="NAME=QTY",
+                      dest="types", help="ticket type and quantity (repeatable)")
+    sell.add_argument("--tendered", required=True, help="cash handed over, e.g. 100.00")
+    out = sell.add_mutually_exclusive_group()
+    out.add_argument("--pdf", help="write the receipt PDF here")
+    out.add_argument("--print", action="store_true", dest="print_receipt",
+                     help="print the receipt on the default printer")
+
+    journal = sub.add_parser("journal", help="list this terminal's journal entries")
+    journal.add_argument("--state", choices=["pending", "unknown", "confirmed", "refused",
+                                             "voided"])
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``pos-app``; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _dispatch(args, parser)
+    except CliError as exc:
+        print(f"pos-app: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    command = args.command
+    if command == "serve":
+        from pos_app.server.runner import ServeOptions, serve
+
+        serve(ServeOptions(
+            database=_db_target(args), host=args.host, port=args.port, demo=args.demo,
+            workers=args.workers, certfile=args.certfile, keyfile=args.keyfile,
+            data_dir=Path(args.data_dir).expanduser().resolve() if args.data_dir else None,
+        ))
+        return EXIT_OK
+    if command == "admin":
+        return _admin(args, parser)
+    if command == "demo":
+        from pos_app.gui.launcher import run_demo
+
+        return run_demo()
+    if command in {"pair", "login", "logout", "sell", "journal"}:
+        from pos_app.terminal_commands import run_terminal_command
+
+        return run_terminal_command(args)
+    from pos_app.gui.launcher import run_window
+
+    return run_window()
+
+
+def _admin(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from pos_app.server import admin
+
+    sub = args.admin_command
+    if sub == "add-terminal":
+        created = admin.add_terminal(_db_target(args), args.name)
+        print(f"Terminal {args.name!r} created (id {created.terminal_id}); pairing code valid "
+              f"until {created.expires_at:%Y-%m-%d %H:%M} UTC:")
+        print(created.pairing_code)
+        return EXIT_OK
+    if sub == "add-staff":
+        pin = sys.stdin.readline().strip()
+        if not pin.isdigit() or not 4 <= len(pin) <= 12:
+            raise CliError("the PIN on standard input must be 4 to 12 digits")
+        staff = admin.add_staff(_db_target(args), args.username, role=args.role, pin=pin,
+                                display_name=args.display_name or args.username)
+        print(f"Staff {staff.username!r} ({staff.role}) created with id {staff.id}")
+        return EXIT_OK
+    if sub == "import-catalog":
+        import json
+
+        try:
+            catalog = json.loads(Path(args.file).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise CliError(f"cannot read catalog {args.file}: {exc}") from None
+        count = admin.import_catalog(_db_target(args), catalog)
+        print(f"Imported {count} events")
+        return EXIT_OK
+    parser.parse_args(["admin", "--help"])
+    return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""Money as integer minor units of an ISO 4217 currency.
+
+Amounts never touch ``float``: arithmetic happens on ``int`` minor units, and the only places
+that convert are :func:`format_money` (for people) and :func:`parse_major` (typed by people).
+Minor-unit exponents come from ISO 4217 via Babel's CLDR data.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from babel.numbers import format_currency, get_currency_precision
+
+__all__ = ["InvalidAmount", "format_money", "minor_exponent", "parse_major", "to_major"]
+
+DEFAULT_LOCALE = "en_US"
+
+
+class InvalidAmount(ValueError):
+    """A typed amount is not a valid non-negative amount of the currency."""
+
+
+def minor_exponent(currency: str) -> int:
+    """Number of decimal places of ``currency`` (ISO 4217 minor unit, e.g. USD 2, JPY 0).
+
+    Raises:
+        InvalidAmount: ``currency`` is not a three-letter code.
+    """
+    if len(currency) != 3 or not currency.isalpha():
+        raise InvalidAmount(f"{currency!r} is not an ISO 4217 currency code")
+    return int(get_currency_precision(currency.upper()))
+
+
+def to_major(amount: int, currency: str) -> Decimal:
+    """Exact decimal value of ``amount`` minor units, e.g. ``(4500, "USD") -> Decimal("45.00")``."""
+    exp = minor_exponent(currency)
+    return Decimal(amount).scaleb(-exp).quantize(Decimal(1).scaleb(-exp))
+
+
+def format_money(amount: int, currency: str, locale: str = DEFAULT_LOCALE) -> str:
+    """Human text for ``amount`` minor units of ``currency`` in ``locale``, e.g. ``$45.00``.
+
+    This is the one function that turns money into text for people (screens, receipts).
+    """
+    return str(format_currency(to_major(amount, currency), currency.upper(), locale=locale))
+
+
+def parse_major(text: str, currency: str) -> int:
+    """Minor units from an amount typed in major units (``"45"``, ``"45.5"``, ``"45.50"``).
+
+    A leading currency symbol, spaces and thousands commas are tolerated.
+
+    Raises:
+        InvalidAmount: empty, negative, not a number, or more decimals than the currency has.
+    """
+    cleaned = text.strip().replace(",", "").lstrip("$€£¥").strip()
+    if not cleaned:
+        raise InvalidAmount("Enter an amount")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise InvalidAmount(f"{text!r} is not an amount") from None
+    if not value.is_finite() or value < 0:
+        raise InvalidAmount(f"{text!r} is not an amount")
+    scaled = value.scaleb(minor_exponent(currency))
+    if scaled != scaled.to_integral_value():
+        raise InvalidAmount(f"{text!r} has more decimals than {currency.upper()} allows")
+    return int(scaled)

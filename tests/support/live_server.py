@@ -1,0 +1,136 @@
+"""Start and drive a real ``pos-app serve`` process, only through its command-line contract."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    """A currently free TCP port on 127.0.0.1 (bound to port 0, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def pos_app(*args: str, stdin: str | None = None, env: dict[str, str] | None = None,
+            check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run ``pos-app ARGS`` as a subprocess of this Python; returns the completed process."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pos_app.cli", *args], input=stdin, text=True,
+        capture_output=True, env={**os.environ, **(env or {})}, cwd=ROOT, timeout=timeout,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"pos-app {' '.join(args)} exited {result.returncode}\n"
+            f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}")
+    return result
+
+
+@dataclass
+class LiveServer:
+    """A running server: ``base_url`` is ``https://127.0.0.1:PORT``; ``ca_file`` its pinned CA."""
+
+    data_dir: Path
+    port: int
+    demo: bool = True
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def base_url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def ca_file(self) -> Path:
+        return self.data_dir / "tls" / "ca.pem"
+
+    def start(self, timeout: float = 30) -> None:
+        """Start the process and wait until ``/v1/health`` answers over verified TLS."""
+        args = [sys.executable, "-m", "pos_app.cli", "serve", "--data-dir", str(self.data_dir),
+                "--host", "127.0.0.1", "--port", str(self.port)]
+        if self.demo:
+            args.append("--demo")
+        log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - lives with the process
+        self.process = subprocess.Popen(args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited {self.process.returncode}: "
+                                   + (self.data_dir / "server.log").read_text()[-3000:])
+            if self.ca_file.exists():
+                try:
+                    httpx.get(f"{self.base_url}/v1/health", verify=str(self.ca_file),
+                              timeout=1).raise_for_status()
+                    return
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("server did not answer /v1/health in time")
+
+    def stop(self, *, kill: bool = False) -> None:
+        """Stop the process (SIGTERM, or SIGKILL with ``kill=True``) and wait for it."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def add_terminal(self, name: str | None = None) -> str:
+        """Create a terminal with ``pos-app admin add-terminal``; returns its pairing code."""
+        out = pos_app("admin", "add-terminal", name or f"till-{uuid.uuid4().hex[:6]}",
+                      "--data-dir", str(self.data_dir))
+        return out.stdout.strip().splitlines()[-1]
+
+    def import_catalog(self, catalog: dict[str, Any]) -> None:
+        """Import events with ``pos-app admin import-catalog`` (works while serving)."""
+        path = self.data_dir / f"catalog-{uuid.uuid4().hex}.json"
+        path.write_text(json.dumps(catalog), encoding="utf-8")
+        pos_app("admin", "import-catalog", str(path), "--data-dir", str(self.data_dir))
+
+    def small_event(self, *, capacity: int = 5, price: int = 2500,
+                    types: tuple[str, ...] = ("GA",)) -> str:
+        """Import a fresh event with one ticket type per name in ``types`` (USD, America/Chicago)
+        and return its id."""
+        event_id = f"test-{uuid.uuid4().hex[:10]}"
+        self.import_catalog({"events": [{
+            "id": event_id, "name": f"Test night {event_id[-4:]}", "venue": "Test Hall",
+            "starts_at": "2026-12-31T20:00:00", "timezone": "America/Chicago",
+            "currency": "USD",
+            "ticket_types": [{"name": name, "price": price, "capacity": capacity,
+                              "public_limit": capacity,
+                              "thresholds": {"low": 2, "critical": 1},
+                              "alert_ladder": [2, 1, 0]} for name in types],
+        }]})
+        return event_id
+
+
+@contextmanager
+def start_live_server(data_dir: Path, *, demo: bool = True) -> Iterator[LiveServer]:
+    """Context manager: a started :class:`LiveServer` on a free port, stopped on exit."""
+    server = LiveServer(data_dir=data_dir, port=free_port(), demo=demo)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
