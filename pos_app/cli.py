@@ -13,8 +13,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_NOT_SIGNED_IN", "EXIT_OK", "EXIT_REFUSED", "EXIT_UNREACHABLE",
-           "main"]
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_NOT_SIGNED_IN",
+    "EXIT_OK",
+    "EXIT_REFUSED",
+    "EXIT_UNREACHABLE",
+    "main",
+]
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -52,59 +58,92 @@ def build_parser() -> argparse.ArgumentParser:
         description="Box-office point of sale. Without a command, opens the POS window.",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
+    # --json is accepted after the command too (``pos-app journal --json``); SUPPRESS keeps a
+    # subcommand from resetting a --json given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="print one JSON document"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="run the central inventory service over HTTPS")
+    serve = sub.add_parser(
+        "serve", parents=[common], help="run the central inventory service over HTTPS"
+    )
     _add_db_options(serve)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8443)
-    serve.add_argument("--demo", action="store_true",
-                       help="load the demo catalog and staff into an empty database")
+    serve.add_argument(
+        "--demo", action="store_true", help="load the demo catalog and staff into an empty database"
+    )
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--certfile", help="TLS certificate (PEM) instead of the private CA's")
     serve.add_argument("--keyfile", help="TLS private key (PEM) for --certfile")
 
-    admin = sub.add_parser("admin", help="administer the central inventory database")
+    admin = sub.add_parser(
+        "admin", parents=[common], help="administer the central inventory database"
+    )
     admin_sub = admin.add_subparsers(dest="admin_command", metavar="ADMIN_COMMAND")
     add_terminal = admin_sub.add_parser(
-        "add-terminal", help="create a terminal; prints its pairing code on the last line")
+        "add-terminal",
+        parents=[common],
+        help="create a terminal; prints its pairing code on the last line",
+    )
     add_terminal.add_argument("name")
     _add_db_options(add_terminal)
-    add_staff = admin_sub.add_parser("add-staff", help="create staff (PIN read from stdin)")
+    add_staff = admin_sub.add_parser(
+        "add-staff", parents=[common], help="create staff (PIN read from stdin)"
+    )
     add_staff.add_argument("username")
     add_staff.add_argument("--role", choices=["cashier", "manager", "admin"], required=True)
     add_staff.add_argument("--display-name")
     _add_db_options(add_staff)
-    import_catalog = admin_sub.add_parser("import-catalog", help="import events from JSON")
+    import_catalog = admin_sub.add_parser(
+        "import-catalog", parents=[common], help="import events from JSON"
+    )
     import_catalog.add_argument("file")
     _add_db_options(import_catalog)
 
-    sub.add_parser("demo", help="start an embedded demo server, pair and open the window")
+    sub.add_parser(
+        "demo", parents=[common], help="start an embedded demo server, pair and open the window"
+    )
 
-    pair = sub.add_parser("pair", help="pair this terminal with a server")
+    pair = sub.add_parser("pair", parents=[common], help="pair this terminal with a server")
     pair.add_argument("url")
     pair.add_argument("code")
     pin_ca = pair.add_mutually_exclusive_group(required=True)
     pin_ca.add_argument("--ca-file", help="the server's CA certificate (PEM)")
     pin_ca.add_argument("--ca-fingerprint", help="SHA-256 fingerprint of the server's CA")
 
-    login = sub.add_parser("login", help="sign in (PIN read from standard input)")
+    login = sub.add_parser("login", parents=[common], help="sign in (PIN read from standard input)")
     login.add_argument("username")
-    sub.add_parser("logout", help="sign out")
+    sub.add_parser("logout", parents=[common], help="sign out")
 
-    sell = sub.add_parser("sell", help="one cash sale through the journal")
+    sell = sub.add_parser("sell", parents=[common], help="one cash sale through the journal")
     sell.add_argument("--event", required=True, help="event id")
-    sell.add_argument("--type", action="append", required=True, metavar="NAME=QTY",
-                      dest="types", help="ticket type and quantity (repeatable)")
+    sell.add_argument(
+        "--type",
+        action="append",
+        required=True,
+        metavar="NAME=QTY",
+        dest="types",
+        help="ticket type and quantity (repeatable)",
+    )
     sell.add_argument("--tendered", required=True, help="cash handed over, e.g. 100.00")
     out = sell.add_mutually_exclusive_group()
     out.add_argument("--pdf", help="write the receipt PDF here")
-    out.add_argument("--print", action="store_true", dest="print_receipt",
-                     help="print the receipt on the default printer")
+    out.add_argument(
+        "--print",
+        action="store_true",
+        dest="print_receipt",
+        help="print the receipt on the default printer",
+    )
 
-    journal = sub.add_parser("journal", help="list this terminal's journal entries")
-    journal.add_argument("--state", choices=["pending", "unknown", "confirmed", "refused",
-                                             "voided"])
+    journal = sub.add_parser(
+        "journal", parents=[common], help="list this terminal's journal entries"
+    )
+    journal.add_argument(
+        "--state", choices=["pending", "unknown", "confirmed", "refused", "voided"]
+    )
     return parser
 
 
@@ -126,16 +165,23 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if command == "serve":
         from pos_app.server.runner import ServeOptions, serve
 
-        serve(ServeOptions(
-            database=_db_target(args), host=args.host, port=args.port, demo=args.demo,
-            workers=args.workers, certfile=args.certfile, keyfile=args.keyfile,
-            data_dir=Path(args.data_dir).expanduser().resolve() if args.data_dir else None,
-        ))
+        serve(
+            ServeOptions(
+                database=_db_target(args),
+                host=args.host,
+                port=args.port,
+                demo=args.demo,
+                workers=args.workers,
+                certfile=args.certfile,
+                keyfile=args.keyfile,
+                data_dir=Path(args.data_dir).expanduser().resolve() if args.data_dir else None,
+            )
+        )
         return EXIT_OK
     if command == "admin":
         return _admin(args, parser)
     if command == "demo":
-        from pos_app.gui.launcher import run_demo
+        from pos_app.demo import run_demo
 
         return run_demo()
     if command in {"pair", "login", "logout", "sell", "journal"}:
@@ -153,16 +199,23 @@ def _admin(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     sub = args.admin_command
     if sub == "add-terminal":
         created = admin.add_terminal(_db_target(args), args.name)
-        print(f"Terminal {args.name!r} created (id {created.terminal_id}); pairing code valid "
-              f"until {created.expires_at:%Y-%m-%d %H:%M} UTC:")
+        print(
+            f"Terminal {args.name!r} created (id {created.terminal_id}); pairing code valid "
+            f"until {created.expires_at:%Y-%m-%d %H:%M} UTC:"
+        )
         print(created.pairing_code)
         return EXIT_OK
     if sub == "add-staff":
         pin = sys.stdin.readline().strip()
         if not pin.isdigit() or not 4 <= len(pin) <= 12:
             raise CliError("the PIN on standard input must be 4 to 12 digits")
-        staff = admin.add_staff(_db_target(args), args.username, role=args.role, pin=pin,
-                                display_name=args.display_name or args.username)
+        staff = admin.add_staff(
+            _db_target(args),
+            args.username,
+            role=args.role,
+            pin=pin,
+            display_name=args.display_name or args.username,
+        )
         print(f"Staff {staff.username!r} ({staff.role}) created with id {staff.id}")
         return EXIT_OK
     if sub == "import-catalog":

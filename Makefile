@@ -1,0 +1,34 @@
+# Box-office POS. `make run` starts the demo; `make test` runs every test (GUI offscreen).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test lint typecheck bench clean screenshots
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## run: embedded HTTPS server + demo catalog + paired terminal + POS window
+run: $(STAMP)
+	$(VENV)/bin/pos-app demo
+
+## test: lint, then the whole suite (unit, integration, reliability, GUI offscreen)
+test: $(STAMP) lint
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider tests
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check pos_app tests
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+## bench: speed figures printed by the benchmark scripts (not timed tests)
+bench: $(STAMP)
+	@for f in tests/benchmarks/bench_*.py; do echo "== $$f"; QT_QPA_PLATFORM=offscreen $(PY) $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,200 @@
+"""Headless terminal commands of ``shared/CLI.md``: ``pair``, ``login``, ``logout``, ``sell``,
+``journal``. They use the same :class:`~pos_app.journal.Register` path as the window.
+
+Exit codes (``shared/CLI.md``): 0 done; 1 refused by the server; 2 usage or bad input;
+3 server unreachable or outcome unknown (the journal keeps the entry); 4 not paired / not
+signed in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from pos_app.api.schemas import Event, SaleLineIn
+from pos_app.client import (
+    ApiError,
+    InsecureKeyring,
+    NotPaired,
+    NotSignedIn,
+    OutcomeUnknown,
+    ServerUnreachable,
+    Unauthorized,
+    pair_terminal,
+    terminal_paths,
+)
+from pos_app.domain.money import InvalidAmount, format_money, parse_major
+from pos_app.journal import EntryState, Register, open_register
+
+__all__ = ["run_terminal_command"]
+
+EXIT_OK, EXIT_REFUSED, EXIT_BAD_INPUT, EXIT_UNREACHABLE, EXIT_NOT_SIGNED_IN = 0, 1, 2, 3, 4
+
+
+class _Exit(Exception):
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _emit(args: argparse.Namespace, document: dict[str, Any], text: str) -> None:
+    print(json.dumps(document, default=str) if args.json else text)
+
+
+def run_terminal_command(args: argparse.Namespace) -> int:
+    """Run one terminal command parsed by :func:`pos_app.cli.build_parser`; returns exit code."""
+    try:
+        if args.command == "pair":
+            return _pair(args)
+        register = open_register()
+        try:
+            return _COMMANDS[args.command](args, register)
+        finally:
+            register.close()
+    except _Exit as exc:
+        print(f"pos-app: {exc}", file=sys.stderr)
+        return exc.code
+    except (NotPaired, InsecureKeyring) as exc:
+        print(f"pos-app: {exc}", file=sys.stderr)
+        return EXIT_NOT_SIGNED_IN
+    except (NotSignedIn, Unauthorized) as exc:
+        print(f"pos-app: {exc} - sign in with: pos-app login USERNAME", file=sys.stderr)
+        return EXIT_NOT_SIGNED_IN
+    except (ServerUnreachable, OutcomeUnknown) as exc:
+        print(f"pos-app: {exc}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    except ApiError as exc:
+        print(f"pos-app: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+
+
+def _pair(args: argparse.Namespace) -> int:
+    if args.ca_fingerprint:
+        raise _Exit("pairing by CA fingerprint is not available yet; copy the server's "
+                    "DATA_DIR/tls/ca.pem here and use --ca-file", EXIT_BAD_INPUT)
+    ca_file = Path(args.ca_file)
+    if not ca_file.is_file():
+        raise _Exit(f"CA file {ca_file} does not exist", EXIT_BAD_INPUT)
+    config = pair_terminal(args.url, args.code, ca_file=ca_file, paths=terminal_paths())
+    _emit(args, {"terminal_id": config.terminal_id, "name": config.terminal_name,
+                 "server_url": config.server_url},
+          f"Paired as terminal {config.terminal_name!r} (id {config.terminal_id}) "
+          f"with {config.server_url}")
+    return EXIT_OK
+
+
+def _login(args: argparse.Namespace, register: Register) -> int:
+    pin = sys.stdin.readline().strip()
+    if not pin:
+        raise _Exit("give the PIN on standard input", EXIT_BAD_INPUT)
+    try:
+        session = register.sign_in(args.username, pin)
+    except Unauthorized:
+        raise _Exit("wrong username or PIN", EXIT_REFUSED) from None
+    _emit(args, session.model_dump(mode="json", exclude={"token"}),
+          f"Signed in as {session.staff.display_name} ({session.staff.role}) on "
+          f"{session.terminal.name}")
+    return EXIT_OK
+
+
+def _logout(args: argparse.Namespace, register: Register) -> int:
+    register.sign_out()
+    _emit(args, {"signed_out": True}, "Signed out")
+    return EXIT_OK
+
+
+def _find_event(register: Register, event_id: str) -> Event:
+    for event in register.events().events:
+        if event.id == event_id:
+            return event
+    raise _Exit(f"no event with id {event_id!r}", EXIT_BAD_INPUT)
+
+
+def _parse_lines(event: Event, specs: list[str]) -> list[SaleLineIn]:
+    by_name = {t.name.casefold(): t for t in event.ticket_types}
+    quantities: dict[int, int] = {}
+    for spec in specs:
+        name, sep, qty_text = spec.rpartition("=")
+        if not sep or not name:
+            raise _Exit(f"--type wants NAME=QTY, got {spec!r}", EXIT_BAD_INPUT)
+        ticket_type = by_name.get(name.strip().casefold())
+        if ticket_type is None:
+            known = ", ".join(t.name for t in event.ticket_types)
+            raise _Exit(f"{event.name} has no ticket type {name!r} (it has: {known})",
+                        EXIT_BAD_INPUT)
+        if not qty_text.strip().isdigit() or int(qty_text) < 1:
+            raise _Exit(f"quantity must be a whole number of at least 1, got {qty_text!r}",
+                        EXIT_BAD_INPUT)
+        quantities[ticket_type.id] = quantities.get(ticket_type.id, 0) + int(qty_text)
+    return [SaleLineIn(ticket_type_id=tid, quantity=q) for tid, q in quantities.items()]
+
+
+def _sell(args: argparse.Namespace, register: Register) -> int:
+    if register.session is None:
+        raise NotSignedIn("not signed in")
+    event = _find_event(register, args.event)
+    lines = _parse_lines(event, args.types)
+    try:
+        tendered = parse_major(args.tendered, event.currency)
+    except InvalidAmount as exc:
+        raise _Exit(str(exc), EXIT_BAD_INPUT) from None
+    outcome = register.sell(lines, tendered)
+    if outcome.state is not EntryState.CONFIRMED or outcome.sale is None:
+        document = {"state": str(outcome.state), "key": outcome.key, "message": outcome.message,
+                    "error": outcome.error.model_dump(mode="json") if outcome.error else None}
+        if args.json:
+            print(json.dumps(document))
+        print(f"pos-app: {outcome.message}", file=sys.stderr)
+        offline = outcome.error is not None and outcome.error.error == "offline"
+        if outcome.state is EntryState.UNKNOWN or offline:
+            return EXIT_UNREACHABLE
+        return EXIT_REFUSED
+    sale = outcome.sale
+    receipt = _write_receipt(register, event, sale, Path(args.pdf) if args.pdf else None)
+    delivered = _deliver(receipt) if args.print_receipt else f"Receipt: {receipt}"
+    change = sale.payment.change or 0
+    _emit(args, {"sale": sale.model_dump(mode="json"), "receipt": str(receipt)},
+          f"Sale #{sale.number} confirmed: total {format_money(sale.total, sale.currency)}, "
+          f"change due {format_money(change, sale.currency)}\n{delivered}")
+    return EXIT_OK
+
+
+def _write_receipt(register: Register, event: Event, sale: Any, pdf: Path | None) -> Path:
+    from pos_app.receipts import receipt_from_sale, render_receipt, write_receipt
+
+    session = register.session
+    data = receipt_from_sale(sale, event,
+                             staff_name=session.staff.display_name if session else "",
+                             terminal_name=register.config.terminal_name)
+    if pdf is None:
+        return write_receipt(data, register.paths.receipts_dir)
+    pdf.write_bytes(render_receipt(data))
+    return pdf
+
+
+def _deliver(pdf: Path) -> str:
+    from pos_app.gui.printing import print_headless
+
+    return print_headless(pdf)
+
+
+def _journal(args: argparse.Namespace, register: Register) -> int:
+    state = EntryState(args.state) if args.state else None
+    entries = register.journal.entries(state=state)
+    if args.json:
+        print(json.dumps([{"key": e.key, "operation": e.operation, "state": str(e.state),
+                           "reference": e.reference, "error_code": e.error_code,
+                           "created_at": e.created_at.isoformat()} for e in entries]))
+        return EXIT_OK
+    if not entries:
+        print("The journal is empty" + (f" for state {state}" if state else ""))
+    for e in entries:
+        print(f"{e.created_at:%Y-%m-%d %H:%M:%S}  {e.operation:<8} {e.state!s:<10} "
+              f"{e.reference or e.error_code or '-':<24} {e.key}")
+    return EXIT_OK
+
+
+_COMMANDS = {"login": _login, "logout": _logout, "sell": _sell, "journal": _journal}
