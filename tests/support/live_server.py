@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -59,6 +60,10 @@ class LiveServer:
     def ca_file(self) -> Path:
         return self.data_dir / "tls" / "ca.pem"
 
+    def tls_context(self) -> ssl.SSLContext:
+        """A client TLS context trusting only this server's private CA."""
+        return ssl.create_default_context(cafile=str(self.ca_file))
+
     def start(self, timeout: float = 30) -> None:
         """Start the process and wait until ``/v1/health`` answers over verified TLS."""
         args = [sys.executable, "-m", "pos_app.cli", "serve", "--data-dir", str(self.data_dir),
@@ -74,7 +79,7 @@ class LiveServer:
                                    + (self.data_dir / "server.log").read_text()[-3000:])
             if self.ca_file.exists():
                 try:
-                    httpx.get(f"{self.base_url}/v1/health", verify=str(self.ca_file),
+                    httpx.get(f"{self.base_url}/v1/health", verify=self.tls_context(),
                               timeout=1).raise_for_status()
                     return
                 except httpx.HTTPError:

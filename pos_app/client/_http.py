@@ -1,0 +1,260 @@
+""":class:`InventoryClient`: the terminal's only way to talk to the central inventory API."""
+
+from __future__ import annotations
+
+import ssl
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from pos_app.api.schemas import (
+    ErrorBody,
+    EventsResponse,
+    Health,
+    PairRequest,
+    PairResponse,
+    Sale,
+    SaleCreate,
+    SessionCreate,
+    SessionResponse,
+)
+from pos_app.client._errors import (
+    InvalidResponse,
+    NotPaired,
+    NotSignedIn,
+    OutcomeUnknown,
+    ServerUnreachable,
+    TlsVerificationFailed,
+    api_error_from,
+)
+
+__all__ = ["InventoryClient", "sale_json", "tls_context"]
+
+_M = TypeVar("_M", bound=BaseModel)
+_USER_AGENT = "pos-app-terminal/1"
+# Failures while opening the connection: the request bytes were never sent.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError,
+             httpx.UnsupportedProtocol)
+
+
+def tls_context(ca_file: Path) -> ssl.SSLContext:
+    """A client TLS context trusting only ``ca_file`` (PEM), TLS 1.2 or newer, host checked.
+
+    Raises:
+        FileNotFoundError: ``ca_file`` does not exist.
+        ssl.SSLError: ``ca_file`` holds no usable certificate.
+    """
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(ca_file))
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.check_hostname = True
+    context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
+def _is_cert_failure(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError | ssl.CertificateError):
+            return True
+        if "CERTIFICATE_VERIFY_FAILED" in str(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        return float(response.headers["Retry-After"])
+    except (KeyError, ValueError):
+        return None
+
+
+class InventoryClient:
+    """Client of the central inventory API (``shared/API.md``) over one keep-alive connection.
+
+    Args:
+        base_url: ``https://host:port`` of the server (no ``/v1``).
+        ca_file: PEM of the private CA pinned at pairing; the only trust anchor (TLS >= 1.2,
+            host name checked). Not read when ``transport`` is given.
+        terminal_token: sent on ``POST /v1/sessions`` only.
+        session_token: sent on every other authenticated call.
+        timeout: seconds for each of connect, read, write and pool waits.
+        transport: an ``httpx`` transport to use instead of the network (tests:
+            ``httpx.MockTransport``).
+
+    Every method raises the :class:`~pos_app.client.ClientError` tree: ``ServerUnreachable``
+    when the request was never sent, ``OutcomeUnknown`` when it was sent and no usable answer
+    came (5xx included), an ``ApiError`` subclass for a contract error body, ``NotSignedIn`` /
+    ``NotPaired`` when the needed token is missing (before any traffic). Safe to share between
+    threads. The process's proxy variables are ignored (``trust_env=False``): terminals talk to
+    their server directly.
+    """
+
+    def __init__(self, base_url: str, *, ca_file: Path, terminal_token: str | None = None,
+                 session_token: str | None = None, timeout: float = 10.0,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.ca_file = Path(ca_file)
+        self._lock = threading.Lock()
+        self._terminal_token = terminal_token
+        self._session_token = session_token
+        verify: ssl.SSLContext | bool = tls_context(self.ca_file) if transport is None else True
+        self._http = httpx.Client(
+            base_url=self.base_url, verify=verify, transport=transport, trust_env=False,
+            timeout=httpx.Timeout(connect=timeout, read=timeout, write=timeout, pool=timeout),
+            headers={"User-Agent": _USER_AGENT, "Accept": "application/json"},
+            follow_redirects=False,
+        )
+
+    # --- tokens -------------------------------------------------------------------------------
+
+    def set_session_token(self, token: str | None) -> None:
+        """Use ``token`` for later calls (``None``: signed out)."""
+        with self._lock:
+            self._session_token = token
+
+    def set_terminal_token(self, token: str | None) -> None:
+        """Use ``token`` for ``POST /v1/sessions``."""
+        with self._lock:
+            self._terminal_token = token
+
+    @property
+    def has_session(self) -> bool:
+        """Whether a session token is set (it may have expired on the server)."""
+        with self._lock:
+            return self._session_token is not None
+
+    def _session_auth(self) -> dict[str, str]:
+        with self._lock:
+            token = self._session_token
+        if token is None:
+            raise NotSignedIn("Not signed in - sign in first.")
+        return {"Authorization": f"Bearer {token}"}
+
+    def _terminal_auth(self) -> dict[str, str]:
+        with self._lock:
+            token = self._terminal_token
+        if token is None:
+            raise NotPaired("This terminal is not paired - run: pos-app pair URL CODE --ca-file F")
+        return {"Authorization": f"Bearer {token}"}
+
+    # --- transport ----------------------------------------------------------------------------
+
+    def _send(self, method: str, path: str, *, json: Any = None,
+              headers: Mapping[str, str] | None = None) -> httpx.Response:
+        """Send one request; translate transport failures and error statuses."""
+        try:
+            response = self._http.request(method, path, json=json, headers=headers)
+        except _NOT_SENT as exc:
+            if _is_cert_failure(exc):
+                raise TlsVerificationFailed(
+                    f"The server at {self.base_url} did not present a certificate from the "
+                    f"pinned CA ({self.ca_file}) - re-pair this terminal with the right CA file "
+                    "(pos-app pair URL CODE --ca-file F).") from exc
+            raise ServerUnreachable(f"Cannot reach the server at {self.base_url}: "
+                                    f"{exc or type(exc).__name__}") from exc
+        except httpx.TransportError as exc:
+            raise OutcomeUnknown(f"No answer from the server at {self.base_url}: "
+                                 f"{exc or type(exc).__name__}") from exc
+        if response.status_code >= 500:
+            raise OutcomeUnknown(f"The server answered {response.status_code}.",
+                                 status=response.status_code)
+        if response.status_code >= 400:
+            try:
+                body = ErrorBody.model_validate_json(response.content)
+            except ValidationError:
+                body = ErrorBody(error=f"http_{response.status_code}",
+                                 message=f"The server refused the request "
+                                         f"({response.status_code}).")
+            raise api_error_from(response.status_code, body, retry_after=_retry_after(response))
+        return response
+
+    @staticmethod
+    def _parse(response: httpx.Response, model: type[_M]) -> _M:
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise InvalidResponse(f"The server's answer is not a valid {model.__name__}: "
+                                  f"{exc.error_count()} problem(s)",
+                                  status=response.status_code) from exc
+
+    # --- API ----------------------------------------------------------------------------------
+
+    def health(self) -> Health:
+        """``GET /v1/health`` (no auth)."""
+        return self._parse(self._send("GET", "/v1/health"), Health)
+
+    def pair(self, pairing_code: str) -> PairResponse:
+        """``POST /v1/terminals/pair``: exchange a single-use code for the terminal token.
+
+        Raises ``NotFound`` / ``Unauthorized`` / ``InvalidRequest`` for a bad or used code.
+        """
+        body = PairRequest(pairing_code=pairing_code).model_dump(mode="json")
+        return self._parse(self._send("POST", "/v1/terminals/pair", json=body), PairResponse)
+
+    def create_session(self, username: str, pin: str) -> SessionResponse:
+        """``POST /v1/sessions`` with the terminal token. Does not keep the returned token:
+        call :meth:`set_session_token`. Raises ``Unauthorized`` (wrong username or PIN),
+        ``TooManyAttempts`` (locked, ``retry_after`` seconds), ``NotPaired`` (no terminal token).
+        """
+        body = SessionCreate(username=username, pin=pin).model_dump(mode="json")
+        response = self._send("POST", "/v1/sessions", json=body, headers=self._terminal_auth())
+        return self._parse(response, SessionResponse)
+
+    def delete_session(self) -> None:
+        """``DELETE /v1/sessions/current``: sign the session out on the server."""
+        self._send("DELETE", "/v1/sessions/current", headers=self._session_auth())
+
+    def list_events(self, *, etag: str | None = None
+                    ) -> tuple[EventsResponse | None, str | None]:
+        """``GET /v1/events``, conditional on ``etag``.
+
+        Returns ``(events, etag)``; ``events`` is ``None`` when the server answered 304 (the
+        caller's copy for ``etag`` is current), and the returned etag is then ``etag``.
+        """
+        headers = self._session_auth()
+        if etag is not None:
+            headers["If-None-Match"] = etag
+        response = self._send("GET", "/v1/events", headers=headers)
+        if response.status_code == 304:
+            return None, response.headers.get("ETag", etag)
+        return self._parse(response, EventsResponse), response.headers.get("ETag")
+
+    def create_sale(self, body: SaleCreate, *, idempotency_key: str) -> Sale:
+        """``POST /v1/sales`` with ``Idempotency-Key: idempotency_key``; returns the sale
+        (a replay of an earlier identical request returns the same sale).
+
+        The JSON sent is ``body.model_dump(mode="json", exclude_none=True)``, the same form
+        the journal stores, so a retry of a journaled body is byte-for-byte the same request.
+        """
+        headers = self._session_auth()
+        headers["Idempotency-Key"] = idempotency_key
+        response = self._send("POST", "/v1/sales", json=sale_json(body), headers=headers)
+        return self._parse(response, Sale)
+
+    def get_sale(self, id_or_number: str | int) -> Sale:
+        """``GET /v1/sales/{id or number}``. Raises ``NotFound``."""
+        path = f"/v1/sales/{quote(str(id_or_number), safe='')}"
+        return self._parse(self._send("GET", path, headers=self._session_auth()), Sale)
+
+    def close(self) -> None:
+        """Close the connection pool; the client cannot be used afterwards."""
+        self._http.close()
+
+    def __enter__(self) -> InventoryClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def sale_json(body: SaleCreate) -> dict[str, Any]:
+    """The wire JSON of a sale request, as sent and as journaled."""
+    return body.model_dump(mode="json", exclude_none=True)

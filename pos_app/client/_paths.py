@@ -1,0 +1,59 @@
+"""Where terminal-side state lives: :class:`TerminalPaths` and :func:`terminal_paths`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+__all__ = ["APP_NAME", "HOME_ENV", "TerminalPaths", "terminal_paths"]
+
+APP_NAME = "pos-app"
+HOME_ENV = "POS_APP_HOME"
+
+
+@dataclass(frozen=True, slots=True)
+class TerminalPaths:
+    """The terminal's files: ``config_file`` (JSON, no secrets), ``journal_file`` (SQLite),
+    ``receipts_dir`` (PDFs), ``logs_dir``; all inside ``home``."""
+
+    home: Path
+    config_file: Path
+    journal_file: Path
+    receipts_dir: Path
+    logs_dir: Path
+
+    @classmethod
+    def under(cls, home: Path) -> TerminalPaths:
+        """The standard layout below ``home`` (folders are not created)."""
+        home = Path(home).expanduser().resolve()
+        return cls(home=home, config_file=home / "config.json",
+                   journal_file=home / "journal.sqlite3", receipts_dir=home / "receipts",
+                   logs_dir=home / "logs")
+
+    @property
+    def ca_file(self) -> Path:
+        """Where pairing keeps its copy of the server's CA certificate (PEM)."""
+        return self.home / "ca.pem"
+
+    @property
+    def session_file(self) -> Path:
+        """Who is signed in (staff, terminal, expiry; never the token), for other processes."""
+        return self.home / "session.json"
+
+    def ensure(self) -> TerminalPaths:
+        """Create the folders (owner-only where the OS allows); returns ``self``."""
+        for folder in (self.home, self.receipts_dir, self.logs_dir):
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return self
+
+
+def terminal_paths() -> TerminalPaths:
+    """The terminal's paths: ``$POS_APP_HOME`` when set, else the platform's user data folder
+    for "pos-app" (e.g. ``~/.local/share/pos-app``). Creates the folders."""
+    override = os.environ.get(HOME_ENV)
+    home = Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME,
+                                                                            appauthor=False))
+    return TerminalPaths.under(home).ensure()

@@ -1,0 +1,360 @@
+""":class:`Register`: the terminal-side service every screen and CLI command goes through.
+
+It owns the sale path of ``shared/DESIGN.md``: the journal entry (and with it the idempotency
+key) is committed ``pending`` before any network traffic, the request is sent with that key,
+and the entry is settled from what the server said, or did not say.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from pos_app.api.schemas import (
+    CashPayment,
+    ErrorBody,
+    Event,
+    EventsResponse,
+    Sale,
+    SaleCreate,
+    SaleLineIn,
+    SessionResponse,
+)
+from pos_app.client import (
+    ApiError,
+    ClientError,
+    Credentials,
+    Forbidden,
+    IdempotencyKeyVoided,
+    InvalidRequest,
+    InventoryClient,
+    NotPaired,
+    NotSignedIn,
+    OutcomeUnknown,
+    RequestInProgress,
+    ServerUnreachable,
+    TerminalConfig,
+    TerminalPaths,
+    TlsVerificationFailed,
+    TooManyAttempts,
+    Unauthorized,
+    load_config,
+    sale_json,
+    terminal_paths,
+)
+from pos_app.journal._messages import (
+    OFFLINE,
+    OUTCOME_UNKNOWN,
+    TLS_UNTRUSTED,
+    confirmed_message,
+    refused_message,
+)
+from pos_app.journal._store import EntryNotFound, EntryState, Journal, JournalEntry
+
+__all__ = ["OFFLINE_CODE", "UNKNOWN_CODE", "Register", "SaleOutcome", "open_register"]
+
+OFFLINE_CODE = "offline"  # error_code of a request the server never saw
+UNKNOWN_CODE = "outcome_unknown"  # error_code of a request sent without an answer
+# Answers to a *repeated* request that say nothing about the first attempt with that key.
+_INCONCLUSIVE_ON_RETRY = (Unauthorized, Forbidden, InvalidRequest, TooManyAttempts)
+
+
+@dataclass(frozen=True, slots=True)
+class SaleOutcome:
+    """How a sale ended, as settled in the journal.
+
+    Attributes:
+        key: the journal entry's idempotency key.
+        state: ``confirmed``, ``refused`` (``error`` says why; ``offline`` = never sent),
+            ``unknown`` (may or may not have happened) or ``voided``.
+        sale: the server's sale when confirmed, else ``None``.
+        error: the server's error body, or a local one with code ``offline`` /
+            ``outcome_unknown``; ``None`` when confirmed.
+        message: one sentence for the cashier.
+    """
+
+    key: str
+    state: EntryState
+    sale: Sale | None
+    error: ErrorBody | None
+    message: str
+
+
+class Register:
+    """The terminal's service: session, events, and the journaled sale path.
+
+    Every method may block on the network or the disk: call it from a worker thread, never
+    from the GUI thread. Safe to call from several threads at once. Errors are the
+    :class:`~pos_app.client.ClientError` tree; the outcome of a sale is never an exception but
+    a :class:`SaleOutcome`.
+    """
+
+    def __init__(self, client: InventoryClient, journal: Journal, credentials: Credentials,
+                 config: TerminalConfig, paths: TerminalPaths) -> None:
+        self.client = client
+        self.journal = journal
+        self.credentials = credentials
+        self._config = config
+        self._paths = paths
+        self._lock = threading.Lock()
+        self._session: SessionResponse | None = None
+        self._events: EventsResponse | None = None
+        self._etag: str | None = None
+
+    @property
+    def config(self) -> TerminalConfig:
+        return self._config
+
+    @property
+    def paths(self) -> TerminalPaths:
+        return self._paths
+
+    @property
+    def session(self) -> SessionResponse | None:
+        """The signed-in session (it may have expired on the server), or ``None``."""
+        with self._lock:
+            return self._session
+
+    # --- session ------------------------------------------------------------------------------
+
+    def sign_in(self, username: str, pin: str) -> SessionResponse:
+        """Sign ``username`` in with ``pin``; the token goes to the keyring and the client, the
+        staff details (never the token or PIN) to the terminal home for other processes.
+
+        Raises ``Unauthorized`` (wrong username or PIN), ``TooManyAttempts``,
+        ``ServerUnreachable``, ``OutcomeUnknown``, ``KeyringUnavailable``.
+        """
+        session = self.client.create_session(username, pin)
+        self.credentials.session_token = session.token
+        self.client.set_session_token(session.token)
+        document = session.model_dump(mode="json", exclude={"token"})
+        self._paths.session_file.write_text(json.dumps(document), encoding="utf-8")
+        with self._lock:
+            self._session = session
+        return session
+
+    def sign_out(self) -> None:
+        """Sign out on the server (best effort) and always forget the session locally."""
+        try:
+            if self.client.has_session:
+                self.client.delete_session()
+        except ClientError:
+            pass
+        finally:
+            self.client.set_session_token(None)
+            with self._lock:
+                self._session = None
+            self._paths.session_file.unlink(missing_ok=True)
+            self.credentials.session_token = None
+
+    def resume_session(self) -> SessionResponse | None:
+        """Restore the session kept by an earlier sign-in (keyring token + staff details),
+        without contacting the server; ``None`` when there is none to restore."""
+        token = self.credentials.session_token
+        if token is None:
+            return None
+        self.client.set_session_token(token)
+        try:
+            document = json.loads(self._paths.session_file.read_text(encoding="utf-8"))
+            session = SessionResponse.model_validate({**document, "token": token})
+        except (OSError, ValueError):
+            return None
+        if session.terminal.id != self._config.terminal_id:
+            return None
+        with self._lock:
+            self._session = session
+        return session
+
+    # --- events -------------------------------------------------------------------------------
+
+    def events(self) -> EventsResponse:
+        """Events with live counts, fetched with ``If-None-Match``; the cached copy when the
+        server says 304. Raises the client errors (``Unauthorized``, ``ServerUnreachable``...).
+        """
+        with self._lock:
+            etag = self._etag if self._events is not None else None
+        fresh, new_etag = self.client.list_events(etag=etag)
+        with self._lock:
+            if fresh is not None:
+                self._events, self._etag = fresh, new_etag
+            if self._events is None:
+                raise OutcomeUnknown("The server answered 304 to an unconditional request.")
+            return self._events
+
+    def event(self, event_id: str) -> Event:
+        """Event ``event_id`` from the last :meth:`events` result (fetched if none yet).
+
+        Raises ``KeyError`` when the event is not in it.
+        """
+        with self._lock:
+            cached = self._events
+        for item in (cached or self.events()).events:
+            if item.id == event_id:
+                return item
+        raise KeyError(event_id)
+
+    def _ticket_type_names(self) -> dict[int, str]:
+        with self._lock:
+            cached = self._events
+        if cached is None:
+            return {}
+        return {tt.id: tt.name for ev in cached.events for tt in ev.ticket_types}
+
+    # --- sales --------------------------------------------------------------------------------
+
+    def sell(self, lines: Sequence[SaleLineIn], tendered: int) -> SaleOutcome:
+        """Sell ``lines`` for cash, ``tendered`` minor units handed over: THE sale path.
+
+        Journals the request ``pending`` (committed) before any traffic, sends it with the
+        entry's key as ``Idempotency-Key``, settles the entry and returns the outcome. The
+        server alone decides (stock, tender, shift); no business rule is checked here.
+
+        Raises:
+            ValueError: no lines, or lines the wire schema rejects (a programming error);
+                nothing is journaled.
+            NotSignedIn: nobody is signed in; nothing is journaled.
+        """
+        lines = list(lines)
+        if not lines:
+            raise ValueError("a sale needs at least one line")
+        body = SaleCreate(lines=lines, payment=CashPayment(method="cash", tendered=tendered))
+        session = self.session
+        if session is None or not self.client.has_session:
+            raise NotSignedIn("Not signed in - sign in before selling.")
+        entry = self.journal.begin("sale", sale_json(body), staff_id=session.staff.id,
+                                   terminal_id=self._config.terminal_id)
+        return self._send_sale(entry, body)
+
+    def retry_sale(self, key: str) -> SaleOutcome:
+        """Re-send a ``pending`` / ``unknown`` sale with its own key, for the cashier with the
+        customer still at the counter: it executes now or the server replays the first
+        outcome. A settled entry is not re-sent; its recorded outcome is returned.
+
+        Raises ``EntryNotFound``, ``NotSignedIn``, ``ValueError`` (not a sale).
+        """
+        entry = self.journal.get(key)
+        if entry is None:
+            raise EntryNotFound(key)
+        if entry.operation != "sale":
+            raise ValueError(f"journal entry {key} is a {entry.operation}, not a sale")
+        if entry.state not in (EntryState.PENDING, EntryState.UNKNOWN):
+            return self.outcome(entry)
+        if not self.client.has_session:
+            raise NotSignedIn("Not signed in - sign in before selling.")
+        return self._send_sale(entry, SaleCreate.model_validate(entry.body), retry=True)
+
+    def outcome(self, entry: JournalEntry) -> SaleOutcome:
+        """The :class:`SaleOutcome` a settled (or pending) sale entry records."""
+        sale = error = None
+        try:
+            if entry.state is EntryState.CONFIRMED and entry.response is not None:
+                sale = Sale.model_validate(entry.response)
+            elif entry.response is not None:
+                error = ErrorBody.model_validate(entry.response)
+        except ValidationError:
+            pass
+        if sale is not None:
+            message = confirmed_message(sale)
+        elif entry.state in (EntryState.UNKNOWN, EntryState.PENDING):
+            message = OUTCOME_UNKNOWN
+        elif entry.error_code == OFFLINE_CODE:
+            message = error.message if error is not None else OFFLINE
+        elif error is not None:
+            message = refused_message(error, self._ticket_type_names())
+        else:
+            message = f"This sale is {entry.state.value}."
+        return SaleOutcome(key=entry.key, state=entry.state, sale=sale, error=error,
+                           message=message)
+
+    def _send_sale(self, entry: JournalEntry, body: SaleCreate, *,
+                   retry: bool = False) -> SaleOutcome:
+        key = entry.key
+        try:
+            sale = self.client.create_sale(body, idempotency_key=key)
+        except RequestInProgress as exc:
+            return self._unknown(entry, exc.body, refused_message(exc.body, {}))
+        except IdempotencyKeyVoided as exc:
+            return self._settle(key, EntryState.VOIDED, exc.body)
+        except ApiError as exc:
+            if retry and isinstance(exc, _INCONCLUSIVE_ON_RETRY):
+                return self._unknown(entry, exc.body,
+                                     refused_message(exc.body, self._ticket_type_names()))
+            return self._settle(key, EntryState.REFUSED, exc.body)
+        except ServerUnreachable as exc:
+            message = TLS_UNTRUSTED if isinstance(exc, TlsVerificationFailed) else OFFLINE
+            error = ErrorBody(error=OFFLINE_CODE, message=message)
+            if retry:  # this attempt never left, but the first one may have gone through
+                return self._unknown(entry, error, message)
+            return self._settle(key, EntryState.REFUSED, error)
+        except OutcomeUnknown as exc:
+            error = ErrorBody(error=UNKNOWN_CODE, message=str(exc))
+            return self._unknown(entry, error, OUTCOME_UNKNOWN)
+        settled = self.journal.settle(key, EntryState.CONFIRMED,
+                                      response=sale.model_dump(mode="json"),
+                                      reference=str(sale.number))
+        return SaleOutcome(key=key, state=settled.state, sale=sale, error=None,
+                           message=confirmed_message(sale))
+
+    def _settle(self, key: str, state: EntryState, error: ErrorBody) -> SaleOutcome:
+        self.journal.settle(key, state, response=error.model_dump(mode="json",
+                                                                  exclude_none=True),
+                            error_code=error.error)
+        message = (error.message if error.error == OFFLINE_CODE
+                   else refused_message(error, self._ticket_type_names()))
+        return SaleOutcome(key=key, state=state, sale=None, error=error, message=message)
+
+    def _unknown(self, entry: JournalEntry, error: ErrorBody, message: str) -> SaleOutcome:
+        current = self.journal.get(entry.key)
+        if current is not None and current.state is EntryState.UNKNOWN:
+            self.journal.touch(entry.key)
+        else:
+            self.journal.settle(entry.key, EntryState.UNKNOWN,
+                                response=error.model_dump(mode="json", exclude_none=True),
+                                error_code=error.error)
+        return SaleOutcome(key=entry.key, state=EntryState.UNKNOWN, sale=None, error=error,
+                           message=message)
+
+    def close(self) -> None:
+        """Close the HTTP connection and the journal."""
+        self.client.close()
+        self.journal.close()
+
+    def __enter__(self) -> Register:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def open_register(paths: TerminalPaths | None = None) -> Register:
+    """The composition root of the terminal: configuration, keyring, journal, client.
+
+    Restores the session kept by an earlier sign-in, if any (it may have expired: the server
+    will say so with ``Unauthorized``).
+
+    Raises:
+        NotPaired: no configuration, or no terminal token in the keyring.
+        InsecureKeyring / KeyringUnavailable: the keyring cannot be used.
+        JournalCorrupt: the journal file fails its integrity check.
+    """
+    paths = (paths or terminal_paths()).ensure()
+    config = load_config(paths)
+    credentials = Credentials(config.server_url)
+    terminal_token = credentials.terminal_token
+    if terminal_token is None:
+        raise NotPaired("This terminal has no terminal token in the keyring - pair it again: "
+                        "pos-app pair URL CODE --ca-file F")
+    journal = Journal(paths.journal_file)
+    try:
+        client = InventoryClient(config.server_url, ca_file=config.ca_file,
+                                 terminal_token=terminal_token)
+    except BaseException:
+        journal.close()
+        raise
+    register = Register(client, journal, credentials, config, paths)
+    register.resume_session()
+    return register
