@@ -63,7 +63,9 @@ def public_available(capacity: int, public_limit: int | None, sold: int, held: i
     return max(0, limit - sold - held)
 
 
-def sellable(channel: Channel, capacity: int, public_limit: int | None, sold: int, held: int) -> int:
+def sellable(
+    channel: Channel, capacity: int, public_limit: int | None, sold: int, held: int
+) -> int:
     """What ``channel`` may sell now: ``available`` for the door, ``public_available`` online."""
     if channel is Channel.ONLINE:
         return public_available(capacity, public_limit, sold, held)

@@ -29,9 +29,6 @@ from pos_app.journal import EntryState, Register, open_register
 from tests.support.live_server import LiveServer, pos_app, start_live_server
 
 SECRET_PIN = "97531864"
-# tests/support/live_server.py polls /v1/health with httpx's deprecated ``verify=<str>``.
-pytestmark = pytest.mark.filterwarnings("ignore:`verify=<str>` is deprecated:DeprecationWarning")
-
 
 def other_ca(path: Path) -> Path:
     """A CA certificate the server's certificate does not chain to."""

@@ -1,0 +1,98 @@
+"""``pos-app admin ...``: short transactions against the server database, safe while the
+server runs (SQLite waits for the server's write lock through ``busy_timeout``).
+
+``database`` is an absolute data folder (SQLite at ``DIR/pos.sqlite3``) or a SQLAlchemy URL,
+as for :class:`pos_app.server.runner.ServeOptions`. Each call upgrades the schema first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from pos_app.api import schemas
+from pos_app.domain.clock import Clock, SystemClock
+from pos_app.server import migrate
+from pos_app.server.catalog import parse_catalog
+from pos_app.server.db import Database
+from pos_app.server.errors import ApiError
+from pos_app.server.services import catalog_import, identity
+from pos_app.server.settings import ServerSettings, database_url_for
+
+__all__ = ["DEMO_CATALOG", "add_staff", "add_terminal", "import_catalog", "load_demo",
+           "open_database"]
+
+DEMO_CATALOG = Path(__file__).resolve().parents[2] / "resources" / "demo_catalog.json"
+
+
+@contextmanager
+def open_database(database: str) -> Iterator[Database]:
+    """A migrated :class:`Database` for ``database`` (folder or URL), disposed on exit."""
+    db = Database(database_url_for(database))
+    try:
+        migrate.upgrade(db)
+        yield db
+    finally:
+        db.dispose()
+
+
+def add_terminal(database: str, name: str, *,
+                 clock: Clock | None = None) -> schemas.TerminalCreated:
+    """Create terminal ``name``; returns its id and single-use pairing code (10 minutes).
+
+    Raises:
+        ValueError: an empty name.
+    """
+    clock = clock or SystemClock()
+    ttl = ServerSettings(database_url="").pairing_code_ttl
+    with open_database(database) as db:
+        try:
+            with db.write() as session:
+                return identity.create_terminal(session, name, now=clock.now(), ttl=ttl)
+        except ApiError as exc:
+            raise ValueError(exc.message) from None
+
+
+def add_staff(database: str, username: str, *, role: str, pin: str,
+              display_name: str) -> schemas.StaffOut:
+    """Create a staff member (``role`` cashier/manager/admin, ``pin`` 4-12 digits).
+
+    Raises:
+        ValueError: a bad role or PIN, or the username is taken.
+    """
+    with open_database(database) as db:
+        try:
+            with db.write() as session:
+                return identity.add_staff(session, username, role=role, pin=pin,
+                                          display_name=display_name)
+        except ApiError as exc:
+            raise ValueError(exc.message) from None
+
+
+def import_catalog(database: str, catalog: dict[str, Any], *,
+                   clock: Clock | None = None) -> int:
+    """Import events (and staff, if listed) from a catalog document; returns how many events
+    were created. Events whose id exists are skipped unchanged, as are existing usernames.
+
+    Raises:
+        ValueError: the catalog is malformed (a sentence naming the problem).
+    """
+    parsed = parse_catalog(catalog)
+    clock = clock or SystemClock()
+    with open_database(database) as db, db.write() as session:
+        return catalog_import.import_catalog(session, parsed, now=clock.now())
+
+
+def load_demo(database: str, *, clock: Clock | None = None) -> bool:
+    """Load ``resources/demo_catalog.json`` (events and staff alex/1234, morgan/2468) when
+    the database holds no events and no staff; returns True when it loaded."""
+    parsed = parse_catalog(json.loads(DEMO_CATALOG.read_text(encoding="utf-8")))
+    clock = clock or SystemClock()
+    with open_database(database) as db, db.write() as session:
+        if not catalog_import.is_empty(session):
+            return False
+        catalog_import.import_catalog(session, parsed, now=clock.now())
+        return True

@@ -1,0 +1,112 @@
+"""The composition root: :func:`create_app` builds the FastAPI app for given settings.
+
+Every error answers ``{"error": code, "message": sentence, ...}``: schema problems (bad JSON,
+unknown or missing fields, wrong types) are 422 ``invalid_request``; unknown routes 404
+``not_found``; a wrong method 405 ``invalid_request``; an unexpected failure 500
+``internal_error`` (never caused by input).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import pos_app
+from pos_app.api.errors import ErrorCode
+from pos_app.server.db import Database
+from pos_app.server.errors import ApiError
+from pos_app.server.routes import api_router
+from pos_app.server.settings import ServerSettings
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("pos_app.server")
+
+
+def _describe(errors: list[Any]) -> str:
+    parts = []
+    for err in errors[:3]:
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+        parts.append(f"{loc}: {err.get('msg', 'invalid')}")
+    more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+    return "The request is not valid: " + "; ".join(parts) + more + "."
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    details = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")),
+                "type": str(e.get("type", ""))} for e in errors]
+    return JSONResponse(status_code=422, content={
+        "error": ErrorCode.INVALID_REQUEST.value, "message": _describe(errors),
+        "details": details})
+
+
+async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return JSONResponse(status_code=exc.status, content=exc.body(), headers=exc.headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 404:
+        body = {"error": ErrorCode.NOT_FOUND.value,
+                "message": f"There is nothing at {request.url.path}."}
+    elif exc.status_code == 405:
+        body = {"error": ErrorCode.INVALID_REQUEST.value,
+                "message": f"{request.method} is not allowed on {request.url.path}."}
+    elif exc.status_code == 401:
+        body = {"error": ErrorCode.UNAUTHORIZED.value, "message": str(exc.detail)}
+    elif exc.status_code == 403:
+        body = {"error": ErrorCode.FORBIDDEN.value, "message": str(exc.detail)}
+    else:
+        body = {"error": ErrorCode.INVALID_REQUEST.value if exc.status_code < 500
+                else "internal_error", "message": str(exc.detail)}
+    return JSONResponse(status_code=exc.status_code, content=body, headers=headers)
+
+
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected server error", exc_info=exc)
+    return JSONResponse(status_code=500, content={
+        "error": "internal_error", "message": "The server failed; nothing was changed."})
+
+
+def create_app(settings: ServerSettings, *, database: Database | None = None) -> FastAPI:
+    """A FastAPI app serving ``/v1`` on ``settings.database_url``.
+
+    ``database`` may be given to share one :class:`Database` (tests); otherwise one is created
+    and disposed with the app. The database must already be migrated
+    (:func:`pos_app.server.migrate.upgrade`).
+    """
+    owned = database is None
+    db = database or Database(settings.database_url,
+                              busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            db.dispose()
+
+    app = FastAPI(
+        title="Box-office central inventory API", version=pos_app.__version__,
+        description="The contract between sales channels and the central inventory "
+                    "(shared/API.md). Errors are {error, message, ...}.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = db
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+    app.include_router(api_router)
+    return app

@@ -1,0 +1,126 @@
+"""The append-only audit log with a SHA-256 hash chain.
+
+Each entry's ``hash = sha256(prev_hash + canonical_json(entry))`` where the canonical JSON
+has sorted keys, no spaces, ``at`` as RFC 3339 UTC with microseconds, and every column except
+``hash`` (``seq`` and ``prev_hash`` included, so reordering or deleting an entry breaks the
+chain). The first entry's ``prev_hash`` is :data:`GENESIS_HASH`.
+
+Appends must be serial: on SQLite they run inside :meth:`Database.write` (writer lock); on
+PostgreSQL two concurrent appenders collide on ``seq`` (primary key) and one fails rather than
+forking the chain (a later milestone serialises them with an advisory lock).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pos_app.server.models import AuditEntry
+
+__all__ = ["GENESIS_HASH", "AuditRecord", "VerifyResult", "append", "entry_hash", "verify"]
+
+GENESIS_HASH = "0" * 64
+
+_FIELDS = ("seq", "at", "action", "staff_id", "terminal_id", "channel", "ticket_type_id",
+           "quantity", "before_capacity", "before_sold", "before_held", "after_capacity",
+           "after_sold", "after_held", "ref_type", "ref_id", "reason", "prev_hash")
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """What happened, as given by the caller of :func:`append` (counts are ticket counts)."""
+
+    action: str
+    staff_id: int | None = None
+    terminal_id: int | None = None
+    channel: str | None = None
+    ticket_type_id: int | None = None
+    quantity: int | None = None
+    before: tuple[int, int, int] | None = None  # (capacity, sold, held)
+    after: tuple[int, int, int] | None = None
+    ref_type: str | None = None  # sale | hold | refund | shift
+    ref_id: str | None = None
+    reason: str | None = None
+
+
+class VerifyResult(NamedTuple):
+    """Outcome of :func:`verify` ``(ok, entries_checked, first_bad_seq)``; ``first_bad_seq``
+    is None when ``ok``."""
+
+    ok: bool
+    entries_checked: int
+    first_bad_seq: int | None
+
+
+def _canonical(entry: AuditEntry) -> str:
+    data: dict[str, Any] = {name: getattr(entry, name) for name in _FIELDS}
+    at: datetime = data["at"]
+    data["at"] = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    """SHA-256 hex of ``entry.prev_hash + canonical_json(entry)``."""
+    return hashlib.sha256((entry.prev_hash + _canonical(entry)).encode("utf-8")).hexdigest()
+
+
+def append(session: Session, records: list[AuditRecord], at: datetime) -> list[AuditEntry]:
+    """Append ``records`` (in order) to the chain inside ``session``'s transaction.
+
+    ``at`` is the server-clock time of the change (timezone-aware). Returns the new entries.
+    """
+    tail = session.execute(
+        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
+    seq, prev = (tail[0], tail[1]) if tail is not None else (0, GENESIS_HASH)
+    at = at.astimezone(UTC)
+    created: list[AuditEntry] = []
+    for record in records:
+        seq += 1
+        before = record.before or (None, None, None)
+        after = record.after or (None, None, None)
+        entry = AuditEntry(
+            seq=seq, at=at, action=record.action, staff_id=record.staff_id,
+            terminal_id=record.terminal_id, channel=record.channel,
+            ticket_type_id=record.ticket_type_id, quantity=record.quantity,
+            before_capacity=before[0], before_sold=before[1], before_held=before[2],
+            after_capacity=after[0], after_sold=after[1], after_held=after[2],
+            ref_type=record.ref_type, ref_id=record.ref_id, reason=record.reason,
+            prev_hash=prev,
+        )
+        entry.hash = entry_hash(entry)
+        prev = entry.hash
+        session.add(entry)
+        created.append(entry)
+    session.flush()
+    return created
+
+
+def verify(session: Session, *, batch: int = 1000) -> VerifyResult:
+    """Walk the whole chain in ``seq`` order and recompute every hash.
+
+    Returns ``ok=False`` with the first entry whose ``seq`` is not the next number, whose
+    ``prev_hash`` is not the previous entry's hash, or whose ``hash`` does not match.
+    """
+    prev, expected_seq, checked = GENESIS_HASH, 1, 0
+    last_seq = 0
+    while True:
+        rows = session.scalars(
+            select(AuditEntry).where(AuditEntry.seq > last_seq)
+            .order_by(AuditEntry.seq).limit(batch)
+        ).all()
+        if not rows:
+            return VerifyResult(ok=True, entries_checked=checked, first_bad_seq=None)
+        for entry in rows:
+            checked += 1
+            if entry.seq != expected_seq or entry.prev_hash != prev \
+                    or entry.hash != entry_hash(entry):
+                return VerifyResult(ok=False, entries_checked=checked, first_bad_seq=entry.seq)
+            prev, expected_seq, last_seq = entry.hash, entry.seq + 1, entry.seq
+        session.expunge_all()

@@ -1,0 +1,99 @@
+"""FastAPI dependencies as named ``Annotated`` aliases.
+
+``DatabaseDep`` (the process's :class:`Database`), ``SettingsDep``, ``DbSession`` (a read
+session for the request), ``TerminalDep`` (a paired terminal, by terminal token),
+``CurrentPrincipal`` (a live staff session, by session token) and ``ManagerPrincipal``
+(the same, at least ``manager``). Missing or bad credentials: 401 ``unauthorized``; a role
+too low: 403 ``forbidden``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from pos_app.api.errors import ErrorCode
+from pos_app.server.db import Database
+from pos_app.server.errors import ApiError
+from pos_app.server.models import Terminal
+from pos_app.server.services import identity
+from pos_app.server.services.principal import Principal
+from pos_app.server.settings import ServerSettings
+
+__all__ = [
+    "CurrentPrincipal",
+    "DatabaseDep",
+    "DbSession",
+    "ManagerPrincipal",
+    "SettingsDep",
+    "TerminalDep",
+    "require_role",
+]
+
+_bearer = HTTPBearer(auto_error=False, description="terminal token or session token")
+
+
+def get_database(request: Request) -> Database:
+    """The :class:`Database` created by :func:`pos_app.server.app.create_app`."""
+    database: Database = request.app.state.database
+    return database
+
+
+def get_settings(request: Request) -> ServerSettings:
+    """The app's :class:`ServerSettings`."""
+    settings: ServerSettings = request.app.state.settings
+    return settings
+
+
+DatabaseDep = Annotated[Database, Depends(get_database)]
+SettingsDep = Annotated[ServerSettings, Depends(get_settings)]
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def read_session(database: DatabaseDep) -> Iterator[Session]:
+    """A read session for the request, closed when the response is sent."""
+    with database.read() as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(read_session)]
+
+
+def _token(credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    return credentials.credentials if credentials is not None else None
+
+
+def current_terminal(database: DatabaseDep, credentials: BearerDep) -> Terminal:
+    """The paired terminal named by ``Authorization: Bearer <terminal_token>``."""
+    with database.read() as session:
+        return identity.authenticate_terminal(session, _token(credentials))
+
+
+def current_principal(database: DatabaseDep, settings: SettingsDep,
+                      credentials: BearerDep) -> Principal:
+    """The staff session named by ``Authorization: Bearer <session token>``."""
+    with database.read() as session:
+        return identity.authenticate_session(session, _token(credentials),
+                                             now=settings.clock.now())
+
+
+TerminalDep = Annotated[Terminal, Depends(current_terminal)]
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_role(role: str) -> Callable[[Principal], Principal]:
+    """A dependency: the current principal, refused with 403 ``forbidden`` below ``role``."""
+
+    def dependency(principal: CurrentPrincipal) -> Principal:
+        if not principal.has_role(role):
+            raise ApiError(ErrorCode.FORBIDDEN, f"This needs the {role} role.")
+        return principal
+
+    return dependency
+
+
+ManagerPrincipal = Annotated[Principal, Depends(require_role("manager"))]

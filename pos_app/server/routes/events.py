@@ -1,0 +1,39 @@
+"""``GET /v1/events``: the catalog with live counts, cacheable by inventory version."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Header, Response
+from fastapi.responses import JSONResponse
+
+from pos_app.api.schemas import EventsResponse
+from pos_app.server.deps import CurrentPrincipal, DbSession
+from pos_app.server.routes.responses import errors
+from pos_app.server.services import inventory
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/events", tags=["inventory"])
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in candidates or etag in candidates
+
+
+@router.get("", response_model=EventsResponse,
+            responses={304: {"description": "Not modified: If-None-Match matched the ETag"},
+                       **errors(401)})
+def list_events(_principal: CurrentPrincipal, session: DbSession,
+                if_none_match: str | None = Header(default=None)) -> Response:
+    """Every event with its ticket types. ``ETag`` is the inventory version, so a terminal
+    polling with ``If-None-Match`` gets 304 until something changes."""
+    version = inventory.inventory_version(session)
+    etag = f'"inv-{version}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if _matches(if_none_match, etag):
+        return Response(status_code=304, headers=headers)
+    body = inventory.list_events(session)
+    return JSONResponse(body.model_dump(mode="json"), headers={
+        **headers, "ETag": f'"inv-{body.inventory_version}"'})

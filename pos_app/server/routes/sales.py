@@ -1,0 +1,47 @@
+"""Sales: ``POST /v1/sales`` (idempotent, one transaction) and ``GET /v1/sales/{ref}``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Header
+from fastapi.responses import JSONResponse
+
+from pos_app.api.schemas import Sale, SaleCreate
+from pos_app.server.deps import CurrentPrincipal, DatabaseDep, DbSession, SettingsDep
+from pos_app.server.routes.responses import errors
+from pos_app.server.services import idempotency, sales
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/sales", tags=["sales"])
+
+_POST_ERRORS = errors(
+    401, 404, 409, 422,
+    s404="not_found: the hold_id names no hold (holds are not served yet); not stored",
+    s409="insufficient_inventory (with lines), idempotency_key_voided, request_in_progress",
+    s422="invalid_request: schema error, missing or malformed Idempotency-Key, unknown "
+         "ticket type id, lines of several events, non-cash payment (never stored); "
+         "insufficient_tender (stored and replayed); idempotency_key_reused",
+)
+
+
+@router.post("", status_code=201, response_model=Sale, responses=_POST_ERRORS)
+def create_sale(body: SaleCreate, principal: CurrentPrincipal, database: DatabaseDep,
+                settings: SettingsDep,
+                idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
+                ) -> JSONResponse:
+    """Sell ``lines`` for cash in one transaction. Requires ``Idempotency-Key``: a repeat
+    with the same key and body answers the stored outcome with ``Idempotent-Replayed: true``.
+    Stored outcomes: 201, 409 ``insufficient_inventory``, 422 ``insufficient_tender``."""
+    key = idempotency.check_key(idempotency_key)
+    outcome = sales.create_sale(database, principal, body, key=key, path="/v1/sales",
+                                now=settings.clock.now())
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
+    if outcome.status == 201 and not outcome.replayed:
+        headers["Location"] = f"/v1/sales/{outcome.body['id']}"
+    return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)
+
+
+@router.get("/{ref}", response_model=Sale, responses=errors(401, 404))
+def get_sale(ref: str, _principal: CurrentPrincipal, session: DbSession) -> Sale:
+    """A sale by id (32 hex characters) or by its sequential number."""
+    return sales.get_sale(session, ref)

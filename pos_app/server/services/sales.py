@@ -1,0 +1,221 @@
+"""The sale: one database transaction (``DESIGN.md``, "The sale, server side").
+
+1. The caller authenticated (:class:`Principal`) and pydantic validated the body.
+2. Claim the idempotency key (a replay or a refusal of the key ends here).
+3. Check the lines (one event, known ticket types) and the cash tendered.
+4. SAVEPOINT; insert the sale, its lines and its tickets.
+5. Guard last: for each line in ticket type id order ``UPDATE ticket_types SET sold = sold +
+   :q, version = version + 1 WHERE id = :id AND sold + held + :q <= capacity RETURNING
+   capacity, sold, held``. A row count of 0 rolls back to the savepoint and answers 409
+   ``insufficient_inventory``.
+6. Bump the counters (inventory version, sale number), append the audit entries with the
+   guard's before/after counts, store the response with the key; commit.
+
+Deviation from the design note, on purpose: audit entries are appended after the guard, not
+before it, so their before/after counts are the guard's own (``RETURNING``) and not a
+read-then-write guess. The hot rows (ticket types, counters, audit tail) are locked only from
+step 5 to commit.
+
+Outcomes stored with the key and replayed: 201 sale, 409 ``insufficient_inventory``,
+422 ``insufficient_tender``. Not stored (the transaction rolls back): 422 ``invalid_request``
+(unknown ticket type, lines of several events, non-cash payment from a terminal), 404 for a
+``hold_id`` (holds arrive in a later milestone), and every 5xx.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from pos_app.api import schemas
+from pos_app.api.errors import ERROR_STATUS, ErrorCode
+from pos_app.domain import inventory as rules
+from pos_app.server import audit
+from pos_app.server.db import Database
+from pos_app.server.errors import ApiError
+from pos_app.server.models import Event, Sale, SaleLine, Ticket, TicketType
+from pos_app.server.services import idempotency
+from pos_app.server.services.inventory import bump_counters
+from pos_app.server.services.principal import Principal
+
+__all__ = ["SaleOutcome", "create_sale", "get_sale", "new_ticket_code"]
+
+
+@dataclass(frozen=True)
+class SaleOutcome:
+    """What to answer: ``status`` and JSON ``body``; ``replayed`` when it came from the key."""
+
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def new_ticket_code() -> str:
+    """A ticket code: 16 random bytes as base32 without padding (26 characters, A-Z 2-7),
+    which a QR code holds in its compact alphanumeric mode."""
+    return base64.b32encode(secrets.token_bytes(16)).decode("ascii").rstrip("=")
+
+
+def _refusal(code: ErrorCode, message: str, **extra: Any) -> SaleOutcome:
+    return SaleOutcome(status=ERROR_STATUS[code],
+                       body={"error": str(code), "message": message, **extra})
+
+
+def _sale_out(sale: Sale, lines: list[SaleLine], tickets: list[Ticket]) -> schemas.Sale:
+    return schemas.Sale(
+        id=sale.id, number=sale.number or 0, status=sale.status,
+        channel=sale.channel, event_id=sale.event_id,
+        lines=[schemas.SaleLine(ticket_type_id=ln.ticket_type_id, name=ln.name,
+                                quantity=ln.quantity, unit_price=ln.unit_price,
+                                amount=ln.amount)
+               for ln in sorted(lines, key=lambda ln: ln.ticket_type_id)],
+        total=sale.total, currency=sale.currency,
+        payment=schemas.PaymentOut(method=sale.method,
+                                   tendered=sale.tendered, change=sale.change,
+                                   reference=sale.reference),
+        tickets=[schemas.Ticket(code=t.code, ticket_type_id=t.ticket_type_id,
+                                status=t.status)
+                 for t in sorted(tickets, key=lambda t: (t.ticket_type_id, t.code))],
+        created_at=sale.created_at, terminal_id=sale.terminal_id, staff_id=sale.staff_id,
+        shift_id=sale.shift_id,
+    )
+
+
+def _load_types(session: Session, body: schemas.SaleCreate) -> tuple[Event, list[TicketType]]:
+    if body.hold_id is not None:
+        raise ApiError(ErrorCode.NOT_FOUND, f"Hold {body.hold_id!r} was not found.")
+    if not isinstance(body.payment, schemas.CashPayment):
+        raise ApiError(ErrorCode.INVALID_REQUEST, "Box-office terminals take cash payments.")
+    assert body.lines is not None  # the schema guarantees hold_id xor lines
+    ids = sorted(line.ticket_type_id for line in body.lines)
+    types = session.scalars(select(TicketType).where(TicketType.id.in_(ids))
+                            .order_by(TicketType.id)).all()
+    missing = sorted(set(ids) - {t.id for t in types})
+    if missing:
+        raise ApiError(ErrorCode.INVALID_REQUEST,
+                       f"Unknown ticket type id(s): {', '.join(map(str, missing))}.",
+                       ticket_type_ids=missing)
+    if len({t.event_id for t in types}) != 1:
+        raise ApiError(ErrorCode.INVALID_REQUEST, "All lines of a sale must be for one event.")
+    event = session.get(Event, types[0].event_id)
+    assert event is not None  # foreign key
+    return event, list(types)
+
+
+def create_sale(db: Database, principal: Principal, body: schemas.SaleCreate, *, key: str,
+                path: str, now: datetime) -> SaleOutcome:
+    """Sell ``body.lines`` for cash as ``principal`` under idempotency ``key``.
+
+    Returns the outcome to send (201 Sale body, or a stored business refusal), possibly a
+    replay. Raises :class:`ApiError` for refusals that are not stored (see module notes).
+    """
+    digest = idempotency.request_hash("POST", path, body.model_dump(mode="json"))
+    with db.write() as session:
+        claimed = idempotency.claim(session, scope=principal.idempotency_scope, key=key,
+                                    method="POST", path=path, digest=digest, now=now)
+        if isinstance(claimed, idempotency.Replay):
+            return SaleOutcome(claimed.status, claimed.body, replayed=True)
+        event, types = _load_types(session, body)
+        outcome = _sell(session, principal, body, event, types, now)
+        idempotency.complete(session, claimed, outcome.status, outcome.body)
+        return outcome
+
+
+def _sell(session: Session, principal: Principal, body: schemas.SaleCreate, event: Event,
+          types: list[TicketType], now: datetime) -> SaleOutcome:
+    assert body.lines is not None and isinstance(body.payment, schemas.CashPayment)
+    quantity = {line.ticket_type_id: line.quantity for line in body.lines}
+    total = sum(t.price * quantity[t.id] for t in types)
+    tendered = body.payment.tendered
+    if tendered < total:
+        return _refusal(ErrorCode.INSUFFICIENT_TENDER,
+                        f"Cash tendered ({tendered}) is less than the total ({total}).",
+                        total=total, tendered=tendered)
+
+    savepoint = session.begin_nested()
+    sale = Sale(id=uuid.uuid4().hex, number=None, status="confirmed", channel=principal.channel,
+                event_id=event.id, total=total, currency=event.currency, method="cash",
+                tendered=tendered, change=tendered - total, created_at=now,
+                terminal_id=principal.terminal_id, staff_id=principal.staff_id, shift_id=None)
+    lines = [SaleLine(sale_id=sale.id, ticket_type_id=t.id, name=t.name,
+                      quantity=quantity[t.id], unit_price=t.price,
+                      amount=t.price * quantity[t.id]) for t in types]
+    tickets = [Ticket(code=new_ticket_code(), sale_id=sale.id, ticket_type_id=t.id,
+                      status="valid") for t in types for _ in range(quantity[t.id])]
+    session.add(sale)
+    session.flush()
+    session.add_all([*lines, *tickets])
+    session.flush()
+
+    counts: dict[int, tuple[int, int, int]] = {}
+    for t in types:  # id order: concurrent multi-line sales lock rows in the same order
+        q = quantity[t.id]
+        row = session.execute(
+            update(TicketType)
+            .where(TicketType.id == t.id,
+                   TicketType.sold + TicketType.held + q <= TicketType.capacity)
+            .values(sold=TicketType.sold + q, version=TicketType.version + 1)
+            .returning(TicketType.capacity, TicketType.sold, TicketType.held)
+            .execution_options(synchronize_session=False)
+        ).first()
+        if row is None:
+            savepoint.rollback()
+            return _insufficient(session, types, quantity, failed=t.id)
+        counts[t.id] = (int(row[0]), int(row[1]), int(row[2]))
+    savepoint.commit()
+
+    _, number = bump_counters(session, sale_number=True)
+    sale.number = number
+    audit.append(session, [
+        audit.AuditRecord(
+            action="sale", staff_id=principal.staff_id, terminal_id=principal.terminal_id,
+            channel=principal.channel, ticket_type_id=t.id, quantity=quantity[t.id],
+            before=(counts[t.id][0], counts[t.id][1] - quantity[t.id], counts[t.id][2]),
+            after=counts[t.id], ref_type="sale", ref_id=sale.id)
+        for t in types
+    ], now)
+    session.flush()
+    # Fresh state of the ticket types for any later reader of this session.
+    for t in types:
+        session.expire(t)
+    return SaleOutcome(status=201, body=_sale_out(sale, lines, tickets).model_dump(mode="json"))
+
+
+def _insufficient(session: Session, types: list[TicketType], quantity: dict[int, int], *,
+                  failed: int) -> SaleOutcome:
+    """The 409 body, with ``available`` read after the rollback (box-office availability)."""
+    rows = session.execute(
+        select(TicketType.id, TicketType.capacity, TicketType.sold, TicketType.held)
+        .where(TicketType.id.in_([t.id for t in types])).order_by(TicketType.id)).all()
+    lines = []
+    for tt_id, capacity, sold, held in rows:
+        left = rules.available(capacity, sold, held)
+        if tt_id == failed or left < quantity[tt_id]:
+            lines.append({"ticket_type_id": tt_id, "requested": quantity[tt_id],
+                          "available": left})
+    return _refusal(ErrorCode.INSUFFICIENT_INVENTORY,
+                    "Not enough tickets left for this sale; nothing was sold.", lines=lines)
+
+
+def get_sale(session: Session, ref: str) -> schemas.Sale:
+    """The sale with id ``ref`` (32 hex characters) or number ``ref`` (digits).
+
+    Raises:
+        ApiError: 404 ``not_found``.
+    """
+    if ref.isdigit() and len(ref) < 19:
+        sale = session.scalars(select(Sale).where(Sale.number == int(ref))).first()
+    else:
+        sale = session.get(Sale, ref) if len(ref) <= 32 else None
+    if sale is None:
+        raise ApiError(ErrorCode.NOT_FOUND, f"Sale {ref!r} was not found.")
+    lines = list(session.scalars(select(SaleLine).where(SaleLine.sale_id == sale.id)).all())
+    tickets = list(session.scalars(select(Ticket).where(Ticket.sale_id == sale.id)).all())
+    return _sale_out(sale, lines, tickets)
