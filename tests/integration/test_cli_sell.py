@@ -100,3 +100,15 @@ def test_an_unpaired_terminal_is_told_to_pair(pos_home: Path) -> None:
     out = pos_app("login", "alex", stdin="1234\n", check=False)
     assert out.returncode == 4
     assert "pair" in out.stderr.lower()
+
+
+def test_print_without_a_printer_keeps_the_receipt_in_the_receipts_folder(
+        live_server: LiveServer, signed_in: Path) -> None:
+    event = live_server.small_event(capacity=5, price=4500)
+    env = {"QT_QPA_PLATFORM": ""}  # as on a headless till: no display, no platform chosen
+    out = pos_app("sell", "--event", event, "--type", "GA=1", "--tendered", "50", "--print",
+                  env=env)
+    saved = out.stdout.strip().splitlines()[-1]
+    assert saved.startswith("Saved to ")
+    receipt = Path(saved.removeprefix("Saved to "))
+    assert receipt.parent == signed_in / "receipts" and receipt.is_file()

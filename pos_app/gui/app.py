@@ -1,0 +1,58 @@
+"""Composition root of the window: build it from a register, or run the whole application."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication
+
+from pos_app.gui.main_window import MainWindow
+from pos_app.gui.ports import RegisterPort
+from pos_app.gui.printing import ReceiptPrinter
+from pos_app.gui.task_runner import TaskRunner
+
+__all__ = ["STYLESHEET", "apply_style", "create_main_window", "run_app"]
+
+STYLESHEET = Path(__file__).resolve().parents[2] / "resources" / "styles" / "pos.qss"
+WINDOW_SIZE = (1280, 800)
+
+
+def create_main_window(register: RegisterPort, *, runner: TaskRunner | None = None,
+                       printer: ReceiptPrinter | None = None) -> MainWindow:
+    """The POS window for ``register`` (a ``pos_app.journal.Register`` or a fake).
+
+    ``runner`` defaults to a new :class:`TaskRunner` owned by the window; ``printer`` to the
+    system's default receipt printer. Needs a ``QApplication``.
+    """
+    runner = runner if runner is not None else TaskRunner()
+    window = MainWindow(register, runner, printer if printer is not None else ReceiptPrinter())
+    if runner.parent() is None:
+        runner.setParent(window)
+    window.resize(*WINDOW_SIZE)
+    return window
+
+
+def apply_style(app: QApplication, stylesheet: Path = STYLESHEET) -> None:
+    """Use the POS font and stylesheet (skipped quietly when the file is missing)."""
+    font = QFont()
+    font.setFamilies(["Inter", "Segoe UI", "Noto Sans", "DejaVu Sans"])
+    font.setPointSize(11)
+    app.setFont(font)
+    if stylesheet.is_file():
+        app.setStyleSheet(stylesheet.read_text(encoding="utf-8"))
+
+
+def run_app(register: RegisterPort) -> int:
+    """Show the window for ``register`` and run the event loop; returns the exit code."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Box Office")
+    app.setStyle("Fusion")
+    apply_style(app)
+    window = create_main_window(register)
+    window.show()
+    return int(app.exec())

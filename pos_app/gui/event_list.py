@@ -1,0 +1,194 @@
+"""The list of events on sale: name, start in the venue's own time zone, venue.
+
+:class:`EventListModel` holds the events (a ``QAbstractListModel``); :class:`EventList` is the
+view with a two-line delegate.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import format_datetime
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QFont, QPainter
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QListView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
+
+from pos_app.api.schemas import Event
+
+__all__ = ["EventList", "EventListModel", "event_when"]
+
+_Index = QModelIndex | QPersistentModelIndex
+
+WHEN_ROLE = Qt.ItemDataRole.UserRole + 1
+VENUE_ROLE = Qt.ItemDataRole.UserRole + 2
+EVENT_ROLE = Qt.ItemDataRole.UserRole + 3
+
+
+def event_when(starts_at: datetime, timezone: str, locale: str = "en_US") -> str:
+    """Start of an event in its venue's zone, e.g. ``Sat, Mar 14, 2026 · 7:30 PM CDT``."""
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    local = starts_at.astimezone(zone)
+    return (f"{format_datetime(local, 'EEE, MMM d, y', locale=locale)} · "
+            f"{format_datetime(local, 'h:mm a', locale=locale)} {local.tzname()}")
+
+
+class EventListModel(QAbstractListModel):
+    """Events in the order the server lists them."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._events: list[Event] = []
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._events)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or not 0 <= index.row() < len(self._events):
+            return None
+        event = self._events[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return event.name
+        if role == WHEN_ROLE:
+            return event_when(event.starts_at, event.timezone)
+        if role == VENUE_ROLE:
+            return event.venue
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{event.name}, {event_when(event.starts_at, event.timezone)}, {event.venue}"
+        if role == EVENT_ROLE:
+            return event
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                | Qt.ItemFlag.ItemNeverHasChildren)
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        return tuple(self._events)
+
+    def set_events(self, events: list[Event]) -> None:
+        """Replace the events, updating rows in place when the list of ids is unchanged."""
+        if [e.id for e in events] == [e.id for e in self._events]:
+            self._events = list(events)
+            if events:
+                self.dataChanged.emit(self.index(0), self.index(len(events) - 1))
+            return
+        self.beginResetModel()
+        self._events = list(events)
+        self.endResetModel()
+
+    def row_of(self, event_id: str) -> int | None:
+        for row, event in enumerate(self._events):
+            if event.id == event_id:
+                return row
+        return None
+
+    def event_at(self, row: int) -> Event:
+        return self._events[row]
+
+
+def _resized(font: QFont, factor: float) -> QFont:
+    """A copy of ``font`` scaled by ``factor`` (stylesheets size fonts in pixels or points)."""
+    scaled = QFont(font)
+    if font.pixelSize() > 0:
+        scaled.setPixelSize(max(9, round(font.pixelSize() * factor)))
+    elif font.pointSizeF() > 0:
+        scaled.setPointSizeF(max(7.0, font.pointSizeF() * factor))
+    return scaled
+
+
+class _EventDelegate(QStyledItemDelegate):
+    """Paints an event as a bold name over a line of date and venue."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
+        return QSize(option.rect.width(), 92)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
+        painter.save()
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        rect = option.rect.adjusted(6, 4, -6, -4)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor("#1d4ed8") if selected else QColor("#ffffff"))
+        painter.drawRoundedRect(rect, 10, 10)
+        text = rect.adjusted(14, 10, -14, -10)
+        name_font = _resized(option.font, 1.1)
+        name_font.setBold(True)
+        painter.setFont(name_font)
+        painter.setPen(QColor("#ffffff") if selected else QColor("#111827"))
+        name = painter.fontMetrics().elidedText(str(index.data()), Qt.TextElideMode.ElideRight,
+                                                text.width())
+        line = painter.fontMetrics().height()
+        painter.drawText(QRect(text.left(), text.top(), text.width(), line),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+        small = _resized(option.font, 0.9)
+        painter.setFont(small)
+        painter.setPen(QColor("#dbeafe") if selected else QColor("#4b5563"))
+        metrics = painter.fontMetrics()
+        top = text.top() + line + 4
+        for value in (index.data(WHEN_ROLE), index.data(VENUE_ROLE)):
+            painter.drawText(
+                QRect(text.left(), top, text.width(), metrics.height()),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                metrics.elidedText(str(value), Qt.TextElideMode.ElideRight, text.width()))
+            top += metrics.height() + 2
+        painter.restore()
+
+
+class EventList(QListView):
+    """Events on sale; selecting one shows its ticket types.
+
+    Signals:
+        event_selected(object): the cashier selected this ``Event``.
+    """
+
+    event_selected = Signal(object)
+
+    def __init__(self, model: EventListModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("eventList")
+        self.setAccessibleName("Events")
+        self.setModel(model)
+        self.setItemDelegate(_EventDelegate(self))
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setUniformItemSizes(True)
+        self.setSpacing(0)
+        self._model = model
+        self.selectionModel().currentRowChanged.connect(self.on_selection_current_row_changed)
+
+    def select_event(self, event_id: str) -> bool:
+        """Select the event ``event_id``; returns ``False`` when it is not listed."""
+        row = self._model.row_of(event_id)
+        if row is None:
+            return False
+        self.setCurrentIndex(self._model.index(row))
+        return True
+
+    def on_selection_current_row_changed(self, current: QModelIndex,
+                                         _previous: QModelIndex) -> None:
+        if current.isValid():
+            self.event_selected.emit(self._model.event_at(current.row()))

@@ -1,0 +1,62 @@
+"""The dark bar across the top of the sell screen: where, who, and Sign out."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from pos_app.gui.widgets import named
+
+__all__ = ["HeaderBar"]
+
+
+class HeaderBar(QFrame):
+    """Terminal and venue on the left, the signed-in cashier and Sign out on the right.
+
+    Signals:
+        sign_out_clicked(): the cashier pressed Sign out.
+    """
+
+    sign_out_clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("headerBar")
+        self.brand_label = named(QLabel("BOX OFFICE"), "brand")
+        self.terminal_label = named(QLabel(), "headerTitle")
+        self.venue_label = named(QLabel(), "headerSubtitle")
+        self.staff_label = named(QLabel(), "headerStaff")
+        self.staff_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.role_label = named(QLabel(), "headerRole")
+        self.role_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.sign_out_button = named(QPushButton("Sign out"), "headerButton")
+        self.sign_out_button.setAccessibleName("Sign out")
+        self.sign_out_button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.sign_out_button.clicked.connect(self.sign_out_clicked)
+
+        where = QVBoxLayout()
+        where.setSpacing(0)
+        where.addWidget(self.terminal_label)
+        where.addWidget(self.venue_label)
+        who = QVBoxLayout()
+        who.setSpacing(0)
+        who.addWidget(self.staff_label)
+        who.addWidget(self.role_label)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(24, 8, 16, 8)
+        layout.setSpacing(18)
+        layout.addWidget(self.brand_label)
+        layout.addLayout(where)
+        layout.addStretch(1)
+        layout.addLayout(who)
+        layout.addWidget(self.sign_out_button)
+
+    def set_where(self, terminal_name: str, venue: str | None) -> None:
+        """Show the terminal's name and the venue of the selected event."""
+        self.terminal_label.setText(terminal_name)
+        self.venue_label.setText(venue or "No event selected")
+
+    def set_who(self, display_name: str, role: str) -> None:
+        """Show the signed-in staff member."""
+        self.staff_label.setText(display_name)
+        self.role_label.setText(role.capitalize())

@@ -1,0 +1,103 @@
+"""The POS window: a stack of the sign-in and sell screens, and a status bar."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget, QWidget
+
+from pos_app.api.schemas import SessionResponse
+from pos_app.gui.ports import RegisterPort
+from pos_app.gui.printing import ReceiptPrinter
+from pos_app.gui.sell_screen import SellScreen
+from pos_app.gui.signin import SignInScreen
+from pos_app.gui.task_runner import TaskRunner
+from pos_app.gui.widgets import named
+
+__all__ = ["MainWindow"]
+
+
+class MainWindow(QMainWindow):
+    """Sign-in first, then selling; Sign out returns to sign-in.
+
+    Signals:
+        signed_out(): the register signed the cashier out (or the session expired).
+    """
+
+    signed_out = Signal()
+
+    def __init__(self, register: RegisterPort, runner: TaskRunner, printer: ReceiptPrinter,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("Box Office")
+        self.register = register
+        self.runner = runner
+        self.printer = printer
+        self._config = register.config
+
+        self.signin = SignInScreen(register, runner)
+        self.signin.set_terminal_name(self._config.terminal_name)
+        self.sell = SellScreen(register, runner, printer)
+        self.stack = named(QStackedWidget(), "screens")
+        self.stack.addWidget(self.signin)
+        self.stack.addWidget(self.sell)
+        self.setCentralWidget(self.stack)
+
+        self.server_label = named(QLabel(), "statusServer")
+        self.terminal_label = named(QLabel(), "statusTerminal")
+        self.activity_label = named(QLabel(), "statusActivity")
+        status = self.statusBar()
+        status.setSizeGripEnabled(False)
+        status.addWidget(self.server_label)
+        status.addWidget(self.terminal_label)
+        status.addPermanentWidget(self.activity_label)
+        self.server_label.setText(f"Server  {self._config.server_url}")
+        self.terminal_label.setText(f"Terminal  {self._config.terminal_name}")
+
+        self.signin.signed_in.connect(self.on_signin_signed_in)
+        self.sell.sign_out_requested.connect(self.on_sell_sign_out_requested)
+        self.sell.session_expired.connect(self.on_sell_session_expired)
+        self.runner.busy_changed.connect(self.on_runner_busy_changed)
+        # A session restored from an earlier sign-in goes straight to selling; if the
+        # server no longer accepts it, the first events read sends the cashier to sign-in.
+        restored = register.session
+        if restored is not None:
+            self.show_sell(restored)
+        else:
+            self.show_sign_in()
+
+    def show_sign_in(self, message: str | None = None) -> None:
+        self.stack.setCurrentWidget(self.signin)
+        self.signin.reset(message)
+
+    def show_sell(self, session: SessionResponse) -> None:
+        self.stack.setCurrentWidget(self.sell)
+        self.sell.set_session(session, self._config.terminal_name)
+        self.sell.event_list.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def on_signin_signed_in(self, session: SessionResponse) -> None:
+        self.show_sell(session)
+
+    def on_sell_sign_out_requested(self) -> None:
+        task = self.runner.write(self.register.sign_out)
+        task.finished.connect(self.on_sign_out_task_done)
+        task.failed.connect(self.on_sign_out_task_done)
+
+    def on_sign_out_task_done(self, _result: object) -> None:
+        self.sell.end_session()
+        self.show_sign_in()
+        self.signed_out.emit()
+
+    def on_sell_session_expired(self) -> None:
+        self.sell.end_session()
+        self.show_sign_in("Your session has ended. Please sign in again.")
+        self.signed_out.emit()
+
+    def on_runner_busy_changed(self, busy: bool) -> None:
+        self.activity_label.setText("Working…" if busy else "Ready")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        # A sale in flight must settle in the journal before the process goes away.
+        self.runner.wait_idle()
+        super().closeEvent(event)

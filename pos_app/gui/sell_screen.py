@@ -1,0 +1,364 @@
+"""The sell screen: events on the left, ticket tiles in the centre, basket and Charge on the
+right, a header with the cashier and Sign out.
+
+The screen never decides that something was sold. Charge hands the basket to
+``register.sell`` on the :class:`TaskRunner`'s journal thread; what the cashier sees next
+comes only from the journal-settled ``SaleOutcome`` it returns (``shared/DESIGN.md``):
+
+- ``confirmed``: change due (from the sale's payment record) and the notes to hand back,
+  the sale number, a receipt rendered and printed on a worker; the basket empties and the
+  counts are re-read.
+- ``refused``: the outcome's message in a red banner; the basket stays exactly as it was.
+- ``unknown``: the message in an amber banner; no change, no receipt, the basket stays.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout, QWidget
+
+from pos_app.api.schemas import Event, EventsResponse, Sale, SessionResponse, TicketType
+from pos_app.gui.basket_model import BasketFull, BasketModel, WrongEvent
+from pos_app.gui.basket_panel import BasketPanel
+from pos_app.gui.event_list import EventList, EventListModel
+from pos_app.gui.header import HeaderBar
+from pos_app.gui.ports import RegisterPort, SaleOutcomeLike
+from pos_app.gui.printing import ReceiptPrinter
+from pos_app.gui.sale_result import MessageBanner, SaleResultCard
+from pos_app.gui.task_runner import Task, TaskRunner
+from pos_app.gui.ticket_tiles import TicketTileGrid
+from pos_app.gui.widgets import named
+
+__all__ = ["SellScreen", "deliver_receipt"]
+
+UNKNOWN_FAILURE = ("The sale did not complete normally ({error}). Do not hand over tickets or "
+                   "change until a manager has checked the sale.")
+NOT_SOLD = "Nothing was sold: {error}"
+
+
+def deliver_receipt(register: RegisterPort, printer: ReceiptPrinter, sale: Sale, event: Event, *,
+                    staff_name: str, terminal_name: str, reprint: bool = False) -> str:
+    """Render ``sale``'s receipt into the receipts folder and print it. Runs on a worker.
+
+    Returns the printer's sentence ("Printed on ..." or "Saved to <path>").
+    """
+    from pos_app.receipts import receipt_from_sale, write_receipt
+
+    data = receipt_from_sale(sale, event, staff_name=staff_name, terminal_name=terminal_name,
+                             reprint=reprint)
+    folder = Path(register.paths.receipts_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    return printer.deliver(write_receipt(data, folder))
+
+
+class SellScreen(QWidget):
+    """Ring up tickets and take cash.
+
+    Signals:
+        events_loaded(object): a fresh ``EventsResponse`` was shown.
+        events_failed(object): reading the events raised this exception.
+        charge_started(): a basket was handed to ``register.sell``.
+        sale_confirmed(object): the journal settled the sale as confirmed (``SaleOutcome``).
+        sale_refused(object): the server refused the sale (``SaleOutcome``); nothing changed.
+        sale_unknown(object): the journal holds the sale as ``unknown`` (or ``voided``):
+            it may or may not have happened (``SaleOutcome``).
+        charge_failed(object): ``register.sell`` raised this exception instead of settling
+            an outcome (not signed in, or a local fault); nothing is shown as sold.
+        receipt_delivered(str): the receipt was printed or saved; carries the sentence.
+        receipt_failed(object): rendering or printing the receipt raised this exception.
+        sign_out_requested(): the cashier pressed Sign out.
+        session_expired(): the server no longer accepts the session (sign in again).
+    """
+
+    events_loaded = Signal(object)
+    events_failed = Signal(object)
+    charge_started = Signal()
+    sale_confirmed = Signal(object)
+    sale_refused = Signal(object)
+    sale_unknown = Signal(object)
+    charge_failed = Signal(object)
+    receipt_delivered = Signal(str)
+    receipt_failed = Signal(object)
+    sign_out_requested = Signal()
+    session_expired = Signal()
+
+    def __init__(self, register: RegisterPort, runner: TaskRunner, printer: ReceiptPrinter,
+                 parent: QWidget | None = None, *, refresh_interval_ms: int = 15_000) -> None:
+        super().__init__(parent)
+        self.setObjectName("sellScreen")
+        self._register = register
+        self._runner = runner
+        self._printer = printer
+        self._session: SessionResponse | None = None
+        self._terminal_name = ""
+        self._sell_task: Task | None = None
+        self._events_task: Task | None = None
+        self._refresh_again = False
+        self._charge_event: Event | None = None
+        self._last_sale: tuple[Sale, Event] | None = None
+
+        self.basket = BasketModel(self)
+        self.header = HeaderBar()
+        self.banner = MessageBanner()
+        self.events_model = EventListModel(self)
+        self.event_list = EventList(self.events_model)
+        self.event_list.setFixedWidth(272)
+        self.tiles = TicketTileGrid(self.basket)
+        self.result_card = SaleResultCard()
+        self.panel = BasketPanel(self.basket)
+        self.panel.setFixedWidth(380)
+
+        centre = QVBoxLayout()
+        centre.setSpacing(16)
+        centre.addWidget(self.tiles, 1)
+        centre.addWidget(self.result_card)
+        body = QHBoxLayout()
+        body.setContentsMargins(20, 16, 20, 20)
+        body.setSpacing(20)
+        body.addWidget(self.event_list)
+        body.addLayout(centre, 1)
+        body.addWidget(self.panel)
+        content = named(QFrame(), "sellBody")
+        content_layout = QVBoxLayout(content)
+        content_layout.setContentsMargins(0, 0, 0, 0)
+        content_layout.setSpacing(0)
+        content_layout.addWidget(self.banner)
+        content_layout.addLayout(body, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.header)
+        layout.addWidget(content, 1)
+
+        self.setTabOrder(self.event_list, self.tiles)
+        self.setTabOrder(self.tiles, self.panel.table)
+        self.setTabOrder(self.panel.table, self.panel.tendered_edit)
+        self.setTabOrder(self.panel.tendered_edit, self.panel.charge_button)
+
+        self.header.sign_out_clicked.connect(self.on_header_sign_out_clicked)
+        self.event_list.event_selected.connect(self.on_event_list_event_selected)
+        self.tiles.ticket_type_chosen.connect(self.on_tiles_ticket_type_chosen)
+        self.panel.charge_requested.connect(self.on_panel_charge_requested)
+        self.panel.basket_edited.connect(self.on_panel_basket_edited)
+        self.result_card.reprint_requested.connect(self.on_result_card_reprint_requested)
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setInterval(refresh_interval_ms)
+        self._refresh_timer.timeout.connect(self.refresh_events)
+
+    # --- state ------------------------------------------------------------------------------
+
+    @property
+    def charging(self) -> bool:
+        """``True`` while a sale is with the register."""
+        return self._sell_task is not None
+
+    @property
+    def current_event(self) -> Event | None:
+        return self.tiles.shown_event
+
+    def set_session(self, session: SessionResponse, terminal_name: str | None = None) -> None:
+        """Start selling as ``session``'s staff member: header, events, periodic refresh."""
+        self._session = session
+        self._terminal_name = terminal_name or session.terminal.name
+        self.header.set_who(session.staff.display_name, session.staff.role)
+        self._update_where()
+        self.refresh_events()
+        if self._refresh_timer.interval() > 0:
+            self._refresh_timer.start()
+
+    def end_session(self) -> None:
+        """Forget the cashier: empty basket, no messages, no timer."""
+        self._refresh_timer.stop()
+        self._session = None
+        if not self.basket.locked:
+            self.basket.clear()
+        self.panel.set_tendered(None)
+        self.banner.clear()
+        self.result_card.clear()
+        self._last_sale = None
+
+    # --- events -----------------------------------------------------------------------------
+
+    def refresh_events(self) -> None:
+        """Re-read events and counts on a worker (coalesced while one read is running)."""
+        if self._events_task is not None:
+            self._refresh_again = True
+            return
+        self._events_task = self._runner.read(self._register.events)
+        self._events_task.finished.connect(self.on_events_task_finished)
+        self._events_task.failed.connect(self.on_events_task_failed)
+
+    def on_events_task_finished(self, response: EventsResponse) -> None:
+        self._events_task = None
+        current = self.current_event.id if self.current_event else None
+        self.events_model.set_events(response.events)
+        wanted = current or self.basket.event_id
+        if wanted is None and response.events:
+            wanted = response.events[0].id
+        fresh = next((e for e in response.events if e.id == wanted), None)
+        if fresh is not None:
+            if self.event_list.currentIndex().row() != self.events_model.row_of(fresh.id):
+                self.event_list.select_event(fresh.id)
+            self.tiles.show_event(fresh)
+        for event in response.events:
+            self.basket.update_availability(event.ticket_types)
+        self._update_where()
+        self.events_loaded.emit(response)
+        self._after_events_read()
+
+    def on_events_task_failed(self, exc: BaseException) -> None:
+        from pos_app.client import NotSignedIn, Unauthorized
+
+        self._events_task = None
+        if isinstance(exc, Unauthorized | NotSignedIn) and not self.charging:
+            self._refresh_timer.stop()
+            self.session_expired.emit()
+        else:
+            self.banner.show_message(f"Could not load events: {exc}", "warning")
+        self.events_failed.emit(exc)
+        self._after_events_read()
+
+    def _after_events_read(self) -> None:
+        if self._refresh_again:
+            self._refresh_again = False
+            self.refresh_events()
+
+    def on_event_list_event_selected(self, event: Event) -> None:
+        self.tiles.show_event(event)
+        self._update_where()
+
+    def _update_where(self) -> None:
+        event = self.current_event
+        self.header.set_where(self._terminal_name, event.venue if event else None)
+
+    # --- basket -----------------------------------------------------------------------------
+
+    def on_tiles_ticket_type_chosen(self, ticket_type: TicketType) -> None:
+        if self.charging:
+            return
+        try:
+            self.basket.add(ticket_type)
+        except (BasketFull, WrongEvent) as exc:
+            self.banner.show_message(str(exc), "info")
+            return
+        self._start_new_sale()
+
+    def on_panel_basket_edited(self) -> None:
+        self._start_new_sale()
+
+    def _start_new_sale(self) -> None:
+        """The cashier moved on: the last result and messages no longer apply."""
+        if self.result_card.isVisible():
+            self.result_card.clear()
+        if self.banner.isVisible() and self.banner.kind != "warning":
+            self.banner.clear()
+
+    # --- charge -----------------------------------------------------------------------------
+
+    def on_panel_charge_requested(self, tendered: int) -> None:
+        if self.charging or self.basket.is_empty():
+            return  # a second press while the first is in flight does nothing
+        event_id = self.basket.event_id
+        self._charge_event = next(
+            (e for e in self.events_model.events if e.id == event_id), self.current_event)
+        self.banner.clear()
+        self.result_card.clear()
+        self.basket.set_locked(True)
+        self.panel.set_charging(True)
+        self._sell_task = self._runner.write(self._register.sell, self.basket.sale_lines(),
+                                             tendered)
+        self._sell_task.finished.connect(self.on_sell_task_finished)
+        self._sell_task.failed.connect(self.on_sell_task_failed)
+        self.charge_started.emit()
+
+    def _charge_over(self) -> None:
+        self._sell_task = None
+        self.basket.set_locked(False)
+        self.panel.set_charging(False)
+
+    def on_sell_task_finished(self, outcome: SaleOutcomeLike) -> None:
+        self._charge_over()
+        state = str(getattr(outcome.state, "value", outcome.state))
+        if state == "confirmed" and outcome.sale is not None:
+            self._on_confirmed(outcome, outcome.sale)
+        elif state == "refused":
+            self.panel.hide_change_preview()
+            self.focus_tender()
+            self.banner.show_message(outcome.message, "error")
+            self.sale_refused.emit(outcome)
+            self.refresh_events()
+        else:
+            self.panel.hide_change_preview()
+            self.focus_tender()
+            self.banner.show_message(outcome.message, "warning")
+            self.sale_unknown.emit(outcome)
+
+    def on_sell_task_failed(self, exc: BaseException) -> None:
+        from pos_app.client import TerminalError
+
+        self._charge_over()
+        self.panel.hide_change_preview()
+        if isinstance(exc, TerminalError | ValueError):  # raised before anything was journaled
+            self.banner.show_message(NOT_SOLD.format(error=exc), "error")
+        else:
+            self.banner.show_message(UNKNOWN_FAILURE.format(error=exc), "warning")
+        self.charge_failed.emit(exc)
+
+    def _on_confirmed(self, outcome: SaleOutcomeLike, sale: Sale) -> None:
+        self.basket.clear()
+        self.panel.set_tendered(None)
+        self.result_card.show_sale(sale)
+        self.result_card.new_sale_button.setFocus(Qt.FocusReason.OtherFocusReason)
+        event = self._charge_event
+        self.sale_confirmed.emit(outcome)
+        if event is not None and event.id == sale.event_id:
+            self._last_sale = (sale, event)
+            self._render_receipt(reprint=False)
+        else:
+            self.result_card.set_receipt_status("Receipt unavailable: event not loaded",
+                                                failed=True)
+        self.refresh_events()
+
+    # --- receipts ---------------------------------------------------------------------------
+
+    def on_result_card_reprint_requested(self) -> None:
+        if self._last_sale is not None:
+            self._render_receipt(reprint=True)
+
+    def _render_receipt(self, *, reprint: bool) -> None:
+        assert self._last_sale is not None
+        sale, event = self._last_sale
+        staff = self._session.staff.display_name if self._session else ""
+        self.result_card.set_receipt_status(
+            "Printing reprint…" if reprint else "Printing receipt…", busy=True)
+        task = self._runner.read(deliver_receipt, self._register, self._printer, sale, event,
+                                 staff_name=staff, terminal_name=self._terminal_name,
+                                 reprint=reprint)
+        task.finished.connect(self.on_receipt_task_finished)
+        task.failed.connect(self.on_receipt_task_failed)
+
+    def on_receipt_task_finished(self, where: str) -> None:
+        if where.startswith("Saved to "):  # the folder is long; its file name is what matters
+            shown = f"Receipt saved as {Path(where.removeprefix('Saved to ')).name}"
+        else:
+            shown = f"Receipt: {where}"
+        self.result_card.set_receipt_status(shown)
+        self.result_card.receipt_label.setToolTip(where)
+        self.receipt_delivered.emit(where)
+
+    def on_receipt_task_failed(self, exc: BaseException) -> None:
+        self.result_card.set_receipt_status(f"Receipt failed: {exc}. Press Reprint to retry.",
+                                            failed=True)
+        self.receipt_failed.emit(exc)
+
+    # --- header -----------------------------------------------------------------------------
+
+    def on_header_sign_out_clicked(self) -> None:
+        if not self.charging:
+            self.sign_out_requested.emit()
+
+    def focus_tender(self) -> None:
+        """Put the keyboard in the tendered field (where a cashier types)."""
+        self.panel.tendered_edit.setFocus(Qt.FocusReason.OtherFocusReason)

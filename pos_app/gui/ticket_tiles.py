@@ -1,0 +1,215 @@
+"""Touch-size buttons, one per ticket type of the selected event.
+
+Each tile shows the name, the price, how many are left at the box office and a coloured stock
+level (green in stock, amber low, red critical, grey sold out). A tile is disabled when the
+type is sold out, when the basket already holds every ticket left, or while a charge is in
+flight.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pos_app.api.schemas import Event, TicketType
+from pos_app.domain.inventory import StockLevel
+from pos_app.domain.money import format_money
+from pos_app.gui.basket_model import BasketModel
+from pos_app.gui.widgets import named, restyle
+
+__all__ = ["LEVEL_TEXT", "TicketTile", "TicketTileGrid"]
+
+LEVEL_TEXT = {
+    StockLevel.IN_STOCK: "In stock",
+    StockLevel.LOW: "Selling fast",
+    StockLevel.CRITICAL: "Almost gone",
+    StockLevel.SOLD_OUT: "Sold out",
+}
+
+
+
+class TicketTile(QPushButton):
+    """One ticket type as a big button. Click adds one to the basket."""
+
+    def __init__(self, ticket_type: TicketType, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ticketTile")
+        self.setMinimumSize(160, 128)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self._name = named(QLabel(), "tileName")
+        self._name.setWordWrap(True)
+        self._price = named(QLabel(), "tilePrice")
+        self._left = named(QLabel(), "tileLeft")
+        self._level = named(QLabel(), "tileLevel")
+        self._in_basket = named(QLabel(), "tileInBasket")
+        self._in_basket.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        for label in (self._name, self._price, self._left, self._level, self._in_basket):
+            label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        top = QHBoxLayout()
+        top.addWidget(self._name, 1)
+        top.addWidget(self._in_basket, 0, Qt.AlignmentFlag.AlignTop)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self._level)
+        bottom.addStretch(1)
+        bottom.addWidget(self._left)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 14, 18, 14)
+        layout.setSpacing(4)
+        layout.addLayout(top)
+        layout.addWidget(self._price)
+        layout.addStretch(1)
+        layout.addLayout(bottom)
+        self.ticket_type = ticket_type
+        self.in_basket = 0
+        self.set_ticket_type(ticket_type)
+
+    @property
+    def left_text(self) -> str:
+        """The "N left" text as shown."""
+        return self._left.text()
+
+    def set_ticket_type(self, ticket_type: TicketType) -> None:
+        """Show fresh counts for this tile's ticket type."""
+        self.ticket_type = ticket_type
+        level = StockLevel(ticket_type.stock_level)
+        self._name.setText(ticket_type.name)
+        self._price.setText(format_money(ticket_type.price, ticket_type.currency))
+        self._left.setText("Sold out" if ticket_type.available <= 0
+                           else f"{ticket_type.available} left")
+        self._level.setText(LEVEL_TEXT[level])
+        for widget in (self, self._level, self._left):
+            widget.setProperty("level", level.value)
+            restyle(widget)
+        self._update_accessible()
+
+    def set_in_basket(self, quantity: int) -> None:
+        """Show how many of this type the basket holds."""
+        self.in_basket = quantity
+        self._in_basket.setText(f"{quantity} in basket" if quantity else "")
+        self._in_basket.setVisible(bool(quantity))
+        self._update_accessible()
+
+    def _update_accessible(self) -> None:
+        ticket_type = self.ticket_type
+        self.setAccessibleName(f"Add {ticket_type.name}")
+        self.setAccessibleDescription(
+            f"{format_money(ticket_type.price, ticket_type.currency)}, {self._left.text()}, "
+            f"{self.in_basket} in basket")
+
+
+class TicketTileGrid(QScrollArea):
+    """The tiles of one event, three to a row.
+
+    Signals:
+        ticket_type_chosen(object): a tile was clicked; carries its ``TicketType``.
+    """
+
+    ticket_type_chosen = Signal(object)
+
+    COLUMNS = 2
+
+    def __init__(self, basket: BasketModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ticketGrid")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self._basket = basket
+        self._tiles: dict[int, TicketTile] = {}
+        self._event: Event | None = None
+        body = named(QWidget(), "ticketGridBody")
+        self._outer = QVBoxLayout(body)
+        self._outer.setContentsMargins(0, 0, 0, 0)
+        self._title = named(QLabel("Select an event"), "sectionTitle")
+        self._subtitle = named(QLabel(""), "sectionSubtitle")
+        self._subtitle.setWordWrap(True)
+        self._grid = QGridLayout()
+        self._grid.setSpacing(14)
+        self._outer.addWidget(self._title)
+        self._outer.addWidget(self._subtitle)
+        self._outer.addSpacing(8)
+        self._outer.addLayout(self._grid)
+        self._outer.addStretch(1)
+        self.setWidget(body)
+        basket.total_changed.connect(self.on_basket_total_changed)
+        basket.locked_changed.connect(self.on_basket_locked_changed)
+
+    @property
+    def shown_event(self) -> Event | None:
+        """The event whose tiles are shown."""
+        return self._event
+
+    def tile(self, ticket_type_id: int) -> TicketTile:
+        """The tile of ``ticket_type_id`` (``KeyError`` when not shown)."""
+        return self._tiles[ticket_type_id]
+
+    def tile_named(self, name: str) -> TicketTile:
+        """The tile whose ticket type is called ``name`` (``KeyError`` when not shown)."""
+        for tile in self._tiles.values():
+            if tile.ticket_type.name == name:
+                return tile
+        raise KeyError(name)
+
+    def tiles(self) -> list[TicketTile]:
+        return list(self._tiles.values())
+
+    def show_event(self, event: Event | None) -> None:
+        """Show ``event``'s ticket types; refreshes in place when it is the same event."""
+        same = (event is not None and self._event is not None and event.id == self._event.id
+                and set(self._tiles) == {t.id for t in event.ticket_types})
+        self._event = event
+        if same and event is not None:
+            for ticket_type in event.ticket_types:
+                self._tiles[ticket_type.id].set_ticket_type(ticket_type)
+            self._refresh_enabled()
+            return
+        for tile in self._tiles.values():
+            self._grid.removeWidget(tile)
+            tile.deleteLater()
+        self._tiles.clear()
+        if event is None:
+            self._title.setText("Select an event")
+            self._subtitle.setText("")
+            return
+        self._title.setText(event.name)
+        for position, ticket_type in enumerate(event.ticket_types):
+            tile = TicketTile(ticket_type)
+            tile.clicked.connect(lambda _checked=False, t=tile: self.on_tile_clicked(t))
+            self._tiles[ticket_type.id] = tile
+            self._grid.addWidget(tile, *divmod(position, self.COLUMNS))
+        for column in range(self.COLUMNS):
+            self._grid.setColumnStretch(column, 1)
+        self._refresh_enabled()
+
+    def on_tile_clicked(self, tile: TicketTile) -> None:
+        if tile.isEnabled():
+            self.ticket_type_chosen.emit(tile.ticket_type)
+
+    def on_basket_total_changed(self, _total: int) -> None:
+        self._refresh_enabled()
+
+    def on_basket_locked_changed(self, _locked: bool) -> None:
+        self._refresh_enabled()
+
+    def _refresh_enabled(self) -> None:
+        event = self._event
+        if event is not None:
+            other = self._basket.event_id not in (None, event.id)
+            self._subtitle.setProperty("warning", other)
+            restyle(self._subtitle)
+            self._subtitle.setText(
+                "The basket holds tickets for another event: charge or clear it first."
+                if other else f"{event.venue} · tap a ticket to add it to the basket")
+        for tile in self._tiles.values():
+            tile.set_in_basket(self._basket.quantity_of(tile.ticket_type.id))
+            tile.setEnabled(self._basket.can_add(tile.ticket_type))

@@ -1,0 +1,38 @@
+"""Fixtures for the POS window's tests: a styled app, a fake register, a signed-in window."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from pos_app.gui import TaskRunner, create_main_window
+from pos_app.gui.app import apply_style
+from pos_app.gui.main_window import MainWindow
+from tests.fakes import FakeRegister
+
+
+@pytest.fixture
+def styled_app(qapp: object) -> object:
+    """The test ``QApplication`` with the POS stylesheet, as shipped."""
+    apply_style(qapp)  # type: ignore[arg-type]
+    return qapp
+
+
+@pytest.fixture
+def fake_register(tmp_path: Path) -> FakeRegister:
+    """A fake register: event ``fake-night`` with GA (id 1) and VIP (id 2), 5 each at $25."""
+    return FakeRegister(tmp_path / "receipts")
+
+
+@pytest.fixture
+def window(qtbot: QtBot, styled_app: object, fake_register: FakeRegister) -> Iterator[MainWindow]:
+    """The POS window on the fake register, shown at 1280x800, not signed in."""
+    win = create_main_window(fake_register, runner=TaskRunner())
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.runner.wait_idle()
+

@@ -1,0 +1,162 @@
+"""The POS window with the real register, journal, receipts and a live HTTPS server.
+
+Also refreshes ``docs/screenshots/signin.png`` and ``docs/screenshots/sell-screen.png``.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from pos_app.api.schemas import SaleLineIn
+from pos_app.client import pair_terminal, tls_context
+from pos_app.domain.money import format_money
+from pos_app.gui import TaskRunner, create_main_window
+from pos_app.gui.main_window import MainWindow
+from pos_app.journal import Register, open_register
+from tests.gui.helpers import sign_in
+from tests.support.live_server import LiveServer
+
+# tests/support/live_server.py polls /v1/health with httpx's deprecated ``verify=<str>``.
+pytestmark = [pytest.mark.slow,
+              pytest.mark.filterwarnings("ignore:`verify=<str>` is deprecated:DeprecationWarning")]
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture
+def register(live_server: LiveServer, pos_home: Path) -> Iterator[Register]:
+    """A freshly paired terminal's real register (journal and receipts under ``pos_home``)."""
+    code = live_server.add_terminal("Front desk 1")
+    pair_terminal(live_server.base_url, code, ca_file=live_server.ca_file)
+    with open_register() as reg:
+        yield reg
+
+
+@pytest.fixture
+def real_window(qtbot: QtBot, styled_app: object, register: Register) -> Iterator[MainWindow]:
+    win = create_main_window(register, runner=TaskRunner())
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    yield win
+    win.runner.wait_idle()
+
+
+def open_shift_if_supported(server: LiveServer, register: Register) -> None:
+    """Box-office sales need an open shift once the server implements shifts (the window has
+    no shift screen yet); before that the route answers 404 and sales need none."""
+    session = register.session
+    assert session is not None
+    with httpx.Client(verify=tls_context(server.ca_file), trust_env=False) as http:
+        response = http.post(f"{server.base_url}/v1/shifts", json={"opening_float": 0},
+                             headers={"Authorization": f"Bearer {session.token}",
+                                      "Idempotency-Key": str(uuid.uuid4())})
+    assert response.status_code in {201, 404, 405, 409}, response.text
+
+
+def select_event(qtbot: QtBot, win: MainWindow, event_id: str) -> None:
+    """Click the event's row in the event list."""
+    view = win.sell.event_list
+    row = win.sell.events_model.row_of(event_id)
+    assert row is not None, "the event is not listed"
+    index = win.sell.events_model.index(row)
+    view.scrollTo(index)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                     pos=view.visualRect(index).center())
+    assert win.sell.current_event is not None
+    assert win.sell.current_event.id == event_id
+
+
+def click_tile(qtbot: QtBot, win: MainWindow, name: str, times: int = 1) -> None:
+    for _ in range(times):
+        qtbot.mouseClick(win.sell.tiles.tile_named(name), Qt.MouseButton.LeftButton)
+
+
+def test_a_cash_sale_through_the_window_confirms_prints_and_counts_down(
+        qtbot: QtBot, real_window: MainWindow, register: Register,
+        live_server: LiveServer) -> None:
+    win = real_window
+    event_id = live_server.small_event(capacity=10, price=2500, types=("GA", "VIP"))
+    qtbot.wait(50)
+    win.grab().save(str(SCREENSHOTS / "signin.png"))
+    sign_in(qtbot, win, "alex", "1234")
+    open_shift_if_supported(live_server, register)
+    select_event(qtbot, win, event_id)
+    sell = win.sell
+    assert sell.tiles.tile_named("GA").left_text == "10 left"
+
+    click_tile(qtbot, win, "GA", times=2)
+    assert sell.panel.total_label.text() == "$50.00"
+    qtbot.keyClicks(sell.panel.tendered_edit, "60")
+    with qtbot.waitSignal(sell.sale_confirmed, timeout=20_000) as confirmed, \
+            qtbot.waitSignal(sell.receipt_delivered, timeout=20_000) as delivered:
+        qtbot.mouseClick(sell.panel.charge_button, Qt.MouseButton.LeftButton)
+    win.runner.wait_idle()
+
+    outcome = confirmed.args[0]
+    assert outcome.state == "confirmed"
+    assert outcome.sale.total == 5000
+    assert sell.result_card.isVisible()
+    assert sell.result_card.change_text() == format_money(6000 - 5000, "USD") == "$10.00"
+    assert f"Sale #{outcome.sale.number} confirmed" in sell.result_card.sale_label.text()
+    receipts = sorted(Path(register.paths.receipts_dir).glob("*.pdf"))
+    assert len(receipts) == 1
+    assert receipts[0].stat().st_size > 0
+    assert delivered.args[0] in {f"Saved to {receipts[0]}"} or delivered.args[0].startswith(
+        "Printed on ")
+    assert sell.basket.is_empty()
+    assert sell.tiles.tile_named("GA").left_text == "8 left"
+    win.grab().save(str(SCREENSHOTS / "sell-screen.png"))
+
+    with qtbot.waitSignal(sell.receipt_delivered, timeout=20_000):
+        qtbot.mouseClick(sell.result_card.reprint_button, Qt.MouseButton.LeftButton)
+    assert any("reprint" in p.name for p in Path(register.paths.receipts_dir).glob("*.pdf"))
+
+
+def test_selling_more_than_is_left_is_refused_and_the_basket_stays(
+        qtbot: QtBot, real_window: MainWindow, register: Register,
+        live_server: LiveServer) -> None:
+    win = real_window
+    event_id = live_server.small_event(capacity=3, price=2500, types=("GA", "VIP"))
+    sign_in(qtbot, win, "alex", "1234")
+    open_shift_if_supported(live_server, register)
+    select_event(qtbot, win, event_id)
+    sell = win.sell
+    click_tile(qtbot, win, "GA", times=3)
+    assert sell.basket.quantity_of(sell.tiles.tile_named("GA").ticket_type.id) == 3
+    qtbot.keyClicks(sell.panel.tendered_edit, "100")
+
+    # Meanwhile another sale at this terminal takes 2 of the 3 (off the GUI thread).
+    ga_id = sell.tiles.tile_named("GA").ticket_type.id
+    other = threading.Thread(target=register.sell,
+                             args=([SaleLineIn(ticket_type_id=ga_id, quantity=2)], 5000))
+    other.start()
+    other.join(30)
+    before = [(line.ticket_type_id, line.name, line.quantity, line.unit_price)
+              for line in sell.basket.lines]
+
+    with qtbot.waitSignal(sell.sale_refused, timeout=20_000) as refused, \
+            qtbot.assertNotEmitted(sell.sale_confirmed):
+        qtbot.keyClick(sell.panel.tendered_edit, Qt.Key.Key_Return)
+    win.runner.wait_idle()
+
+    assert refused.args[0].state == "refused"
+    assert sell.banner.isVisible()
+    assert sell.banner.text() == refused.args[0].message
+    assert "GA" in sell.banner.text()
+    assert [(line.ticket_type_id, line.name, line.quantity, line.unit_price)
+            for line in sell.basket.lines] == before
+    assert sell.panel.total_label.text() == "$75.00"
+    assert sell.panel.tendered_edit.text() == "100"
+    assert not sell.result_card.isVisible()
+    assert not list(Path(register.paths.receipts_dir).glob("*.pdf"))
+    assert sell.tiles.tile_named("GA").left_text == "1 left"
+    win.grab().save(str(SCREENSHOTS / "sell-refused.png"))
