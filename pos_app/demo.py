@@ -8,8 +8,10 @@ terminal. Stopping the window stops the server.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -40,6 +42,14 @@ def _free_port() -> int:
 
 def _pos_app(*args: str) -> list[str]:
     return [sys.executable, "-m", "pos_app.cli", *args]
+
+
+def _die_with_parent() -> None:
+    """In the server child, before exec: ask Linux to SIGTERM it when the demo process dies,
+    however it dies (SIGKILL, a crash), so no server is left behind holding the port."""
+    if sys.platform.startswith("linux"):
+        PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _demo_staff() -> str:
@@ -124,7 +134,7 @@ def run_demo() -> int:
         server = subprocess.Popen(
             _pos_app("serve", "--data-dir", str(server_dir), "--host", "127.0.0.1",
                      "--port", str(port), "--demo"),
-            stdout=log_file, stderr=subprocess.STDOUT)
+            stdout=log_file, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
     try:
         _wait_for_health(url, server_dir / "tls" / "ca.pem", server, log)
         print(f"Central inventory server: {url}  (data: {server_dir})")

@@ -228,6 +228,9 @@ class BasketPanel(QFrame):
             self._hide_change = False
             self.set_tendered(int(amount))
             self.basket_edited.emit()
+            # Keep the keyboard where the cashier works: Enter now charges this amount.
+            self.tendered_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.tendered_edit.selectAll()
 
     def on_tendered_edit_text_edited(self, _text: str) -> None:
         self._hide_change = False

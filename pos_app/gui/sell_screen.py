@@ -244,6 +244,7 @@ class SellScreen(QWidget):
             self.banner.show_message(str(exc), "info")
             return
         self._start_new_sale()
+        self.focus_tender()  # a tap on a tile must not leave digits and Enter on the tile
 
     def on_panel_basket_edited(self) -> None:
         self._start_new_sale()

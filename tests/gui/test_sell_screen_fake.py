@@ -175,3 +175,23 @@ def test_the_gui_thread_never_runs_register_methods(
     assert {"sign_in", "events", "sell", "sign_out"} <= names
     assert all(thread is not threading.main_thread() for thread in fake_register.threads())
     assert window.stack.currentWidget() is window.signin
+
+
+def test_after_tapping_tiles_and_a_quick_amount_the_keyboard_is_in_the_tender_field(
+        qtbot: QtBot, window: MainWindow, fake_register: FakeRegister) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
+    sign_in(qtbot, window)
+    sell = window.sell
+    ring_up(qtbot, window, "GA")
+    assert QApplication.focusWidget() is sell.panel.tendered_edit  # digits go to the tender
+    ring_up(qtbot, window, "VIP", "VIP")
+    qtbot.mouseClick(sell.panel.quick_buttons[2], Qt.MouseButton.LeftButton)
+    focused = QApplication.focusWidget()
+    assert focused is sell.panel.tendered_edit
+    with qtbot.waitSignal(sell.sale_confirmed, timeout=10_000):
+        qtbot.keyClick(focused, Qt.Key.Key_Return)  # Enter where the keyboard is
+    assert sell.result_card.change_text() == "$25.00"
