@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck bench clean screenshots
+.PHONY: run test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,10 +20,9 @@ run: $(STAMP)
 test: $(STAMP) lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider tests
 
+## lint: ruff on everything, strict mypy on the package
 lint: $(STAMP)
 	$(VENV)/bin/ruff check pos_app tests
-
-typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
 ## bench: speed figures printed by the benchmark scripts (not timed tests)

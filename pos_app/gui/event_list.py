@@ -20,7 +20,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListView,
@@ -119,11 +119,40 @@ def _resized(font: QFont, factor: float) -> QFont:
     return scaled
 
 
+def _name_font(base: QFont) -> QFont:
+    font = _resized(base, 1.1)
+    font.setBold(True)
+    return font
+
+
+def _name_lines(metrics: QFontMetrics, name: str, width: int) -> list[str]:
+    """``name`` on at most two lines of ``width`` pixels, broken between words; only what
+    does not fit on the second line is elided (event names are long: "6FB Methodologies
+    Workshop - Dallas")."""
+    if metrics.horizontalAdvance(name) <= width:
+        return [name]
+    words = name.split()
+    first = words[0]
+    for count in range(len(words), 0, -1):
+        candidate = " ".join(words[:count])
+        if metrics.horizontalAdvance(candidate) <= width:
+            first = candidate
+            break
+    rest = name[len(first):].strip()
+    if not rest:
+        return [metrics.elidedText(name, Qt.TextElideMode.ElideRight, width)]
+    return [metrics.elidedText(first, Qt.TextElideMode.ElideRight, width),
+            metrics.elidedText(rest, Qt.TextElideMode.ElideRight, width)]
+
+
 class _EventDelegate(QStyledItemDelegate):
     """Paints an event as a bold name over a line of date and venue."""
 
     def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
-        return QSize(option.rect.width(), 92)
+        width = option.rect.width() or self.parent().viewport().width()  # type: ignore[union-attr]
+        lines = _name_lines(QFontMetrics(_name_font(option.font)), str(index.data()),
+                            max(1, width - 40))
+        return QSize(width, 92 + (len(lines) - 1) * QFontMetrics(_name_font(option.font)).height())
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         painter.save()
@@ -134,20 +163,19 @@ class _EventDelegate(QStyledItemDelegate):
         painter.setBrush(QColor("#1d4ed8") if selected else QColor("#ffffff"))
         painter.drawRoundedRect(rect, 10, 10)
         text = rect.adjusted(14, 10, -14, -10)
-        name_font = _resized(option.font, 1.1)
-        name_font.setBold(True)
-        painter.setFont(name_font)
+        painter.setFont(_name_font(option.font))
         painter.setPen(QColor("#ffffff") if selected else QColor("#111827"))
-        name = painter.fontMetrics().elidedText(str(index.data()), Qt.TextElideMode.ElideRight,
-                                                text.width())
         line = painter.fontMetrics().height()
-        painter.drawText(QRect(text.left(), text.top(), text.width(), line),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+        top = text.top()
+        for name in _name_lines(painter.fontMetrics(), str(index.data()), text.width()):
+            painter.drawText(QRect(text.left(), top, text.width(), line),
+                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+            top += line
         small = _resized(option.font, 0.9)
         painter.setFont(small)
         painter.setPen(QColor("#dbeafe") if selected else QColor("#4b5563"))
         metrics = painter.fontMetrics()
-        top = text.top() + line + 4
+        top += 4
         for value in (index.data(WHEN_ROLE), index.data(VENUE_ROLE)):
             painter.drawText(
                 QRect(text.left(), top, text.width(), metrics.height()),
