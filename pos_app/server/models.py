@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -28,13 +30,22 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "AuditEntry",
     "Base",
+    "CashMovement",
+    "ChannelToken",
     "Counters",
     "Event",
+    "Hold",
+    "HoldLine",
     "IdempotencyKey",
+    "LoginAttempt",
+    "Refund",
+    "RefundTicket",
     "Sale",
     "SaleLine",
+    "Shift",
     "Staff",
     "StaffSession",
+    "StockAlert",
     "Terminal",
     "Ticket",
     "TicketType",
@@ -187,10 +198,12 @@ class Sale(Base):
     tendered: Mapped[int | None] = mapped_column(Integer)
     change: Mapped[int | None] = mapped_column(Integer)
     reference: Mapped[str | None] = mapped_column(String(128))
-    created_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(index=True)
     terminal_id: Mapped[int | None] = mapped_column(ForeignKey("terminals.id"), index=True)
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
-    shift_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    shift_id: Mapped[int | None] = mapped_column(ForeignKey("shifts.id"), index=True)
+    hold_id: Mapped[str | None] = mapped_column(ForeignKey("holds.id"), unique=True)
+    channel_token_id: Mapped[int | None] = mapped_column(ForeignKey("channel_tokens.id"))
 
 
 class SaleLine(Base):
@@ -235,6 +248,7 @@ class IdempotencyKey(Base):
     response_status: Mapped[int | None] = mapped_column(Integer)
     response_body: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(index=True)
+    completed_at: Mapped[datetime | None]
 
 
 class AuditEntry(Base):
@@ -243,15 +257,25 @@ class AuditEntry(Base):
     concurrent appenders collide on the primary key instead of forking the chain."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_at", "at"),)
+    # Filters of the audit viewer (issue 6) page by seq within each filter: one index each.
+    __table_args__ = (
+        Index("ix_audit_log_at", "at"),
+        Index("ix_audit_log_terminal_seq", "terminal_id", "seq"),
+        Index("ix_audit_log_staff_seq", "staff_id", "seq"),
+        Index("ix_audit_log_shift_seq", "shift_id", "seq"),
+        Index("ix_audit_log_action_seq", "action", "seq"),
+        Index("ix_audit_log_ticket_type_seq", "ticket_type_id", "seq"),
+    )
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[datetime]
-    action: Mapped[str] = mapped_column(String(32), index=True)
+    action: Mapped[str] = mapped_column(String(32))
     staff_id: Mapped[int | None] = mapped_column(Integer)
     terminal_id: Mapped[int | None] = mapped_column(Integer)
     channel: Mapped[str | None] = mapped_column(String(32))
-    ticket_type_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    shift_id: Mapped[int | None] = mapped_column(Integer)
+    approved_by: Mapped[int | None] = mapped_column(Integer)  # manager who authorised it
+    ticket_type_id: Mapped[int | None] = mapped_column(Integer)
     quantity: Mapped[int | None] = mapped_column(Integer)
     before_capacity: Mapped[int | None] = mapped_column(Integer)
     before_sold: Mapped[int | None] = mapped_column(Integer)
@@ -264,3 +288,159 @@ class AuditEntry(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class ChannelToken(Base):
+    """A sales channel's credential (e.g. the online shop's backend): it acts as ``channel``
+    for holds and sales only. Only the token's SHA-256 is stored."""
+
+    __tablename__ = "channel_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class LoginAttempt(Base):
+    """One sign-in attempt, kept for throttling (5 failures per username in 10 minutes)."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    success: Mapped[bool] = mapped_column(Boolean)
+    terminal_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class Hold(Base):
+    """Tickets reserved for a while: ``checkout`` (a basket being paid now) or ``cash`` (a named
+    customer paying later). ``status`` is stored as ``active``, ``converted``, ``released`` or
+    ``expired``, but an ``active`` hold whose ``expires_at <= now`` (server clock) counts as
+    expired everywhere before the sweeper marks it."""
+
+    __tablename__ = "holds"
+    __table_args__ = (Index("ix_holds_status_expires_at", "status", "expires_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # checkout | cash
+    status: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id"), index=True)
+    total: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    customer_name: Mapped[str | None] = mapped_column(String(120), index=True)
+    customer_phone: Mapped[str | None] = mapped_column(String(40))
+    customer_email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    terminal_id: Mapped[int | None] = mapped_column(ForeignKey("terminals.id"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    channel_token_id: Mapped[int | None] = mapped_column(ForeignKey("channel_tokens.id"))
+    shift_id: Mapped[int | None] = mapped_column(ForeignKey("shifts.id"), index=True)
+    ended_at: Mapped[datetime | None]  # converted, released or expired at
+    release_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class HoldLine(Base):
+    """One ticket type on a hold, priced when the hold was placed."""
+
+    __tablename__ = "hold_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hold_id: Mapped[str] = mapped_column(ForeignKey("holds.id"), index=True)
+    ticket_type_id: Mapped[int] = mapped_column(ForeignKey("ticket_types.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(Integer)
+
+
+class Shift(Base):
+    """A cashier shift at one terminal: float in, cash sales and movements, counted cash out.
+    At most one ``open`` shift per terminal (a partial unique index)."""
+
+    __tablename__ = "shifts"
+    __table_args__ = (
+        Index("uq_shifts_open_per_terminal", "terminal_id", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("terminals.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # open | closed
+    currency: Mapped[str] = mapped_column(String(3))
+    opening_float: Mapped[int] = mapped_column(Integer)
+    opened_at: Mapped[datetime] = mapped_column(index=True)
+    opened_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    counted_cash: Mapped[int | None] = mapped_column(Integer)
+    expected_cash: Mapped[int | None] = mapped_column(Integer)
+    variance: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class CashMovement(Base):
+    """Cash into or out of a shift's drawer that is not a sale: ``pay_in``, ``pay_out`` or
+    ``drop`` (to the safe); ``amount`` is positive minor units."""
+
+    __tablename__ = "cash_movements"
+    __table_args__ = (CheckConstraint("amount > 0", name="positive"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shift_id: Mapped[int] = mapped_column(ForeignKey("shifts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+
+class Refund(Base):
+    """Money back for some or all tickets of a sale; ``approved_by`` is the manager."""
+
+    __tablename__ = "refunds"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    sale_id: Mapped[str] = mapped_column(ForeignKey("sales.id"), index=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    method: Mapped[str] = mapped_column(String(16))  # cash | external
+    reason: Mapped[str] = mapped_column(Text)
+    approved_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    terminal_id: Mapped[int | None] = mapped_column(ForeignKey("terminals.id"))
+    shift_id: Mapped[int | None] = mapped_column(ForeignKey("shifts.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class RefundTicket(Base):
+    """A ticket given back by a refund; the primary key makes a ticket refundable once."""
+
+    __tablename__ = "refund_tickets"
+
+    ticket_code: Mapped[str] = mapped_column(ForeignKey("tickets.code"), primary_key=True)
+    refund_id: Mapped[str] = mapped_column(ForeignKey("refunds.id"), index=True)
+    ticket_type_id: Mapped[int] = mapped_column(ForeignKey("ticket_types.id"))
+    amount: Mapped[int] = mapped_column(Integer)
+
+
+class StockAlert(Base):
+    """A downward crossing of a rung of a ticket type's ``alert_ladder`` (``level`` is the
+    rung, ``available`` the count right after the change that crossed it)."""
+
+    __tablename__ = "stock_alerts"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    ticket_type_id: Mapped[int] = mapped_column(ForeignKey("ticket_types.id"), index=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id"))
+    level: Mapped[int] = mapped_column(Integer)
+    available: Mapped[int] = mapped_column(Integer)
