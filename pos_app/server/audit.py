@@ -27,9 +27,10 @@ __all__ = ["GENESIS_HASH", "AuditRecord", "VerifyResult", "append", "entry_hash"
 
 GENESIS_HASH = "0" * 64
 
-_FIELDS = ("seq", "at", "action", "staff_id", "terminal_id", "channel", "ticket_type_id",
-           "quantity", "before_capacity", "before_sold", "before_held", "after_capacity",
-           "after_sold", "after_held", "ref_type", "ref_id", "reason", "prev_hash")
+_FIELDS = ("seq", "at", "action", "staff_id", "terminal_id", "channel", "shift_id",
+           "approved_by", "ticket_type_id", "quantity", "before_capacity", "before_sold",
+           "before_held", "after_capacity", "after_sold", "after_held", "ref_type", "ref_id",
+           "reason", "prev_hash")
 
 
 @dataclass(frozen=True)
@@ -40,11 +41,13 @@ class AuditRecord:
     staff_id: int | None = None
     terminal_id: int | None = None
     channel: str | None = None
+    shift_id: int | None = None
+    approved_by: int | None = None  # the manager who authorised it (refunds, variances)
     ticket_type_id: int | None = None
     quantity: int | None = None
     before: tuple[int, int, int] | None = None  # (capacity, sold, held)
     after: tuple[int, int, int] | None = None
-    ref_type: str | None = None  # sale | hold | refund | shift
+    ref_type: str | None = None  # sale | hold | refund | shift | ticket_type
     ref_id: str | None = None
     reason: str | None = None
 
@@ -88,6 +91,7 @@ def append(session: Session, records: list[AuditRecord], at: datetime) -> list[A
         entry = AuditEntry(
             seq=seq, at=at, action=record.action, staff_id=record.staff_id,
             terminal_id=record.terminal_id, channel=record.channel,
+            shift_id=record.shift_id, approved_by=record.approved_by,
             ticket_type_id=record.ticket_type_id, quantity=record.quantity,
             before_capacity=before[0], before_sold=before[1], before_held=before[2],
             after_capacity=after[0], after_sold=after[1], after_held=after[2],

@@ -9,7 +9,8 @@ from pos_app.api import schemas
 from pos_app.domain import inventory as rules
 from pos_app.server.models import Counters, Event, TicketType
 
-__all__ = ["bump_counters", "inventory_version", "list_events", "ticket_type_out"]
+__all__ = ["bump_counters", "inventory_version", "list_events", "next_sale_number",
+           "ticket_type_out"]
 
 
 def ticket_type_out(tt: TicketType, currency: str) -> schemas.TicketType:
@@ -66,3 +67,15 @@ def bump_counters(session: Session, *, sale_number: bool = False) -> tuple[int, 
         .execution_options(synchronize_session=False)
     ).one()
     return int(row[0]), int(row[1])
+
+
+def next_sale_number(session: Session) -> int:
+    """Hand out the next sale number in the caller's transaction (sequential, no reuse once
+    committed). The counters row is a hot row: call after the guard, just before commit."""
+    row = session.execute(
+        update(Counters).where(Counters.id == 1)
+        .values({Counters.last_sale_number: Counters.last_sale_number + 1})
+        .returning(Counters.last_sale_number)
+        .execution_options(synchronize_session=False)
+    ).one()
+    return int(row[0])

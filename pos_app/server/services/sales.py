@@ -37,12 +37,11 @@ from sqlalchemy.orm import Session
 from pos_app.api import schemas
 from pos_app.api.errors import ERROR_STATUS, ErrorCode
 from pos_app.domain import inventory as rules
-from pos_app.server import audit
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.models import Event, Sale, SaleLine, Ticket, TicketType
-from pos_app.server.services import idempotency
-from pos_app.server.services.inventory import bump_counters
+from pos_app.server.services import changes, idempotency
+from pos_app.server.services.inventory import next_sale_number
 from pos_app.server.services.principal import Principal
 
 __all__ = ["SaleOutcome", "create_sale", "get_sale", "new_ticket_code"]
@@ -171,16 +170,16 @@ def _sell(session: Session, principal: Principal, body: schemas.SaleCreate, even
         counts[t.id] = (int(row[0]), int(row[1]), int(row[2]))
     savepoint.commit()
 
-    _, number = bump_counters(session, sale_number=True)
-    sale.number = number
-    audit.append(session, [
-        audit.AuditRecord(
-            action="sale", staff_id=principal.staff_id, terminal_id=principal.terminal_id,
-            channel=principal.channel, ticket_type_id=t.id, quantity=quantity[t.id],
+    sale.number = next_sale_number(session)
+    changes.record(session, [
+        changes.CountChange(
+            ticket_type_id=t.id, event_id=t.event_id, action="sale", quantity=quantity[t.id],
             before=(counts[t.id][0], counts[t.id][1] - quantity[t.id], counts[t.id][2]),
-            after=counts[t.id], ref_type="sale", ref_id=sale.id)
+            after=counts[t.id], ladder=t.alert_ladder)
         for t in types
-    ], now)
+    ], actor=changes.Actor(staff_id=principal.staff_id, terminal_id=principal.terminal_id,
+                           channel=principal.channel, shift_id=sale.shift_id),
+        ref_type="sale", ref_id=sale.id, reason=None, now=now)
     session.flush()
     # Fresh state of the ticket types for any later reader of this session.
     for t in types:
