@@ -40,6 +40,18 @@ class ServerSettings:
         idempotency_ttl: how long idempotency keys are kept at least (24 hours).
         clock: the source of "now" for every expiry decision (inject a FixedClock in tests).
         sqlite_busy_timeout_ms: how long SQLite waits for another process's write lock.
+        checkout_hold_ttl: default and longest life of a ``checkout`` hold (15 minutes).
+        cash_hold_ttl: default and longest life of a ``cash`` hold (4 hours).
+        sweeper_interval: how often lapsed holds are marked ``expired`` (30 s); correctness
+            never waits for it.
+        login_max_failures / login_window: sign-in throttling, 5 failures per username in
+            10 minutes, then 429 ``too_many_attempts`` until the window passes.
+        currency: the venue's ISO 4217 currency, for shift floats and cash-up.
+        variance_threshold: a cash-up variance beyond this (minor units, either way) needs a
+            manager's PIN and a note.
+        db_retry_attempts: how often a PostgreSQL serialization failure or deadlock is
+            retried before answering 409 ``request_in_progress``.
+        sse_keepalive: interval of the comment line that keeps an SSE stream open (15 s).
     """
 
     database_url: str
@@ -48,3 +60,12 @@ class ServerSettings:
     idempotency_ttl: timedelta = timedelta(hours=24)
     clock: Clock = field(default_factory=SystemClock)
     sqlite_busy_timeout_ms: int = 15_000
+    checkout_hold_ttl: timedelta = timedelta(minutes=15)
+    cash_hold_ttl: timedelta = timedelta(hours=4)
+    sweeper_interval: timedelta = timedelta(seconds=30)
+    login_max_failures: int = 5
+    login_window: timedelta = timedelta(minutes=10)
+    currency: str = "USD"
+    variance_threshold: int = 500
+    db_retry_attempts: int = 5
+    sse_keepalive: timedelta = timedelta(seconds=15)

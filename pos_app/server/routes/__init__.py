@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from pos_app.server.routes import events, health, sales, sessions, terminals
+from pos_app.server.routes import (
+    alerts,
+    audit,
+    events,
+    health,
+    holds,
+    idempotency_keys,
+    inventory,
+    refunds,
+    sales,
+    sessions,
+    shifts,
+    terminals,
+    ticket_types,
+)
 
 __all__ = ["api_router"]
 
 api_router = APIRouter(prefix="/v1")
-api_router.include_router(health.router)
-api_router.include_router(terminals.router)
-api_router.include_router(sessions.router)
-api_router.include_router(events.router)
-api_router.include_router(sales.router)
+for _module in (health, terminals, sessions, events, inventory, ticket_types, holds, sales,
+                refunds, shifts, alerts, audit, idempotency_keys):
+    api_router.include_router(_module.router)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from pos_app.api.errors import ErrorCode
 from pos_app.api.schemas import SessionCreate, SessionResponse
 from pos_app.server.deps import CurrentPrincipal, DatabaseDep, SettingsDep, TerminalDep
+from pos_app.server.errors import ApiError
 from pos_app.server.routes.responses import errors
 from pos_app.server.services import identity
 
@@ -29,6 +31,8 @@ def sign_in(body: SessionCreate, terminal: TerminalDep, database: DatabaseDep,
 def sign_out(principal: CurrentPrincipal, database: DatabaseDep,
              settings: SettingsDep) -> Response:
     """End the caller's session; its token stops working at once."""
+    if principal.session_id is None:
+        raise ApiError(ErrorCode.FORBIDDEN, "A channel token has no session to end.")
     with database.write() as session:
         identity.sign_out(session, principal.session_id, now=settings.clock.now())
     return Response(status_code=204)

@@ -1,0 +1,9 @@
+"""Routes of `/v1` for shifts (``shared/API.md``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["shifts"])
