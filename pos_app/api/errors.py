@@ -25,6 +25,8 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_KEY_VOIDED = "idempotency_key_voided"
     REQUEST_IN_PROGRESS = "request_in_progress"
     TOO_MANY_ATTEMPTS = "too_many_attempts"
+    # Not named by the contract; documented in the OpenAPI document where used.
+    ALREADY_REFUNDED = "already_refunded"
 
 
 ERROR_STATUS: dict[ErrorCode, int] = {
@@ -43,4 +45,5 @@ ERROR_STATUS: dict[ErrorCode, int] = {
     ErrorCode.IDEMPOTENCY_KEY_VOIDED: 409,
     ErrorCode.REQUEST_IN_PROGRESS: 409,
     ErrorCode.TOO_MANY_ATTEMPTS: 429,
+    ErrorCode.ALREADY_REFUNDED: 409,
 }

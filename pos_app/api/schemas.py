@@ -8,35 +8,71 @@ Money is integer minor units next to an ISO 4217 ``currency``; times are timezon
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import pairwise
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "AlertsResponse",
+    "AuditActor",
+    "AuditCounts",
+    "AuditEntry",
+    "AuditPage",
+    "AuditVerify",
+    "BulkCapacityChange",
+    "BulkCapacityLine",
+    "CapacityChange",
+    "CashMovement",
+    "CashMovementCreate",
     "CashPayment",
+    "Customer",
+    "CustomerOut",
     "ErrorBody",
     "Event",
     "EventsResponse",
     "ExternalPayment",
     "Health",
+    "Hold",
+    "HoldCreate",
+    "HoldLine",
+    "HoldLineIn",
+    "HoldList",
+    "HoldRelease",
     "InsufficientLine",
+    "ManagerApproval",
     "PairRequest",
     "PairResponse",
     "Payment",
     "PaymentOut",
+    "Refund",
+    "RefundCreate",
+    "RefundTicketOut",
     "Sale",
     "SaleCreate",
     "SaleLine",
     "SaleLineIn",
+    "SalesPage",
     "SessionCreate",
     "SessionResponse",
+    "Shift",
+    "ShiftClose",
+    "ShiftHoldCounts",
+    "ShiftList",
+    "ShiftOpen",
+    "ShiftTicketTypeTotal",
+    "ShiftTotal",
     "StaffOut",
+    "StockAlertOut",
     "TerminalCreate",
     "TerminalCreated",
     "TerminalOut",
     "Thresholds",
+    "ThresholdsIn",
     "Ticket",
     "TicketType",
+    "TicketTypePatch",
+    "TicketTypesResponse",
 ]
 
 MAX_QUANTITY_PER_LINE = 50
@@ -255,3 +291,409 @@ class Sale(Response):
     terminal_id: int | None
     staff_id: int | None
     shift_id: int | None
+
+
+# --- shifts (cash-up) -------------------------------------------------------------------------
+
+MAX_CASH_AMOUNT = 1_000_000_000  # minor units; a typo guard, and within a 32-bit column
+
+
+class ShiftOpen(Request):
+    """``POST /v1/shifts``: open a shift at the caller's terminal with ``opening_float``
+    minor units of the venue's currency in the drawer."""
+
+    opening_float: Annotated[int, Field(ge=0, le=MAX_CASH_AMOUNT)]
+
+
+class CashMovementCreate(Request):
+    """``POST /v1/shifts/{id}/cash-movements``: cash into (``pay_in``) or out of
+    (``pay_out``, ``drop`` to the safe) the drawer that is not a sale; ``amount`` > 0."""
+
+    kind: Literal["pay_in", "pay_out", "drop"]
+    amount: Annotated[int, Field(gt=0, le=MAX_CASH_AMOUNT)]
+    reason: Annotated[str, Field(min_length=1, max_length=500,
+                                 pattern=r"^[^\x00]*[^\s\x00][^\x00]*$")]
+
+
+class ShiftClose(Request):
+    """``POST /v1/shifts/{id}/close``: the cash counted in the drawer (minor units)."""
+
+    counted_cash: Annotated[int, Field(ge=0, le=MAX_CASH_AMOUNT)]
+    note: Annotated[str, Field(max_length=1000, pattern=r"^[^\x00]*$")] | None = None
+
+
+class CashMovement(Response):
+    id: int
+    shift_id: int
+    kind: Literal["pay_in", "pay_out", "drop"]
+    amount: int
+    currency: str
+    reason: str
+    created_at: AwareDatetime
+    staff_id: int | None
+
+
+class ShiftTotal(Response):
+    """How many and how much (minor units)."""
+
+    count: int
+    amount: int
+
+
+class ShiftTicketTypeTotal(Response):
+    """Tickets of one ticket type sold in the shift and their amount (minor units)."""
+
+    ticket_type_id: int
+    event_id: str
+    name: str
+    tickets: int
+    amount: int
+
+
+class ShiftHoldCounts(Response):
+    """Holds placed at the terminal during the shift, by what became of them (an active hold
+    past its expiry counts as expired)."""
+
+    placed: int
+    active: int
+    converted: int
+    released: int
+    expired: int
+
+
+class Shift(Response):
+    """A shift at one terminal and its cash-up.
+
+    ``expected_cash`` (float + cash sales - cash refunds + pay-ins - pay-outs - drops),
+    ``counted_cash`` and ``variance`` (counted - expected) are set when the shift closes and
+    ``null`` while it is open, so a count can be blind. ``sales`` are the shift's cash sales,
+    ``refunds`` its cash refunds; ``ticket_types`` the tickets sold by type.
+    """
+
+    id: int
+    terminal_id: int
+    status: Literal["open", "closed"]
+    currency: str
+    opening_float: int
+    opened_at: AwareDatetime
+    opened_by: int
+    closed_at: AwareDatetime | None
+    closed_by: int | None
+    expected_cash: int | None
+    counted_cash: int | None
+    variance: int | None
+    note: str | None
+    sales: ShiftTotal
+    refunds: ShiftTotal
+    pay_ins: int
+    pay_outs: int
+    drops: int
+    ticket_types: list[ShiftTicketTypeTotal]
+    holds: ShiftHoldCounts
+    cash_movements: list[CashMovement]
+
+
+class ShiftList(Response):
+    """``GET /v1/shifts``: newest first; ``next_cursor`` pages on (``null`` at the end)."""
+
+    shifts: list[Shift]
+    next_cursor: str | None
+
+
+# --- refunds, capacity, alerts, audit, sale lists ----------------------------------------------
+
+MAX_CAPACITY_DELTA = 1_000_000
+MAX_PRICE = 100_000_000
+MAX_LADDER_RUNGS = 20
+MAX_REASON_LENGTH = 500
+
+
+class ManagerApproval(Request):
+    """A manager's username and PIN, given by a cashier to authorise a refund. The PIN is
+    checked and never stored (not even in the idempotency key's request hash)."""
+
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    pin: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class RefundCreate(Request):
+    """``POST /v1/sales/{id or number}/refunds``: ``ticket_codes`` of that sale (default: all
+    its still-valid tickets), a ``reason``, and ``manager`` when the caller is a cashier."""
+
+    ticket_codes: Annotated[list[Annotated[str, Field(min_length=1, max_length=32)]],
+                            Field(min_length=1, max_length=1000)] | None = None
+    reason: Annotated[str, Field(min_length=1, max_length=MAX_REASON_LENGTH)]
+    manager: ManagerApproval | None = None
+
+    @model_validator(mode="after")
+    def _clean(self) -> RefundCreate:
+        if not self.reason.strip():
+            raise ValueError("reason must not be blank")
+        if self.ticket_codes is not None and len(set(self.ticket_codes)) != len(
+                self.ticket_codes):
+            raise ValueError("each ticket code may appear once")
+        return self
+
+
+class RefundTicketOut(Response):
+    code: str
+    ticket_type_id: int
+    amount: int
+
+
+class Refund(Response):
+    """A refund: ``amount`` (minor units of ``currency``) is the sum of the refunded tickets'
+    unit prices, paid back by ``method`` (the sale's); ``approved_by`` is the manager's id."""
+
+    id: str
+    sale_id: str
+    sale_number: int | None = None
+    sale_status: Literal["confirmed", "partially_refunded", "refunded"] | None = None
+    tickets: list[RefundTicketOut]
+    amount: int
+    currency: str
+    method: Literal["cash", "external"]
+    reason: str
+    approved_by: int
+    staff_id: int | None
+    terminal_id: int | None
+    shift_id: int | None
+    created_at: datetime
+
+
+class CapacityChange(Request):
+    """``POST /v1/ticket-types/{id}/capacity``: a non-zero ``delta`` and a ``reason``."""
+
+    delta: Annotated[int, Field(ge=-MAX_CAPACITY_DELTA, le=MAX_CAPACITY_DELTA)]
+    reason: Annotated[str, Field(min_length=1, max_length=MAX_REASON_LENGTH)]
+
+    @model_validator(mode="after")
+    def _clean(self) -> CapacityChange:
+        if self.delta == 0:
+            raise ValueError("delta must not be zero")
+        if not self.reason.strip():
+            raise ValueError("reason must not be blank")
+        return self
+
+
+class BulkCapacityLine(Request):
+    ticket_type_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    delta: Annotated[int, Field(ge=-MAX_CAPACITY_DELTA, le=MAX_CAPACITY_DELTA)]
+
+    @model_validator(mode="after")
+    def _non_zero(self) -> BulkCapacityLine:
+        if self.delta == 0:
+            raise ValueError("delta must not be zero")
+        return self
+
+
+class BulkCapacityChange(Request):
+    """``POST /v1/capacity/bulk``: several capacity changes (distinct ticket types, any
+    events), applied all or nothing."""
+
+    changes: Annotated[list[BulkCapacityLine], Field(min_length=1, max_length=200)]
+    reason: Annotated[str, Field(min_length=1, max_length=MAX_REASON_LENGTH)]
+
+    @model_validator(mode="after")
+    def _clean(self) -> BulkCapacityChange:
+        ids = [c.ticket_type_id for c in self.changes]
+        if len(set(ids)) != len(ids):
+            raise ValueError("each ticket type may appear once")
+        if not self.reason.strip():
+            raise ValueError("reason must not be blank")
+        return self
+
+
+class TicketTypesResponse(Response):
+    ticket_types: list[TicketType]
+
+
+class ThresholdsIn(Request):
+    low: Annotated[int, Field(ge=0, le=MAX_CAPACITY_DELTA)]
+    critical: Annotated[int, Field(ge=0, le=MAX_CAPACITY_DELTA)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ThresholdsIn:
+        if self.critical > self.low:
+            raise ValueError("thresholds need 0 <= critical <= low")
+        return self
+
+
+class TicketTypePatch(Request):
+    """``PATCH /v1/ticket-types/{id}``: only the fields given change. ``public_limit: null``
+    removes the public limit (online sells the whole capacity). ``alert_ladder`` is strictly
+    descending non-negative counts. ``reason`` (optional) is kept in the audit log."""
+
+    public_limit: Annotated[int, Field(ge=0, le=2_000_000_000)] | None = None
+    thresholds: ThresholdsIn | None = None
+    alert_ladder: Annotated[list[Annotated[int, Field(ge=0, le=2_000_000_000)]],
+                            Field(max_length=MAX_LADDER_RUNGS)] | None = None
+    price: Annotated[int, Field(ge=0, le=MAX_PRICE)] | None = None
+    reason: Annotated[str, Field(min_length=1, max_length=MAX_REASON_LENGTH)] | None = None
+
+    @model_validator(mode="after")
+    def _clean(self) -> TicketTypePatch:
+        changing = self.model_fields_set - {"reason"}
+        if not changing:
+            raise ValueError("give at least one of public_limit, thresholds, alert_ladder, "
+                             "price")
+        for name in ("thresholds", "alert_ladder", "price"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        ladder = self.alert_ladder or []
+        if any(a <= b for a, b in pairwise(ladder)):
+            raise ValueError("alert_ladder must be strictly descending")
+        return self
+
+
+class StockAlertOut(Response):
+    seq: int
+    at: AwareDatetime
+    ticket_type_id: int
+    event_id: str
+    level: int
+    available: int
+
+
+class AlertsResponse(Response):
+    alerts: list[StockAlertOut]
+
+
+class AuditCounts(Response):
+    capacity: int | None
+    sold: int | None
+    held: int | None
+
+
+class AuditActor(Response):
+    staff_id: int | None
+    terminal_id: int | None
+    channel: str | None
+
+
+class AuditEntry(Response):
+    """One audit entry; ``ref`` is e.g. ``{"sale_id": "..."}`` or null."""
+
+    seq: int
+    at: AwareDatetime
+    action: str
+    actor: AuditActor
+    ticket_type_id: int | None
+    quantity: int | None
+    before: AuditCounts | None
+    after: AuditCounts | None
+    ref: dict[str, str] | None
+    reason: str | None
+    prev_hash: str
+    hash: str
+    shift_id: int | None
+    approved_by: int | None
+
+
+class AuditPage(Response):
+    entries: list[AuditEntry]
+    next_cursor: str | None
+
+
+class AuditVerify(Response):
+    ok: bool
+    entries_checked: int
+    first_bad_seq: int | None
+
+
+class SalesPage(Response):
+    sales: list[Sale]
+    next_cursor: str | None
+
+
+# --- holds ------------------------------------------------------------------------------------
+
+MAX_HOLD_LINES = MAX_LINES
+
+
+class HoldLineIn(SaleLineIn):
+    """One ticket type to hold: ``quantity`` 1..=50."""
+
+
+class Customer(Request):
+    """Who the tickets are held for; ``name`` is required for a ``cash`` hold."""
+
+    name: Annotated[str, Field(min_length=1, max_length=120, pattern=r"\S")]
+    phone: Annotated[str, Field(max_length=40)] | None = None
+    email: Annotated[str, Field(max_length=254)] | None = None
+
+
+class HoldCreate(Request):
+    """``POST /v1/holds``: hold ``lines`` (distinct ticket types of one event) for a while.
+
+    ``kind`` ``checkout`` (a basket being paid now, 15 minutes by default) or ``cash``
+    (pay-later at the box office, 4 hours by default, ``customer`` with a name required).
+    ``ttl_seconds`` may shorten the kind's default (1 ..= default), never lengthen it; the
+    server refuses a longer one with 422 ``invalid_request``.
+    """
+
+    kind: Literal["checkout", "cash"]
+    lines: Annotated[list[HoldLineIn], Field(min_length=1, max_length=MAX_HOLD_LINES)]
+    customer: Customer | None = None
+    ttl_seconds: Annotated[int, Field(ge=1)] | None = None
+
+    @model_validator(mode="after")
+    def _valid(self) -> HoldCreate:
+        ids = [line.ticket_type_id for line in self.lines]
+        if len(set(ids)) != len(ids):
+            raise ValueError("each ticket type may appear on one line only")
+        if self.kind == "cash" and self.customer is None:
+            raise ValueError("a cash hold needs customer.name")
+        return self
+
+
+class HoldRelease(Request):
+    """``POST /v1/holds/{id or code}/release``: why the tickets go back (optional)."""
+
+    reason: Annotated[str, Field(max_length=500)] | None = None
+
+
+class HoldLine(Response):
+    ticket_type_id: int
+    name: str
+    quantity: int
+    unit_price: int
+    amount: int
+
+
+class CustomerOut(Response):
+    name: str
+    phone: str | None
+    email: str | None
+
+
+class Hold(Response):
+    """A hold. ``status`` reads ``expired`` from the instant ``expires_at`` passes (server
+    clock), whether or not the sweeper has run; ``ended_at`` is when it was converted,
+    released or expired; ``sale_id`` the sale it became (``converted`` only)."""
+
+    id: str
+    code: str
+    kind: Literal["checkout", "cash"]
+    status: Literal["active", "converted", "released", "expired"]
+    event_id: str
+    lines: list[HoldLine]
+    total: int
+    currency: str
+    customer: CustomerOut | None
+    created_at: AwareDatetime
+    expires_at: AwareDatetime
+    ended_at: AwareDatetime | None = None
+    terminal_id: int | None
+    staff_id: int | None
+    shift_id: int | None = None
+    channel: str
+    release_reason: str | None = None
+    sale_id: str | None = None
+
+
+class HoldList(Response):
+    """``GET /v1/holds``: newest first; ``next_cursor`` pages on (``null`` at the end)."""
+
+    holds: list[Hold]
+    next_cursor: str | None

@@ -19,11 +19,11 @@ from pos_app.server import migrate
 from pos_app.server.catalog import parse_catalog
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
-from pos_app.server.services import catalog_import, identity
+from pos_app.server.services import catalog_import, channels, identity
 from pos_app.server.settings import ServerSettings, database_url_for
 
-__all__ = ["DEMO_CATALOG", "add_staff", "add_terminal", "import_catalog", "load_demo",
-           "open_database"]
+__all__ = ["DEMO_CATALOG", "add_channel_token", "add_staff", "add_terminal", "import_catalog",
+           "load_demo", "open_database"]
 
 DEMO_CATALOG = Path(__file__).resolve().parents[2] / "resources" / "demo_catalog.json"
 
@@ -52,6 +52,25 @@ def add_terminal(database: str, name: str, *,
         try:
             with db.write() as session:
                 return identity.create_terminal(session, name, now=clock.now(), ttl=ttl)
+        except ApiError as exc:
+            raise ValueError(exc.message) from None
+
+
+def add_channel_token(database: str, channel: str, name: str | None = None, *,
+                      clock: Clock | None = None) -> tuple[int, str]:
+    """Create a token for sales channel ``channel`` (e.g. ``online``) called ``name``
+    (defaults to the channel); returns ``(id, token)``. The token is shown only now: the
+    database keeps its SHA-256. It may hold and sell as ``channel``, nothing else.
+
+    Raises:
+        ValueError: a bad channel or name.
+    """
+    clock = clock or SystemClock()
+    with open_database(database) as db:
+        try:
+            with db.write() as session:
+                return channels.create_channel_token(session, channel, name=name,
+                                                     now=clock.now())
         except ApiError as exc:
             raise ValueError(exc.message) from None
 

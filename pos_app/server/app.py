@@ -17,12 +17,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 import pos_app
 from pos_app.api.errors import ErrorCode
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.routes import api_router
+from pos_app.server.services import expiry, idempotency, live
 from pos_app.server.settings import ServerSettings
 
 __all__ = ["create_app"]
@@ -54,6 +56,18 @@ async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=exc.status, content=exc.body(), headers=exc.headers)
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette's 405 names only the first
+    route's methods when several routes share a path, e.g. GET and POST /v1/holds)."""
+    scope = {"type": "http", "path": request.url.path, "method": ""}
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(scope)
+        if match is not Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     headers = dict(exc.headers or {})
@@ -61,15 +75,23 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         body = {"error": ErrorCode.NOT_FOUND.value,
                 "message": f"There is nothing at {request.url.path}."}
     elif exc.status_code == 405:
+        allowed = _allowed_methods(request)
+        headers["Allow"] = ", ".join(allowed)
         body = {"error": ErrorCode.INVALID_REQUEST.value,
-                "message": f"{request.method} is not allowed on {request.url.path}."}
+                "message": f"{request.method} is not allowed on {request.url.path}; "
+                           f"use {' or '.join(allowed)}."}
     elif exc.status_code == 401:
         body = {"error": ErrorCode.UNAUTHORIZED.value, "message": str(exc.detail)}
     elif exc.status_code == 403:
         body = {"error": ErrorCode.FORBIDDEN.value, "message": str(exc.detail)}
+    elif exc.status_code < 500:
+        # e.g. Starlette's 400 for a body that is not JSON: the contract answers every
+        # invalid request with 422 invalid_request.
+        return JSONResponse(status_code=422, headers=headers, content={
+            "error": ErrorCode.INVALID_REQUEST.value,
+            "message": f"The request is not valid: {exc.detail}."})
     else:
-        body = {"error": ErrorCode.INVALID_REQUEST.value if exc.status_code < 500
-                else "internal_error", "message": str(exc.detail)}
+        body = {"error": "internal_error", "message": str(exc.detail)}
     return JSONResponse(status_code=exc.status_code, content=body, headers=headers)
 
 
@@ -88,11 +110,22 @@ def create_app(settings: ServerSettings, *, database: Database | None = None) ->
     """
     owned = database is None
     db = database or Database(settings.database_url,
-                              busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+                              busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+                              retry_attempts=settings.db_retry_attempts)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        live_inventory = live.LiveInventory(db, settings)  # publishes committed changes
+        live_inventory.start()
+        _app.state.broadcaster = live_inventory.broadcaster
+        sweeper = expiry.start_sweeper(db, settings)  # marks lapsed holds expired
+        purger = idempotency.start_purger(db, settings)  # drops keys past their 24 h
+        try:
+            yield
+        finally:
+            await idempotency.stop_purger(purger)
+            await expiry.stop_sweeper(sweeper)
+            await live_inventory.stop()
         if owned:
             db.dispose()
 

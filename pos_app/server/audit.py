@@ -6,8 +6,12 @@ has sorted keys, no spaces, ``at`` as RFC 3339 UTC with microseconds, and every 
 chain). The first entry's ``prev_hash`` is :data:`GENESIS_HASH`.
 
 Appends must be serial: on SQLite they run inside :meth:`Database.write` (writer lock); on
-PostgreSQL two concurrent appenders collide on ``seq`` (primary key) and one fails rather than
-forking the chain (a later milestone serialises them with an advisory lock).
+PostgreSQL :func:`append` first takes the transaction-level advisory lock :data:`CHAIN_LOCK`
+(:func:`lock_chain`, ``pg_advisory_xact_lock``, released only by commit or rollback) and only
+then reads the tail. Under READ COMMITTED that read sees the previous holder's committed
+entries (its commit is visible before its locks are released), so concurrent transactions
+never fork the chain nor collide on ``seq``. Append last, just before commit: every other
+appender waits from here to this transaction's commit.
 """
 
 from __future__ import annotations
@@ -18,14 +22,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from pos_app.server.models import AuditEntry
 
-__all__ = ["GENESIS_HASH", "AuditRecord", "VerifyResult", "append", "entry_hash", "verify"]
+__all__ = ["CHAIN_LOCK", "GENESIS_HASH", "AuditRecord", "VerifyResult", "append", "entry_hash",
+           "lock_chain", "verify"]
 
 GENESIS_HASH = "0" * 64
+
+CHAIN_LOCK = 0x706F_7301
+"""PostgreSQL advisory lock key (bigint) serialising appends to the chain (and, through
+:func:`pos_app.server.services.inventory.bump_counters`, inventory versions)."""
 
 _FIELDS = ("seq", "at", "action", "staff_id", "terminal_id", "channel", "shift_id",
            "approved_by", "ticket_type_id", "quantity", "before_capacity", "before_sold",
@@ -73,11 +82,23 @@ def entry_hash(entry: AuditEntry) -> str:
     return hashlib.sha256((entry.prev_hash + _canonical(entry)).encode("utf-8")).hexdigest()
 
 
+def lock_chain(session: Session) -> None:
+    """PostgreSQL: take the chain's advisory lock :data:`CHAIN_LOCK` in ``session``'s
+    transaction (waits for the current holder's commit; held to the end of this transaction;
+    taking it again in the same transaction is free). No-op on SQLite, whose writers are
+    already serial."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
+
+
 def append(session: Session, records: list[AuditRecord], at: datetime) -> list[AuditEntry]:
     """Append ``records`` (in order) to the chain inside ``session``'s transaction.
 
     ``at`` is the server-clock time of the change (timezone-aware). Returns the new entries.
+    On PostgreSQL this serialises with every other appender until this transaction ends
+    (:func:`lock_chain`): call it last, just before commit.
     """
+    lock_chain(session)
     tail = session.execute(
         select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
     ).first()

@@ -1,30 +1,75 @@
 """Engines and units of work.
 
 One :class:`Database` per process wraps a SQLAlchemy engine. Reads run in
-:meth:`Database.read`; every write runs in :meth:`Database.write`, a unit of work that commits
-on success and rolls back on any exception.
+:meth:`Database.read`; every write runs in :meth:`Database.write` (a block) or
+:meth:`Database.run_write` (a function it may run again), a unit of work that commits on
+success and rolls back on any exception.
 
 On SQLite (WAL, ``synchronous=FULL``, ``foreign_keys=ON``, ``busy_timeout``) SQLAlchemy emits
 ``BEGIN`` itself (the ``sqlite3`` driver's own transaction control is switched off, see the
 SQLAlchemy SQLite docs, "Enabling Non-Legacy SQLite Transactional Modes"): writes begin with
 ``BEGIN IMMEDIATE`` and, inside this process, also queue on one :class:`threading.Lock`,
 because SQLite's ``busy_timeout`` is unfair between waiting writers (``MEASUREMENTS.md``).
-On PostgreSQL (``postgresql+psycopg://``) writes run under READ COMMITTED with no lock.
+On PostgreSQL (``postgresql+psycopg://``) writes run under READ COMMITTED with no lock; a
+serialization failure or deadlock (SQLSTATE ``40001``/``40P01``) is retried by
+:meth:`Database.run_write` and answered 409 ``request_in_progress`` when it persists.
+
+Live inventory (``DESIGN.md``): every write session carries the hooks of
+:mod:`pos_app.server.services.live`: just before commit the changed ticket types are stamped
+with the transaction's inventory version (and, on PostgreSQL, ``NOTIFY pos_inventory`` is sent
+in the same transaction, delivered only on commit); after the commit they are handed to
+:attr:`Database.publisher` (the process's broadcaster); a rollback publishes nothing.
 """
 
 from __future__ import annotations
 
+import logging
+import random
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Database"]
+from pos_app.api.errors import ErrorCode
+from pos_app.server.errors import ApiError
+from pos_app.server.services.live import install_session_hooks
+
+__all__ = ["RETRYABLE_SQLSTATES", "Database", "Publisher", "WriteConflict", "is_retryable"]
+
+log = logging.getLogger("pos_app.server.db")
 
 _WRITE_OPTION = "pos_app_write"
+
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+"""PostgreSQL ``serialization_failure`` and ``deadlock_detected``: the transaction was rolled
+back by the server and running the same unit of work again is expected to succeed."""
+
+Publisher = Callable[[int, Collection[int]], None]
+"""``publisher(inventory_version, ticket_type_ids)``, called after a commit (any thread)."""
+
+T = TypeVar("T")
+
+
+class WriteConflict(ApiError):
+    """409 ``request_in_progress`` (``Retry-After: 1``): the database kept refusing the unit of
+    work with a serialization failure or deadlock; nothing was changed, try again shortly."""
+
+    def __init__(self) -> None:
+        super().__init__(ErrorCode.REQUEST_IN_PROGRESS,
+                         "The server is busy with conflicting changes; nothing was changed. "
+                         "Try again in a moment.", headers={"Retry-After": "1"})
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """True for a PostgreSQL serialization failure or deadlock (SQLSTATE ``40001``/``40P01``)
+    raised through SQLAlchemy."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else None
+    return getattr(orig, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
 def _install_sqlite_hooks(engine: Engine, busy_timeout_ms: int) -> None:
@@ -54,9 +99,18 @@ class Database:
     Args:
         url: SQLAlchemy URL, ``sqlite:///ABSOLUTE/PATH`` or ``postgresql+psycopg://...``.
         busy_timeout_ms: SQLite only: wait for another process's write lock this long.
+        retry_attempts: PostgreSQL only: how often :meth:`run_write` runs a unit of work that
+            failed with a serialization failure or deadlock (``settings.db_retry_attempts``).
+
+    Attributes:
+        publisher: called as ``publisher(inventory_version, ticket_type_ids)`` after every
+            commit that changed ticket types (in the committing thread; it must only hand the
+            news over, e.g. :meth:`pos_app.server.services.live.Broadcaster.notify_committed`).
+            None (the default, e.g. admin commands) publishes nothing in this process.
     """
 
-    def __init__(self, url: str, *, busy_timeout_ms: int = 15_000) -> None:
+    def __init__(self, url: str, *, busy_timeout_ms: int = 15_000,
+                 retry_attempts: int = 5) -> None:
         self.url = url
         if url.startswith("sqlite"):
             self.engine = create_engine(url, pool_size=10, max_overflow=40, pool_timeout=60)
@@ -66,14 +120,25 @@ class Database:
             self.engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
             self._lock = None
         self.dialect: str = self.engine.dialect.name  # "sqlite" | "postgresql"
+        self.retry_attempts = max(1, retry_attempts)
+        self.publisher: Publisher | None = None
         self._write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(self._write_engine, expire_on_commit=False)
+        install_session_hooks(self._write_sessions, self._publish)
 
     @property
     def is_sqlite(self) -> bool:
         """True when the database is a SQLite file."""
         return self.dialect == "sqlite"
+
+    def _publish(self, version: int, ticket_type_ids: Collection[int]) -> None:
+        publisher = self.publisher
+        if publisher is not None:
+            try:
+                publisher(version, ticket_type_ids)
+            except Exception:  # the commit stands; subscribers catch up on the next change
+                log.exception("publishing inventory version %d failed", version)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -88,6 +153,9 @@ class Database:
 
         On SQLite the transaction is ``BEGIN IMMEDIATE`` and holds this process's writer
         lock for its whole duration, so writers run one at a time, in arrival order.
+        A block cannot be run again, so a PostgreSQL serialization failure or deadlock here
+        is answered at once with :class:`WriteConflict` (409 ``request_in_progress``); use
+        :meth:`run_write` for a unit of work that is retried instead.
         """
         if self._lock is not None:
             self._lock.acquire()
@@ -99,9 +167,40 @@ class Database:
                 except BaseException:
                     session.rollback()
                     raise
+        except DBAPIError as exc:
+            if is_retryable(exc):
+                raise WriteConflict() from exc
+            raise
         finally:
             if self._lock is not None:
                 self._lock.release()
+
+    def run_write(self, unit: Callable[[Session], T], *, attempts: int | None = None) -> T:
+        """Run ``unit(session)`` in a write unit of work and commit; returns what it returned.
+
+        On PostgreSQL a serialization failure or deadlock (SQLSTATE ``40001``/``40P01``)
+        rolls back and runs ``unit`` again in a fresh session, up to ``attempts`` times in all
+        (default ``retry_attempts``), sleeping a jittered 5-20 ms, doubling per attempt, in
+        between. ``unit`` must therefore be retry-safe: all its effects go through the
+        session (no HTTP calls, no files, no in-memory state it cannot rebuild), and it must
+        not keep ORM objects from an earlier attempt.
+
+        Raises:
+            WriteConflict: still failing after the last attempt (409 ``request_in_progress``).
+            Whatever ``unit`` raises otherwise (the transaction is rolled back).
+        """
+        total = max(1, attempts if attempts is not None else self.retry_attempts)
+        for attempt in range(1, total + 1):
+            try:
+                with self.write() as session:
+                    return unit(session)
+            except WriteConflict as conflict:
+                if attempt == total:
+                    raise
+                log.info("write conflict (%s), attempt %d of %d; retrying",
+                         getattr(conflict.__cause__, "code", "retryable"), attempt, total)
+                time.sleep(random.uniform(0.005, 0.020) * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def write_connection_engine(self) -> Engine:
         """The engine whose transactions begin as writes (``BEGIN IMMEDIATE`` on SQLite);

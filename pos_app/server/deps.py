@@ -2,9 +2,11 @@
 
 ``DatabaseDep`` (the process's :class:`Database`), ``SettingsDep``, ``DbSession`` (a read
 session for the request), ``TerminalDep`` (a paired terminal, by terminal token),
-``CurrentPrincipal`` (a live staff session, by session token) and ``ManagerPrincipal``
-(the same, at least ``manager``). Missing or bad credentials: 401 ``unauthorized``; a role
-too low: 403 ``forbidden``.
+``SellerPrincipal`` (a live staff session *or* a sales channel's token: only for the holds,
+sales, events and idempotency-key routes), ``CurrentPrincipal`` (a live staff session, by
+session token; a channel token there is 403 ``forbidden``) and ``ManagerPrincipal`` (staff,
+at least ``manager``). Missing or bad credentials: 401 ``unauthorized``; a role too low or a
+channel token outside holds and sales: 403 ``forbidden``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ __all__ = [
     "DatabaseDep",
     "DbSession",
     "ManagerPrincipal",
+    "SellerPrincipal",
     "SettingsDep",
     "TerminalDep",
     "require_role",
@@ -73,15 +76,26 @@ def current_terminal(database: DatabaseDep, credentials: BearerDep) -> Terminal:
         return identity.authenticate_terminal(session, _token(credentials))
 
 
-def current_principal(database: DatabaseDep, settings: SettingsDep,
-                      credentials: BearerDep) -> Principal:
-    """The staff session named by ``Authorization: Bearer <session token>``."""
+def seller_principal(database: DatabaseDep, settings: SettingsDep,
+                     credentials: BearerDep) -> Principal:
+    """``Authorization: Bearer <token>``: a live staff session, else a sales channel's
+    token (not revoked)."""
     with database.read() as session:
-        return identity.authenticate_session(session, _token(credentials),
-                                             now=settings.clock.now())
+        return identity.authenticate_bearer(session, _token(credentials),
+                                            now=settings.clock.now())
+
+
+def current_principal(principal: Annotated[Principal, Depends(seller_principal)]) -> Principal:
+    """The staff session named by ``Authorization: Bearer <session token>``; a channel
+    token is refused with 403 ``forbidden``."""
+    if principal.is_channel:
+        raise ApiError(ErrorCode.FORBIDDEN,
+                       "A channel token may only hold and sell tickets.")
+    return principal
 
 
 TerminalDep = Annotated[Terminal, Depends(current_terminal)]
+SellerPrincipal = Annotated[Principal, Depends(seller_principal)]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 

@@ -139,6 +139,9 @@ class TicketType(Base):
     threshold_critical: Mapped[int] = mapped_column(Integer, default=0)
     alert_ladder: Mapped[list[int]] = mapped_column(JSON, default=list)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The inventory version of the last committed change of this row's counts or settings
+    # (stamped just before commit by services.live); GET /v1/inventory?since= reads it.
+    changed_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Staff(Base):

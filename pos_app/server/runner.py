@@ -1,7 +1,17 @@
 """``pos-app serve``: migrate, optionally load the demo, make TLS files, run uvicorn.
 
 uvicorn handles SIGTERM and SIGINT: it stops accepting, finishes in-flight requests and
-exits; the app's lifespan then disposes the database engine.
+exits; the app's lifespan then ends the live-inventory streams and disposes the database
+engine.
+
+``--workers N`` (N > 1) needs PostgreSQL: uvicorn then runs N processes, each building its app
+with :func:`worker_app` from environment variables (:data:`ENV_DATABASE_URL` and the ones read
+by :func:`settings_from_environment`); each process LISTENs for the others' inventory changes.
+With SQLite it is refused: SQLite writers are serialised by one in-process lock, which
+several processes would defeat (``MEASUREMENTS.md``: ``busy_timeout`` is unfair).
+
+Environment (all optional, for tests and tuning): ``POS_APP_SSE_KEEPALIVE`` (seconds between
+SSE keepalive comments, default 15), ``POS_APP_DB_RETRY_ATTEMPTS`` (default 5).
 """
 
 from __future__ import annotations
@@ -9,10 +19,12 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 
 import uvicorn
+from fastapi import FastAPI
 
 from pos_app.server import admin, migrate
 from pos_app.server.app import create_app
@@ -20,9 +32,49 @@ from pos_app.server.db import Database
 from pos_app.server.settings import ServerSettings, database_url_for
 from pos_app.server.tls import ensure_tls
 
-__all__ = ["ServeError", "ServeOptions", "serve"]
+__all__ = ["ENV_DATABASE_URL", "ENV_DB_RETRY_ATTEMPTS", "ENV_SSE_KEEPALIVE", "ServeError",
+           "ServeOptions", "serve", "settings_from_environment", "worker_app"]
 
 log = logging.getLogger("pos_app.server")
+
+ENV_DATABASE_URL = "POS_APP_DATABASE_URL"
+ENV_SSE_KEEPALIVE = "POS_APP_SSE_KEEPALIVE"
+ENV_DB_RETRY_ATTEMPTS = "POS_APP_DB_RETRY_ATTEMPTS"
+
+
+def settings_from_environment(database_url: str) -> ServerSettings:
+    """:class:`ServerSettings` for ``database_url`` with the overrides found in the
+    environment (``POS_APP_SSE_KEEPALIVE`` seconds, ``POS_APP_DB_RETRY_ATTEMPTS``).
+
+    Raises:
+        ServeError: an override that is not a positive number.
+    """
+    settings = ServerSettings(database_url=database_url)
+    keepalive = os.environ.get(ENV_SSE_KEEPALIVE)
+    if keepalive:
+        try:
+            seconds = float(keepalive)
+        except ValueError:
+            seconds = -1
+        if not 0 < seconds <= 3600:
+            raise ServeError(f"{ENV_SSE_KEEPALIVE} must be seconds in (0, 3600], "
+                             f"not {keepalive!r}")
+        settings = replace(settings, sse_keepalive=timedelta(seconds=seconds))
+    attempts = os.environ.get(ENV_DB_RETRY_ATTEMPTS)
+    if attempts:
+        if not attempts.isdigit() or not 1 <= int(attempts) <= 100:
+            raise ServeError(f"{ENV_DB_RETRY_ATTEMPTS} must be 1 to 100, not {attempts!r}")
+        settings = replace(settings, db_retry_attempts=int(attempts))
+    return settings
+
+
+def worker_app() -> FastAPI:
+    """The app of one ``--workers`` process (a uvicorn factory): settings from the
+    environment, database ``POS_APP_DATABASE_URL`` (already migrated by the parent)."""
+    url = os.environ.get(ENV_DATABASE_URL)
+    if not url:
+        raise RuntimeError(f"{ENV_DATABASE_URL} is not set (start with pos-app serve)")
+    return create_app(settings_from_environment(url))
 
 
 class ServeError(ValueError):
@@ -38,7 +90,7 @@ class ServeOptions:
             SQLAlchemy URL (then TLS needs ``data_dir`` or ``certfile``/``keyfile``).
         host, port: where to listen (HTTPS only).
         demo: load the demo catalog and staff into an empty database.
-        workers: processes; only 1 is supported for now.
+        workers: processes; more than 1 only with PostgreSQL.
         certfile, keyfile: a TLS certificate and key to use instead of the private CA's.
         data_dir: the data folder when ``database`` is a URL (for TLS files).
     """
@@ -77,7 +129,8 @@ def serve(options: ServeOptions) -> None:
 
     Raises:
         SystemExit: code 2 after printing a sentence, for options it cannot serve
-            (e.g. ``workers > 1``, a relative data folder, a missing certificate file).
+            (e.g. ``workers > 1`` on SQLite, a relative data folder, a missing certificate
+            file).
     """
     try:
         _serve(options)
@@ -89,22 +142,35 @@ def serve(options: ServeOptions) -> None:
 def _serve(options: ServeOptions) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
                         "%(message)s")
-    if options.workers != 1:
-        raise ServeError("--workers > 1 is not yet supported (one process serialises "
-                         "SQLite writers; multi-process PostgreSQL comes later)")
+    if options.workers < 1:
+        raise ServeError("--workers must be at least 1")
     try:
         url = database_url_for(options.database)
     except ValueError as exc:
         raise ServeError(str(exc)) from None
+    if options.workers > 1 and url.startswith("sqlite"):
+        raise ServeError(
+            f"--workers {options.workers} needs PostgreSQL (--database-url "
+            "postgresql+psycopg://...): with SQLite every write must pass this process's "
+            "single writer lock, which several processes would defeat; use --workers 1")
+    settings = settings_from_environment(url)
     certfile, keyfile = _tls_paths(options)
-    database = Database(url)
+    database = Database(url, retry_attempts=settings.db_retry_attempts)
     migrate.upgrade(database)
     if options.demo and admin.load_demo(options.database):
         log.info("demo catalog and staff loaded (alex/1234 cashier, morgan/2468 manager)")
-    app = create_app(ServerSettings(database_url=url), database=database)
     shown = f"[{options.host}]" if ":" in options.host else options.host
-    log.info("serving https://%s:%d/v1 (database: %s, pid %d)", shown, options.port,
-             database.dialect, os.getpid())
+    log.info("serving https://%s:%d/v1 (database: %s, pid %d, workers %d)", shown,
+             options.port, database.dialect, os.getpid(), options.workers)
+    if options.workers > 1:
+        database.dispose()  # each worker opens its own engine
+        os.environ[ENV_DATABASE_URL] = url
+        uvicorn.run("pos_app.server.runner:worker_app", factory=True, workers=options.workers,
+                    host=options.host, port=options.port, ssl_certfile=certfile,
+                    ssl_keyfile=keyfile, log_level="info", access_log=False,
+                    timeout_graceful_shutdown=10)
+        return
+    app = create_app(settings, database=database)
     try:
         uvicorn.run(app, host=options.host, port=options.port, ssl_certfile=certfile,
                     ssl_keyfile=keyfile, log_level="info", access_log=False,

@@ -32,7 +32,17 @@ def _session_at_new_terminal(server: LiveServer, manager: httpx.Client) -> str:
     with _client(server, paired.json()["terminal_token"]) as terminal:
         signed_in = terminal.post("/v1/sessions", json={"username": "alex", "pin": "1234"})
     assert signed_in.status_code == 201, signed_in.text
-    return str(signed_in.json()["token"])
+    token = str(signed_in.json()["token"])
+    _open_shift(server, token)
+    return token
+
+
+def _open_shift(server: LiveServer, token: str) -> None:
+    """Box-office cash sales need an open shift at the terminal."""
+    with _client(server, token) as client:
+        opened = client.post("/v1/shifts", json={"opening_float": 20_000},
+                             headers={"Idempotency-Key": uuid.uuid4().hex})
+    assert opened.status_code == 201, opened.text
 
 
 def _buy_one(client: httpx.Client, ticket_type_id: int) -> httpx.Response:
@@ -50,6 +60,7 @@ def test_sixteen_terminals_racing_for_the_last_five_tickets_sell_exactly_five(
     with _client(live_server, terminal_token) as terminal:
         manager_token = terminal.post("/v1/sessions", json={
             "username": "morgan", "pin": "2468"}).json()["token"]
+    _open_shift(live_server, manager_token)
     with _client(live_server, manager_token) as manager:
         event = next(e for e in manager.get("/v1/events").json()["events"]
                      if e["id"] == event_id)

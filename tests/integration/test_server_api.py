@@ -16,6 +16,7 @@ from pos_app.server import audit
 from pos_app.server.db import Database
 from pos_app.server.models import AuditEntry, Sale, TicketType
 from pos_app.server.settings import database_url_for
+from tests.support.api import staff_client
 from tests.support.live_server import LiveServer
 
 
@@ -43,10 +44,14 @@ def _sign_in(server: LiveServer, terminal_token: str, username: str = "alex",
 
 @pytest.fixture(scope="module")
 def cashier(live_server: LiveServer) -> Iterator[httpx.Client]:
-    """A client signed in as the demo cashier alex at a freshly paired terminal."""
-    token = _sign_in(live_server, _pair(live_server))
-    with _client(live_server, token) as client:
-        yield client
+    """A client signed in as the demo cashier alex at a freshly paired terminal, with an open
+    shift (box-office cash sales need one)."""
+    staff = staff_client(live_server)
+    assert staff.shift_id is not None
+    try:
+        yield staff.http
+    finally:
+        staff.close()
 
 
 def _ticket_types(client: httpx.Client, event_id: str) -> dict[str, dict[str, Any]]:
@@ -240,9 +245,11 @@ def test_keys_are_scoped_to_the_terminal(live_server: LiveServer,
     event_id = live_server.small_event(capacity=5)
     ga = _ticket_types(cashier, event_id)["GA"]
     lines = [{"ticket_type_id": ga["id"], "quantity": 1}]
-    other_token = _sign_in(live_server, _pair(live_server))
-    with _client(live_server, other_token) as other:
-        assert _sell(other, lines, 2500, key="shared-key").status_code == 201
+    other = staff_client(live_server)
+    try:
+        assert _sell(other.http, lines, 2500, key="shared-key").status_code == 201
+    finally:
+        other.close()
     assert _sell(cashier, lines, 2500, key="shared-key").status_code == 201
     assert _ticket_types(cashier, event_id)["GA"]["sold"] == 2
 

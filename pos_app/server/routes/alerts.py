@@ -1,9 +1,28 @@
-"""Routes of `/v1` for alerts (``shared/API.md``)."""
+"""``GET /v1/alerts?since=`` (manager): stock alerts, newest last."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from pos_app.api.schemas import AlertsResponse
+from pos_app.server.deps import DbSession, ManagerPrincipal
+from pos_app.server.routes.responses import errors
+from pos_app.server.services import audit_query
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["alerts"])
+
+
+@router.get("/alerts", response_model=AlertsResponse, responses=errors(401, 403, 422))
+def list_alerts(_manager: ManagerPrincipal, session: DbSession,
+                since: Annotated[int | None, Query(ge=0, le=2**62,
+                                                   description="the last seq already seen")]
+                = None,
+                limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> AlertsResponse:
+    """The ``stock_alert`` crossings (a rung of a ticket type's ``alert_ladder`` crossed
+    downwards), newest last: those after ``since`` (at most ``limit``; ask again with the
+    last ``seq`` for more), or without ``since`` the latest ``limit``."""
+    return audit_query.list_alerts(session, since=since, limit=limit)

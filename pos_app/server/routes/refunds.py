@@ -1,9 +1,56 @@
-"""Routes of `/v1` for refunds (``shared/API.md``)."""
+"""Refunds: ``POST /v1/sales/{id or number}/refunds`` (idempotent, one transaction)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path
+from fastapi.responses import JSONResponse
+
+from pos_app.api.schemas import Refund, RefundCreate
+from pos_app.server.deps import CurrentPrincipal, DatabaseDep, SettingsDep
+from pos_app.server.routes.responses import errors
+from pos_app.server.services import idempotency, refunds
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["refunds"])
+
+SaleRef = Annotated[str, Path(min_length=1, max_length=32,
+                              description="the sale's id or its sequential number")]
+
+_ERRORS = errors(
+    401, 403, 404, 409, 422,
+    s403="forbidden: a channel token; a cashier without a manager's username and PIN; a "
+         "wrong manager username or PIN, or one that is not a manager's (never stored)",
+    s404="not_found: no such sale (not stored)",
+    s409="already_refunded (with ticket_codes: a ticket of the request was refunded "
+         "before; stored and replayed), shift_not_open (a cash refund needs an open shift "
+         "at the caller's terminal; stored and replayed), idempotency_key_voided, "
+         "request_in_progress",
+    s422="invalid_request: schema error, missing or malformed Idempotency-Key, or "
+         "ticket_codes that do not belong to the sale (with ticket_codes; never stored); "
+         "idempotency_key_reused",
+)
+
+
+@router.post("/sales/{ref}/refunds", status_code=201, response_model=Refund,
+             responses=_ERRORS)
+def create_refund(ref: SaleRef, body: RefundCreate, principal: CurrentPrincipal,
+                  database: DatabaseDep, settings: SettingsDep,
+                  idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
+                  ) -> JSONResponse:
+    """Refund ``ticket_codes`` of the sale (default: every ticket still valid) in one
+    transaction: the tickets go back to inventory, the sale becomes ``partially_refunded``
+    or ``refunded``, ``amount`` is the sum of the tickets' unit prices, paid back by the
+    sale's payment method (cash from the caller's open shift).
+
+    A manager approves their own refund; a cashier must send ``manager: {username, pin}``.
+    Requires ``Idempotency-Key`` (the manager's PIN is not part of the request's identity
+    and is never stored). Stored outcomes: 201, 409 ``already_refunded``, 409
+    ``shift_not_open``."""
+    key = idempotency.check_key(idempotency_key)
+    outcome = refunds.create_refund(database, principal, ref, body, key=key,
+                                    path=f"/v1/sales/{ref}/refunds", now=settings.clock.now())
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
+    return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)

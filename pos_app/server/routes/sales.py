@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Header
-from fastapi.responses import JSONResponse
+from typing import Annotated
 
-from pos_app.api.schemas import Sale, SaleCreate
-from pos_app.server.deps import CurrentPrincipal, DatabaseDep, DbSession, SettingsDep
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
+
+from pos_app.api.schemas import Sale, SaleCreate, SalesPage
+from pos_app.server.deps import DatabaseDep, DbSession, SellerPrincipal, SettingsDep
 from pos_app.server.routes.responses import errors
-from pos_app.server.services import idempotency, sales
+from pos_app.server.services import idempotency, sales, sales_query
 
 __all__ = ["router"]
 
@@ -25,7 +28,7 @@ _POST_ERRORS = errors(
 
 
 @router.post("", status_code=201, response_model=Sale, responses=_POST_ERRORS)
-def create_sale(body: SaleCreate, principal: CurrentPrincipal, database: DatabaseDep,
+def create_sale(body: SaleCreate, principal: SellerPrincipal, database: DatabaseDep,
                 settings: SettingsDep,
                 idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
                 ) -> JSONResponse:
@@ -41,7 +44,24 @@ def create_sale(body: SaleCreate, principal: CurrentPrincipal, database: Databas
     return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)
 
 
+@router.get("", response_model=SalesPage, responses=errors(
+    401, 422, s422="invalid_request: a bad filter or cursor"))
+def list_sales(
+    principal: SellerPrincipal, session: DbSession,
+    shift_id: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None,
+    from_: Annotated[AwareDatetime | None, Query(alias="from",
+                                                 description="created at or after")] = None,
+    to: Annotated[AwareDatetime | None, Query(description="created before")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> SalesPage:
+    """Sales by ascending number, ``limit`` per page; follow ``next_cursor`` (null at the
+    end). A channel token sees only its own sales."""
+    return sales_query.list_sales(session, principal, shift_id=shift_id, from_=from_, to=to,
+                                  limit=limit, cursor=cursor)
+
+
 @router.get("/{ref}", response_model=Sale, responses=errors(401, 404))
-def get_sale(ref: str, _principal: CurrentPrincipal, session: DbSession) -> Sale:
+def get_sale(ref: str, _principal: SellerPrincipal, session: DbSession) -> Sale:
     """A sale by id (32 hex characters) or by its sequential number."""
     return sales.get_sale(session, ref)

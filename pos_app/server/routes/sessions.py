@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from pos_app.api.errors import ErrorCode
-from pos_app.api.schemas import SessionCreate, SessionResponse
+from pos_app.api.schemas import ErrorBody, SessionCreate, SessionResponse
 from pos_app.server.deps import CurrentPrincipal, DatabaseDep, SettingsDep, TerminalDep
 from pos_app.server.errors import ApiError
 from pos_app.server.routes.responses import errors
@@ -17,17 +17,26 @@ router = APIRouter(prefix="/sessions", tags=["sessions"])
 
 
 @router.post("", status_code=201, response_model=SessionResponse,
-             responses=errors(401, 422, s401="unauthorized: the terminal token is not valid, "
-                                             "or the username or PIN is wrong"))
+             responses={**errors(401, 422, s401="unauthorized: the terminal token is not "
+                                                "valid, or the username or PIN is wrong"),
+                        429: {"model": ErrorBody,
+                              "description": "too_many_attempts: 5 failed sign-ins for this "
+                                             "username within 10 minutes; Retry-After gives "
+                                             "the seconds until the oldest leaves the window",
+                              "headers": {"Retry-After": {"schema": {"type": "integer"}}}}})
 def sign_in(body: SessionCreate, terminal: TerminalDep, database: DatabaseDep,
             settings: SettingsDep) -> SessionResponse:
     """Sign in with ``Authorization: Bearer <terminal_token>`` and ``{username, pin}``;
-    the session token lasts 12 hours."""
+    the session token lasts 12 hours. After 5 failed sign-ins for one username within
+    10 minutes every attempt is refused with 429 ``too_many_attempts`` (even with the right
+    PIN) until the window passes. Audited as ``login`` / ``login_failed``."""
     return identity.sign_in(database, terminal, body.username, body.pin,
-                            now=settings.clock.now(), ttl=settings.session_ttl)
+                            now=settings.clock.now(), ttl=settings.session_ttl,
+                            max_failures=settings.login_max_failures,
+                            window=settings.login_window)
 
 
-@router.delete("/current", status_code=204, responses=errors(401))
+@router.delete("/current", status_code=204, responses=errors(401, 403))
 def sign_out(principal: CurrentPrincipal, database: DatabaseDep,
              settings: SettingsDep) -> Response:
     """End the caller's session; its token stops working at once."""

@@ -1,11 +1,17 @@
 """Terminals, staff and sessions: pairing codes, sign-in, bearer-token authentication.
 
-Every function works inside a session given by the caller (a unit of work); refusals raise
-:class:`ApiError` with ``unauthorized`` (401) or ``invalid_request`` (422).
+Every function works inside a session given by the caller (a unit of work), except
+:func:`sign_in`, which runs its own short transactions. Refusals raise :class:`ApiError` with
+``unauthorized`` (401; an expired or signed-out session says :data:`SESSION_EXPIRED`),
+``too_many_attempts`` (429, sign-in throttling) or ``invalid_request`` (422).
+
+Bearer tokens (:func:`authenticate_bearer`) are looked up as a staff session first, then as
+a sales channel's token (:mod:`pos_app.server.services.channels`).
 """
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -13,21 +19,29 @@ from sqlalchemy.orm import Session
 
 from pos_app.api import schemas
 from pos_app.api.errors import ErrorCode
-from pos_app.server import security
+from pos_app.server import audit, security
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
-from pos_app.server.models import Staff, StaffSession, Terminal
+from pos_app.server.models import ChannelToken, LoginAttempt, Staff, StaffSession, Terminal
 from pos_app.server.services.principal import ROLE_RANK, Principal
 
 __all__ = [
+    "SESSION_EXPIRED",
     "add_staff",
+    "authenticate_bearer",
     "authenticate_session",
     "authenticate_terminal",
+    "channel_principal",
     "create_terminal",
     "pair_terminal",
     "sign_in",
     "sign_out",
 ]
+
+
+SESSION_EXPIRED = "The session expired; sign in again."
+"""The 401 message for an expired or signed-out session token (the terminal tells it apart
+from a bad token and asks for the PIN again)."""
 
 
 def _unauthorized(message: str) -> ApiError:
@@ -88,27 +102,81 @@ def authenticate_terminal(session: Session, token: str | None) -> Terminal:
     return terminal
 
 
+def _recent_failures(session: Session, username: str, *, now: datetime,
+                     window: timedelta) -> list[datetime]:
+    """Times of ``username``'s failed sign-ins within ``window`` before ``now``, oldest
+    first."""
+    return list(session.scalars(
+        select(LoginAttempt.at)
+        .where(LoginAttempt.username == username, LoginAttempt.success.is_(False),
+               LoginAttempt.at > now - window)
+        .order_by(LoginAttempt.at)).all())
+
+
+def _throttle(failures: list[datetime], *, now: datetime, max_failures: int,
+              window: timedelta) -> ApiError | None:
+    """429 ``too_many_attempts`` once ``max_failures`` failures are in the window;
+    ``Retry-After`` is the seconds until enough of them (the oldest, normally) leave it."""
+    if len(failures) < max_failures:
+        return None
+    leaves_at = failures[len(failures) - max_failures] + window
+    retry = max(1, math.ceil((leaves_at - now).total_seconds()))
+    return ApiError(ErrorCode.TOO_MANY_ATTEMPTS,
+                    f"Too many failed sign-ins for this username; try again in {retry} "
+                    "seconds.", headers={"Retry-After": str(retry)}, retry_after=retry)
+
+
 def sign_in(db: Database, terminal: Terminal, username: str, pin: str, *, now: datetime,
-            ttl: timedelta) -> schemas.SessionResponse:
+            ttl: timedelta, max_failures: int = 5,
+            window: timedelta = timedelta(minutes=10)) -> schemas.SessionResponse:
     """Open a staff session at ``terminal`` valid until ``now + ttl``.
 
-    The PIN is checked (about 25 ms of Argon2) in a read transaction, outside the writer
-    lock; only the insert of the session row is a write.
+    Throttling (``API.md``): once ``username`` has ``max_failures`` failed sign-ins within
+    ``window``, every attempt (even with the right PIN) is refused with 429 until the oldest
+    of them leaves the window; refused attempts are not recorded, so the wait does not grow.
+    Every checked attempt is recorded (``login_attempts``) with an audit entry ``login`` or
+    ``login_failed`` (``reason`` names the cause; the PIN never appears).
+
+    The PIN is checked (about 25 ms of Argon2) outside the writer lock; the throttle is
+    checked again in the write transaction, so concurrent guesses cannot get past it, and a
+    throttled guess gets the same 429 whether its PIN was right or wrong.
 
     Raises:
-        ApiError: 401 ``unauthorized`` for an unknown or inactive user or a wrong PIN (one
-            message for all three).
+        ApiError: 429 ``too_many_attempts`` (``Retry-After``); 401 ``unauthorized`` for an
+            unknown or inactive user or a wrong PIN (one message for all three).
     """
+    name = username[:64]
     with db.read() as session:
+        refusal = _throttle(_recent_failures(session, name, now=now, window=window), now=now,
+                            max_failures=max_failures, window=window)
+        if refusal is not None:
+            raise refusal
         staff = session.scalars(select(Staff).where(Staff.username == username)).first()
     pin_hash = staff.pin_hash if staff is not None and staff.active else None
-    if not security.verify_pin(pin_hash, pin) or staff is None:
-        raise _unauthorized("Wrong username or PIN.")
+    ok = security.verify_pin(pin_hash, pin) and staff is not None
+    if staff is None:
+        reason: str | None = f"unknown username {name!r}"
+    elif not staff.active:
+        reason = f"inactive staff {name!r}"
+    else:
+        reason = None if ok else f"wrong PIN for {name!r}"
     token = security.new_token()
     with db.write() as session:
-        session.add(StaffSession(token_hash=security.hash_token(token), staff_id=staff.id,
-                                 terminal_id=terminal.id, created_at=now,
-                                 expires_at=now + ttl))
+        refusal = _throttle(_recent_failures(session, name, now=now, window=window), now=now,
+                            max_failures=max_failures, window=window)
+        if refusal is not None:
+            raise refusal
+        session.add(LoginAttempt(username=name, at=now, success=ok, terminal_id=terminal.id))
+        audit.append(session, [audit.AuditRecord(
+            action="login" if ok else "login_failed",
+            staff_id=staff.id if staff is not None else None, terminal_id=terminal.id,
+            channel="box_office", reason=reason)], at=now)
+        if ok and staff is not None:
+            session.add(StaffSession(token_hash=security.hash_token(token), staff_id=staff.id,
+                                     terminal_id=terminal.id, created_at=now,
+                                     expires_at=now + ttl))
+    if not ok or staff is None:
+        raise _unauthorized("Wrong username or PIN.")
     return schemas.SessionResponse(
         token=token, expires_at=now + ttl,
         staff=schemas.StaffOut(id=staff.id, username=staff.username,
@@ -118,30 +186,71 @@ def sign_in(db: Database, terminal: Terminal, username: str, pin: str, *, now: d
     )
 
 
-def authenticate_session(session: Session, token: str | None, *, now: datetime) -> Principal:
-    """The principal of a live session token (not expired, not revoked, staff active).
-
-    Raises:
-        ApiError: 401 ``unauthorized`` otherwise.
-    """
-    if not token:
-        raise _unauthorized("Sign in and send the session token as 'Authorization: Bearer'.")
+def _staff_principal(session: Session, token_hash: str, now: datetime) -> Principal | None:
+    """The principal of the staff session with ``token_hash``; None when there is none."""
     row = session.execute(
         select(StaffSession, Staff, Terminal)
         .join(Staff, Staff.id == StaffSession.staff_id)
         .join(Terminal, Terminal.id == StaffSession.terminal_id)
-        .where(StaffSession.token_hash == security.hash_token(token))
+        .where(StaffSession.token_hash == token_hash)
     ).first()
     if row is None:
-        raise _unauthorized("The session token is not valid; sign in again.")
+        return None
     staff_session, staff, terminal = row
     if staff_session.revoked_at is not None or staff_session.expires_at <= now:
-        raise _unauthorized("The session has ended; sign in again.")
+        raise _unauthorized(SESSION_EXPIRED)
     if not staff.active or terminal.token_hash is None:
         raise _unauthorized("This staff member or terminal is no longer active.")
     return Principal(session_id=staff_session.id, staff_id=staff.id, username=staff.username,
                      display_name=staff.display_name, role=staff.role,
                      terminal_id=terminal.id, terminal_name=terminal.name)
+
+
+def authenticate_session(session: Session, token: str | None, *, now: datetime) -> Principal:
+    """The principal of a live staff session token (not expired, not revoked, staff active).
+
+    Raises:
+        ApiError: 401 ``unauthorized`` otherwise; an expired or signed-out session with the
+            message :data:`SESSION_EXPIRED`.
+    """
+    if not token:
+        raise _unauthorized("Sign in and send the session token as 'Authorization: Bearer'.")
+    principal = _staff_principal(session, security.hash_token(token), now)
+    if principal is None:
+        raise _unauthorized("The session token is not valid; sign in again.")
+    return principal
+
+
+def channel_principal(token_row: ChannelToken) -> Principal:
+    """The principal of a sales channel's token: it acts as ``token_row.channel``."""
+    return Principal(session_id=None, staff_id=None, username=f"channel:{token_row.name}",
+                     display_name=token_row.name, role="channel", terminal_id=None,
+                     terminal_name="", channel=token_row.channel, kind="channel",
+                     channel_token_id=token_row.id)
+
+
+def authenticate_bearer(session: Session, token: str | None, *, now: datetime) -> Principal:
+    """The principal of ``Authorization: Bearer <token>``: a staff session token first
+    (as :func:`authenticate_session`), else a sales channel's token that is not revoked.
+
+    Raises:
+        ApiError: 401 ``unauthorized``: no token, an unknown or revoked token, or an expired
+            or signed-out staff session (message :data:`SESSION_EXPIRED`).
+    """
+    if not token:
+        raise _unauthorized("Send a session token or channel token as "
+                            "'Authorization: Bearer <token>'.")
+    token_hash = security.hash_token(token)
+    principal = _staff_principal(session, token_hash, now)
+    if principal is not None:
+        return principal
+    channel = session.scalars(
+        select(ChannelToken).where(ChannelToken.token_hash == token_hash)).first()
+    if channel is None:
+        raise _unauthorized("The token is not valid; sign in again.")
+    if channel.revoked_at is not None:
+        raise _unauthorized("This channel token was revoked.")
+    return channel_principal(channel)
 
 
 def sign_out(session: Session, session_id: int, *, now: datetime) -> None:

@@ -2,28 +2,68 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from pos_app.api import schemas
 from pos_app.domain import inventory as rules
-from pos_app.server.models import Counters, Event, TicketType
+from pos_app.server import audit
+from pos_app.server.models import Counters, Event, Hold, HoldLine, TicketType
 
-__all__ = ["bump_counters", "inventory_version", "list_events", "next_sale_number",
-           "ticket_type_out"]
+__all__ = ["INVENTORY_VERSION_SEQUENCE", "SALE_NUMBER_SEQUENCE", "bump_counters",
+           "bumped_version", "forget_bumped_version", "inventory_version", "lapsed_held",
+           "list_events", "next_sale_number", "ticket_type_out"]
+
+INVENTORY_VERSION_SEQUENCE = "pos_inventory_version_seq"
+"""PostgreSQL: the sequence handing out inventory versions (migration 0003)."""
+SALE_NUMBER_SEQUENCE = "pos_sale_number_seq"
+"""PostgreSQL: the sequence handing out sale numbers (migration 0003)."""
+
+_BUMPED_VERSION = "pos_inventory_version"  # session.info: the version this transaction took
 
 
-def ticket_type_out(tt: TicketType, currency: str) -> schemas.TicketType:
+def _on_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def lapsed_held(session: Session, ticket_type_ids: Collection[int] | None, *,
+                now: datetime) -> dict[int, int]:
+    """Tickets per ticket type id still counted in the stored ``held`` by holds that lapsed
+    (``expires_at <= now``, server clock) but are still stored ``active`` because the sweeper
+    has not run yet. Every read subtracts them from ``held`` (a hold is expired from the
+    instant it lapses). ``ticket_type_ids=None`` means every ticket type; ticket types
+    without lapsed holds are absent. Also exported as ``services.expiry.lapsed_held``."""
+    if ticket_type_ids is not None and not ticket_type_ids:
+        return {}
+    query = (select(HoldLine.ticket_type_id, func.sum(HoldLine.quantity))
+             .join(Hold, Hold.id == HoldLine.hold_id)
+             .where(Hold.status == "active", Hold.expires_at <= now)
+             .group_by(HoldLine.ticket_type_id))
+    if ticket_type_ids is not None:
+        query = query.where(HoldLine.ticket_type_id.in_(list(ticket_type_ids)))
+    return {int(tt_id): int(quantity) for tt_id, quantity in session.execute(query).all()}
+
+
+def ticket_type_out(tt: TicketType, currency: str, *,
+                    lapsed: int = 0) -> schemas.TicketType:
     """The wire shape of ``tt`` with ``available``, ``public_available`` and ``stock_level``
-    computed by :mod:`pos_app.domain.inventory` (``held`` = the stored unexpired holds)."""
-    remaining = rules.available(tt.capacity, tt.sold, tt.held)
+    computed by :mod:`pos_app.domain.inventory`.
+
+    ``held`` counts unexpired holds only: pass ``lapsed``, the tickets of ``tt``'s lapsed but
+    not yet swept holds (``lapsed_held(session, [tt.id], now=now).get(tt.id, 0)``), and they
+    are reported as available again."""
+    held = max(0, tt.held - lapsed)
+    remaining = rules.available(tt.capacity, tt.sold, held)
     level = rules.stock_level(remaining, rules.Thresholds(low=tt.threshold_low,
                                                           critical=tt.threshold_critical))
     return schemas.TicketType(
         id=tt.id, event_id=tt.event_id, name=tt.name, price=tt.price, currency=currency,
-        capacity=tt.capacity, public_limit=tt.public_limit, sold=tt.sold, held=tt.held,
+        capacity=tt.capacity, public_limit=tt.public_limit, sold=tt.sold, held=held,
         available=remaining,
-        public_available=rules.public_available(tt.capacity, tt.public_limit, tt.sold, tt.held),
+        public_available=rules.public_available(tt.capacity, tt.public_limit, tt.sold, held),
         stock_level=level.value,
         thresholds=schemas.Thresholds(low=tt.threshold_low, critical=tt.threshold_critical),
         alert_ladder=list(tt.alert_ladder), version=tt.version,
@@ -31,33 +71,71 @@ def ticket_type_out(tt: TicketType, currency: str) -> schemas.TicketType:
 
 
 def inventory_version(session: Session) -> int:
-    """The current inventory version (0 for a fresh database)."""
+    """The current committed inventory version (0 for a fresh database).
+
+    SQLite: the ``counters`` row. PostgreSQL: the highest ``ticket_types.changed_version``
+    visible to ``session`` (versions come from a sequence there, whose ``last_value`` would
+    include transactions not yet committed); a version that changed no ticket type is never
+    visible, and need not be.
+    """
+    if _on_postgresql(session):
+        return int(session.scalar(select(func.coalesce(func.max(TicketType.changed_version), 0)))
+                   or 0)
     return int(session.scalar(select(Counters.inventory_version).where(Counters.id == 1)) or 0)
 
 
-def list_events(session: Session) -> schemas.EventsResponse:
-    """Every event (by start time) with its ticket types (by id), read in one snapshot."""
+def bumped_version(session: Session) -> int | None:
+    """The inventory version :func:`bump_counters` handed to ``session``'s current
+    transaction, or None when it took none."""
+    version = session.info.get(_BUMPED_VERSION)
+    return int(version) if version is not None else None
+
+
+def forget_bumped_version(session: Session) -> None:
+    """Forget :func:`bumped_version` (the transaction ended)."""
+    session.info.pop(_BUMPED_VERSION, None)
+
+
+def list_events(session: Session, *, now: datetime) -> schemas.EventsResponse:
+    """Every event (by start time) with its ticket types (by id), read in one snapshot.
+
+    ``now`` is the server clock (``settings.clock.now()``): holds lapsed by then no longer
+    count as held."""
     version = inventory_version(session)
     events = session.scalars(select(Event).order_by(Event.starts_at, Event.id)).all()
     types = session.scalars(select(TicketType).order_by(TicketType.id)).all()
+    lapsed = lapsed_held(session, None, now=now)
     by_event: dict[str, list[TicketType]] = {}
     for tt in types:
         by_event.setdefault(tt.event_id, []).append(tt)
     return schemas.EventsResponse(inventory_version=version, events=[
         schemas.Event(id=e.id, name=e.name, venue=e.venue, starts_at=e.starts_at,
                       timezone=e.timezone, currency=e.currency,
-                      ticket_types=[ticket_type_out(t, e.currency)
+                      ticket_types=[ticket_type_out(t, e.currency, lapsed=lapsed.get(t.id, 0))
                                     for t in by_event.get(e.id, [])])
         for e in events
     ])
 
 
 def bump_counters(session: Session, *, sale_number: bool = False) -> tuple[int, int]:
-    """Increment the inventory version (and, with ``sale_number=True``, the sale number) in
-    the caller's transaction; returns ``(inventory_version, last_sale_number)``.
+    """Take the next inventory version (and, with ``sale_number=True``, the next sale number)
+    in the caller's transaction; returns ``(inventory_version, last_sale_number)``.
 
-    The counters row is a hot row: call this after the inventory guard, just before commit.
+    SQLite: increments the ``counters`` row (writes are serialised anyway). PostgreSQL:
+    ``nextval`` of :data:`INVENTORY_VERSION_SEQUENCE` (no row lock; a rolled-back transaction
+    leaves a gap) taken under the audit chain's advisory lock (:func:`audit.lock_chain`, held
+    to commit), so versions are handed out in commit order and a reader that sees version
+    ``v`` committed also sees every version below it; ``last_sale_number`` is the new sale
+    number with ``sale_number=True``, else 0. Call after the inventory guard, just before
+    commit. A second call in one transaction takes another version.
     """
+    if _on_postgresql(session):
+        audit.lock_chain(session)
+        version = int(session.scalar(text(f"SELECT nextval('{INVENTORY_VERSION_SEQUENCE}')"))
+                      or 0)
+        number = next_sale_number(session) if sale_number else 0
+        session.info[_BUMPED_VERSION] = version
+        return version, number
     values = {Counters.inventory_version: Counters.inventory_version + 1}
     if sale_number:
         values[Counters.last_sale_number] = Counters.last_sale_number + 1
@@ -66,12 +144,18 @@ def bump_counters(session: Session, *, sale_number: bool = False) -> tuple[int, 
         .returning(Counters.inventory_version, Counters.last_sale_number)
         .execution_options(synchronize_session=False)
     ).one()
+    session.info[_BUMPED_VERSION] = int(row[0])
     return int(row[0]), int(row[1])
 
 
 def next_sale_number(session: Session) -> int:
-    """Hand out the next sale number in the caller's transaction (sequential, no reuse once
-    committed). The counters row is a hot row: call after the guard, just before commit."""
+    """Hand out the next sale number in the caller's transaction (increasing, never reused).
+
+    SQLite: the ``counters`` row, sequential (call after the guard, just before commit).
+    PostgreSQL: ``nextval`` of :data:`SALE_NUMBER_SEQUENCE`, no row lock; a rolled-back sale
+    leaves a gap in the numbers."""
+    if _on_postgresql(session):
+        return int(session.scalar(text(f"SELECT nextval('{SALE_NUMBER_SEQUENCE}')")) or 0)
     row = session.execute(
         update(Counters).where(Counters.id == 1)
         .values({Counters.last_sale_number: Counters.last_sale_number + 1})

@@ -18,8 +18,16 @@ step 5 to commit.
 
 Outcomes stored with the key and replayed: 201 sale, 409 ``insufficient_inventory``,
 422 ``insufficient_tender``. Not stored (the transaction rolls back): 422 ``invalid_request``
-(unknown ticket type, lines of several events, non-cash payment from a terminal), 404 for a
-``hold_id`` (holds arrive in a later milestone), and every 5xx.
+(unknown ticket type, lines of several events, non-cash payment from a terminal, non-external
+payment from a channel token), 404 for an unknown ``hold_id`` (or another channel token's),
+403 for a terminal converting a hold of another channel, and every 5xx.
+
+Channels and holds: a channel token's ``lines`` are guarded against the public limit
+(:func:`holds.guard_limit`) and paid ``external``. Lapsed holds of the ticket types are expired
+in the same transaction right before the guard (:func:`expiry.expire_lapsed`). ``{hold_id}``
+converts a hold (:func:`_convert`): the hold is claimed (``active`` and unexpired, else the
+stored 409 ``hold_expired`` / ``hold_not_active``), its quantities move held -> sold under a
+``held >= :q`` guard, and the sale carries the hold's lines and prices and ``hold_id``.
 """
 
 from __future__ import annotations
@@ -36,11 +44,10 @@ from sqlalchemy.orm import Session
 
 from pos_app.api import schemas
 from pos_app.api.errors import ERROR_STATUS, ErrorCode
-from pos_app.domain import inventory as rules
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
-from pos_app.server.models import Event, Sale, SaleLine, Ticket, TicketType
-from pos_app.server.services import changes, idempotency
+from pos_app.server.models import Event, Hold, HoldLine, Sale, SaleLine, Ticket, TicketType
+from pos_app.server.services import changes, expiry, holds, idempotency, shifts
 from pos_app.server.services.inventory import next_sale_number
 from pos_app.server.services.principal import Principal
 
@@ -87,11 +94,16 @@ def _sale_out(sale: Sale, lines: list[SaleLine], tickets: list[Ticket]) -> schem
     )
 
 
-def _load_types(session: Session, body: schemas.SaleCreate) -> tuple[Event, list[TicketType]]:
-    if body.hold_id is not None:
-        raise ApiError(ErrorCode.NOT_FOUND, f"Hold {body.hold_id!r} was not found.")
-    if not isinstance(body.payment, schemas.CashPayment):
+def _check_payment(principal: Principal, body: schemas.SaleCreate) -> None:
+    """Terminals take cash; a channel token's shop took the money (``external``)."""
+    if principal.is_channel and not isinstance(body.payment, schemas.ExternalPayment):
+        raise ApiError(ErrorCode.INVALID_REQUEST,
+                       "A sales channel pays externally: payment {method: external, reference}.")
+    if not principal.is_channel and not isinstance(body.payment, schemas.CashPayment):
         raise ApiError(ErrorCode.INVALID_REQUEST, "Box-office terminals take cash payments.")
+
+
+def _load_types(session: Session, body: schemas.SaleCreate) -> tuple[Event, list[TicketType]]:
     assert body.lines is not None  # the schema guarantees hold_id xor lines
     ids = sorted(line.ticket_type_id for line in body.lines)
     types = session.scalars(select(TicketType).where(TicketType.id.in_(ids))
@@ -115,34 +127,39 @@ def create_sale(db: Database, principal: Principal, body: schemas.SaleCreate, *,
     Returns the outcome to send (201 Sale body, or a stored business refusal), possibly a
     replay. Raises :class:`ApiError` for refusals that are not stored (see module notes).
     """
-    digest = idempotency.request_hash("POST", path, body.model_dump(mode="json"))
-    with db.write() as session:
-        claimed = idempotency.claim(session, scope=principal.idempotency_scope, key=key,
-                                    method="POST", path=path, digest=digest, now=now)
-        if isinstance(claimed, idempotency.Replay):
-            return SaleOutcome(claimed.status, claimed.body, replayed=True)
+    def effect(session: Session) -> SaleOutcome:
+        _check_payment(principal, body)
+        if body.hold_id is not None:
+            return _convert(session, principal, body, body.hold_id, now)
         event, types = _load_types(session, body)
-        outcome = _sell(session, principal, body, event, types, now)
-        idempotency.complete(session, claimed, outcome.status, outcome.body)
-        return outcome
+        return _sell(session, principal, body, event, types, now)
+
+    done = idempotency.run_idempotent(db, principal, key, method="POST", path=path,
+                                      body=body.model_dump(mode="json"), effect=effect, now=now)
+    return SaleOutcome(done.status, done.body, replayed=done.replayed)
 
 
 def _sell(session: Session, principal: Principal, body: schemas.SaleCreate, event: Event,
           types: list[TicketType], now: datetime) -> SaleOutcome:
-    assert body.lines is not None and isinstance(body.payment, schemas.CashPayment)
+    assert body.lines is not None
+    # Box-office cash goes into a drawer: it needs the terminal's open shift (stored refusal).
+    shift_id = shifts.open_shift_id(session, principal.terminal_id)
+    if shift_id is None and not principal.is_channel:
+        return _refusal(ErrorCode.SHIFT_NOT_OPEN,
+                        "No shift is open at this terminal; open one before selling for cash.")
     quantity = {line.ticket_type_id: line.quantity for line in body.lines}
     total = sum(t.price * quantity[t.id] for t in types)
-    tendered = body.payment.tendered
-    if tendered < total:
-        return _refusal(ErrorCode.INSUFFICIENT_TENDER,
-                        f"Cash tendered ({tendered}) is less than the total ({total}).",
-                        total=total, tendered=tendered)
+    paid = _settle(body.payment, total)
+    if isinstance(paid, SaleOutcome):
+        return paid
+    expiry.expire_lapsed(session, list(quantity), now=now)  # lapsed holds give tickets back
 
     savepoint = session.begin_nested()
     sale = Sale(id=uuid.uuid4().hex, number=None, status="confirmed", channel=principal.channel,
-                event_id=event.id, total=total, currency=event.currency, method="cash",
-                tendered=tendered, change=tendered - total, created_at=now,
-                terminal_id=principal.terminal_id, staff_id=principal.staff_id, shift_id=None)
+                event_id=event.id, total=total, currency=event.currency, method=paid.method,
+                tendered=paid.tendered, change=paid.change, reference=paid.reference,
+                created_at=now, terminal_id=principal.terminal_id, staff_id=principal.staff_id,
+                shift_id=shift_id, channel_token_id=principal.channel_token_id)
     lines = [SaleLine(sale_id=sale.id, ticket_type_id=t.id, name=t.name,
                       quantity=quantity[t.id], unit_price=t.price,
                       amount=t.price * quantity[t.id]) for t in types]
@@ -153,20 +170,24 @@ def _sell(session: Session, principal: Principal, body: schemas.SaleCreate, even
     session.add_all([*lines, *tickets])
     session.flush()
 
+    limit = holds.guard_limit(principal)  # capacity; the public limit for a channel
     counts: dict[int, tuple[int, int, int]] = {}
     for t in types:  # id order: concurrent multi-line sales lock rows in the same order
         q = quantity[t.id]
         row = session.execute(
             update(TicketType)
             .where(TicketType.id == t.id,
-                   TicketType.sold + TicketType.held + q <= TicketType.capacity)
+                   TicketType.sold + TicketType.held + q <= limit)
             .values(sold=TicketType.sold + q, version=TicketType.version + 1)
             .returning(TicketType.capacity, TicketType.sold, TicketType.held)
             .execution_options(synchronize_session=False)
         ).first()
         if row is None:
             savepoint.rollback()
-            return _insufficient(session, types, quantity, failed=t.id)
+            refused = holds.insufficient(
+                session, principal, quantity, failed=t.id,
+                message="Not enough tickets left for this sale; nothing was sold.")
+            return SaleOutcome(refused.status, refused.body)
         counts[t.id] = (int(row[0]), int(row[1]), int(row[2]))
     savepoint.commit()
 
@@ -187,20 +208,103 @@ def _sell(session: Session, principal: Principal, body: schemas.SaleCreate, even
     return SaleOutcome(status=201, body=_sale_out(sale, lines, tickets).model_dump(mode="json"))
 
 
-def _insufficient(session: Session, types: list[TicketType], quantity: dict[int, int], *,
-                  failed: int) -> SaleOutcome:
-    """The 409 body, with ``available`` read after the rollback (box-office availability)."""
-    rows = session.execute(
-        select(TicketType.id, TicketType.capacity, TicketType.sold, TicketType.held)
-        .where(TicketType.id.in_([t.id for t in types])).order_by(TicketType.id)).all()
-    lines = []
-    for tt_id, capacity, sold, held in rows:
-        left = rules.available(capacity, sold, held)
-        if tt_id == failed or left < quantity[tt_id]:
-            lines.append({"ticket_type_id": tt_id, "requested": quantity[tt_id],
-                          "available": left})
-    return _refusal(ErrorCode.INSUFFICIENT_INVENTORY,
-                    "Not enough tickets left for this sale; nothing was sold.", lines=lines)
+@dataclass(frozen=True)
+class _Paid:
+    method: str
+    tendered: int | None
+    change: int | None
+    reference: str | None
+
+
+def _settle(payment: schemas.CashPayment | schemas.ExternalPayment,
+            total: int) -> _Paid | SaleOutcome:
+    """The payment to record, or the stored 422 ``insufficient_tender``."""
+    if isinstance(payment, schemas.ExternalPayment):
+        return _Paid("external", None, None, payment.reference)
+    if payment.tendered < total:
+        return _refusal(ErrorCode.INSUFFICIENT_TENDER,
+                        f"Cash tendered ({payment.tendered}) is less than the total ({total}).",
+                        total=total, tendered=payment.tendered)
+    return _Paid("cash", payment.tendered, payment.tendered - total, None)
+
+
+def _convert(session: Session, principal: Principal, body: schemas.SaleCreate, ref: str,
+             now: datetime) -> SaleOutcome:
+    """Convert the hold ``ref`` (id or code) into a sale: held -> sold in this transaction.
+
+    Stored refusals: 409 ``hold_expired`` (lapsed, even before the sweeper), 409
+    ``hold_not_active`` with ``status``, 409 ``shift_not_open``, 422 ``insufficient_tender``.
+    Not stored: 404 (no such hold, or another channel token's), 403 (a terminal converting
+    another channel's hold).
+    """
+    hold = holds.find_hold(session, principal, ref)
+    if not principal.is_channel and hold.channel != principal.channel:
+        raise ApiError(ErrorCode.FORBIDDEN,
+                       f"Hold {hold.code} belongs to the {hold.channel} channel; only it may "
+                       "convert it.")
+    if holds.effective_status(hold, now) != "active":
+        refused = holds.not_active_refusal(hold, now)
+        return SaleOutcome(refused.status, refused.body)
+    shift_id = shifts.open_shift_id(session, principal.terminal_id)
+    if shift_id is None and not principal.is_channel:
+        return _refusal(ErrorCode.SHIFT_NOT_OPEN,
+                        "No shift is open at this terminal; open one before selling for cash.")
+    paid = _settle(body.payment, hold.total)
+    if isinstance(paid, SaleOutcome):
+        return paid
+    claimed = session.execute(
+        update(Hold).where(Hold.id == hold.id, Hold.status == "active", Hold.expires_at > now)
+        .values(status="converted", ended_at=now)
+        .returning(Hold.id).execution_options(synchronize_session=False)).first()
+    if claimed is None:  # converted, released or swept since it was read
+        session.refresh(hold)
+        refused = holds.not_active_refusal(hold, now)
+        return SaleOutcome(refused.status, refused.body)
+    hold_lines = sorted(session.scalars(select(HoldLine).where(HoldLine.hold_id == hold.id)),
+                        key=lambda ln: ln.ticket_type_id)
+    expiry.expire_lapsed(session, [ln.ticket_type_id for ln in hold_lines], now=now)
+
+    recorded: list[changes.CountChange] = []
+    for ln in hold_lines:  # id order, like every guard
+        row = session.execute(
+            update(TicketType)
+            .where(TicketType.id == ln.ticket_type_id, TicketType.held >= ln.quantity)
+            .values(held=TicketType.held - ln.quantity, sold=TicketType.sold + ln.quantity,
+                    version=TicketType.version + 1)
+            .returning(TicketType.capacity, TicketType.sold, TicketType.held,
+                       TicketType.alert_ladder)
+            .execution_options(synchronize_session=False)).first()
+        if row is None:
+            raise RuntimeError(f"ticket type {ln.ticket_type_id} holds fewer tickets than "
+                               f"hold {hold.id}; refusing to go negative")
+        after = (int(row[0]), int(row[1]), int(row[2]))
+        recorded.append(changes.CountChange(
+            ticket_type_id=ln.ticket_type_id, event_id=hold.event_id, action="sale",
+            quantity=ln.quantity, before=(after[0], after[1] - ln.quantity,
+                                          after[2] + ln.quantity),
+            after=after, ladder=list(row[3] or [])))
+
+    sale = Sale(id=uuid.uuid4().hex, number=None, status="confirmed", channel=principal.channel,
+                event_id=hold.event_id, total=hold.total, currency=hold.currency,
+                method=paid.method, tendered=paid.tendered, change=paid.change,
+                reference=paid.reference, created_at=now, terminal_id=principal.terminal_id,
+                staff_id=principal.staff_id, shift_id=shift_id, hold_id=hold.id,
+                channel_token_id=principal.channel_token_id)
+    lines = [SaleLine(sale_id=sale.id, ticket_type_id=ln.ticket_type_id, name=ln.name,
+                      quantity=ln.quantity, unit_price=ln.unit_price, amount=ln.amount)
+             for ln in hold_lines]
+    tickets = [Ticket(code=new_ticket_code(), sale_id=sale.id, ticket_type_id=ln.ticket_type_id,
+                      status="valid") for ln in hold_lines for _ in range(ln.quantity)]
+    session.add(sale)
+    session.flush()
+    session.add_all([*lines, *tickets])
+    sale.number = next_sale_number(session)
+    changes.record(session, recorded, actor=changes.Actor(
+        staff_id=principal.staff_id, terminal_id=principal.terminal_id,
+        channel=principal.channel, shift_id=shift_id),
+        ref_type="sale", ref_id=sale.id, reason=f"hold {hold.code} converted", now=now)
+    session.flush()
+    return SaleOutcome(status=201, body=_sale_out(sale, lines, tickets).model_dump(mode="json"))
 
 
 def get_sale(session: Session, ref: str) -> schemas.Sale:

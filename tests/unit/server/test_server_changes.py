@@ -15,7 +15,7 @@ from pos_app.server import audit, migrate
 from pos_app.server.catalog import parse_catalog
 from pos_app.server.db import Database
 from pos_app.server.models import AuditEntry, StockAlert, TicketType
-from pos_app.server.services import catalog_import, changes, identity, sales
+from pos_app.server.services import catalog_import, changes, identity, sales, shifts
 from pos_app.server.services.inventory import inventory_version
 from pos_app.server.services.principal import Principal
 
@@ -51,6 +51,11 @@ def database(tmp_path: Path) -> Iterator[Database]:
         catalog_import.import_catalog(session, catalog, now=NOW)
         identity.add_staff(session, "sam", role="cashier", pin="1111", display_name="Sam")
         identity.create_terminal(session, "till", now=NOW, ttl=timedelta(minutes=10))
+    cashier = Principal(session_id=1, staff_id=1, username="sam", display_name="Sam",
+                        role="cashier", terminal_id=1, terminal_name="till")
+    opened = shifts.open_shift(db, cashier, schemas.ShiftOpen(opening_float=0), key="shift",
+                               path="/v1/shifts", currency="USD", now=NOW)
+    assert opened.status == 201  # box-office cash sales need an open shift
     yield db
     db.dispose()
 

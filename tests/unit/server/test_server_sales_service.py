@@ -16,7 +16,7 @@ from pos_app.server.catalog import parse_catalog
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.models import AuditEntry, IdempotencyKey, Sale, TicketType
-from pos_app.server.services import catalog_import, identity, sales
+from pos_app.server.services import catalog_import, identity, sales, shifts
 from pos_app.server.services.principal import Principal
 
 NOW = datetime(2026, 3, 1, 18, 0, tzinfo=UTC)
@@ -37,6 +37,11 @@ def database(tmp_path: Path) -> Iterator[Database]:
         catalog_import.import_catalog(session, catalog, now=NOW)
         identity.add_staff(session, "sam", role="cashier", pin="1111", display_name="Sam")
         identity.create_terminal(session, "till", now=NOW, ttl=timedelta(minutes=10))
+    cashier = Principal(session_id=1, staff_id=1, username="sam", display_name="Sam",
+                        role="cashier", terminal_id=1, terminal_name="till")
+    opened = shifts.open_shift(db, cashier, schemas.ShiftOpen(opening_float=0), key="shift",
+                               path="/v1/shifts", currency="USD", now=NOW)
+    assert opened.status == 201  # box-office cash sales need an open shift
     yield db
     db.dispose()
 
@@ -90,7 +95,7 @@ def test_the_guard_refuses_past_capacity_and_rolls_every_line_back(
     assert _sold(database) == {"GA": 0, "VIP": 0}
     with database.read() as session:
         assert session.scalars(select(Sale)).all() == []
-        key = session.scalars(select(IdempotencyKey)).one()
+        key = session.scalars(select(IdempotencyKey).where(IdempotencyKey.key == "b")).one()
         assert (key.status, key.response_status) == ("completed", 409)
 
 
@@ -129,7 +134,8 @@ def test_an_unknown_ticket_type_is_refused_and_the_key_is_not_kept(
         _sell(database, principal, _body({424242: 1}), "f")
     assert (refused.value.status, refused.value.code) == (422, "invalid_request")
     with database.read() as session:
-        assert session.scalars(select(IdempotencyKey)).all() == []
+        assert session.scalars(select(IdempotencyKey)
+                               .where(IdempotencyKey.key == "f")).all() == []
 
 
 def test_sales_append_a_verifiable_audit_chain_and_tampering_breaks_it(
@@ -141,7 +147,8 @@ def test_sales_append_a_verifiable_audit_chain_and_tampering_breaks_it(
                                .order_by(AuditEntry.seq)).all()
         assert [(r.ticket_type_id, r.before_sold, r.after_sold, r.ref_id) for r in rows] == [
             (ids["GA"], 0, 2, sale["id"]), (ids["VIP"], 0, 1, sale["id"])]
-        assert audit.verify(session) == (True, 4, None)  # 2 imports + 2 sale lines
+        # 2 imports + the shift's opening + 2 sale lines
+        assert audit.verify(session) == (True, 5, None)
     with database.write() as session:
         session.execute(update(AuditEntry).where(AuditEntry.seq == 3).values(quantity=5))
     with database.read() as session:

@@ -1,0 +1,401 @@
+"""Shifts (cash-up): open with a float, cash movements, close with the counted cash.
+
+Each change runs like a sale (``DESIGN.md``) through
+:func:`pos_app.server.services.idempotency.run_idempotent`: in one write transaction check,
+change, append the audit entry (``shift_open``,
+``cash_movement``, ``shift_close``; not inventory changes, so not ``changes.record``), store
+the outcome with the key, commit.
+
+Stored and replayed with the key: 201/200 successes, 409 ``shift_already_open`` and 409
+``shift_not_open``. Not stored (the transaction rolls back): 404 ``not_found`` (no such
+shift), 403 ``forbidden`` (a cashier acting on another terminal's shift, a channel token).
+
+At most one ``open`` shift per terminal: checked in the transaction, with the partial unique
+index ``uq_shifts_open_per_terminal`` as the backstop (a concurrent open on PostgreSQL fails
+there and is answered ``shift_already_open``). Closing and cash movements lock the shift row
+(``FOR UPDATE``); a cash sale reads the open shift ``FOR SHARE`` (:func:`open_shift_id`), so
+on PostgreSQL a close waits for sales in flight and counts them, and a sale that waited for a
+close sees the shift closed. SQLite serialises writers anyway.
+
+``expected_cash`` and ``variance`` come from :mod:`pos_app.domain.cashup`. Money is minor
+units of the shift's currency (``ServerSettings.currency``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from pos_app.api import schemas
+from pos_app.api.errors import ERROR_STATUS, ErrorCode
+from pos_app.domain import cashup
+from pos_app.server import audit
+from pos_app.server.db import Database
+from pos_app.server.errors import ApiError
+from pos_app.server.models import (
+    CashMovement,
+    Hold,
+    Refund,
+    Sale,
+    SaleLine,
+    Shift,
+    TicketType,
+)
+from pos_app.server.services import idempotency
+from pos_app.server.services.principal import Principal
+
+__all__ = [
+    "ShiftOutcome",
+    "add_cash_movement",
+    "close_shift",
+    "get_shift",
+    "list_shifts",
+    "open_shift",
+    "open_shift_id",
+]
+
+
+@dataclass(frozen=True)
+class ShiftOutcome:
+    """What to answer: ``status`` and JSON ``body``; ``replayed`` when it came from the key."""
+
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def open_shift_id(session: Session, terminal_id: int | None, *, lock: bool = True) -> int | None:
+    """Id of the open shift at ``terminal_id``, or ``None``.
+
+    With ``lock`` (inside a write transaction) the row is read ``FOR SHARE`` on PostgreSQL,
+    so a concurrent close waits for this transaction (see module notes).
+    """
+    if terminal_id is None:
+        return None
+    query = select(Shift.id).where(Shift.terminal_id == terminal_id, Shift.status == "open")
+    if lock:
+        query = query.with_for_update(read=True)
+    found = session.scalar(query)
+    return int(found) if found is not None else None
+
+
+# --- writes -------------------------------------------------------------------------------------
+
+
+def _refusal(code: ErrorCode, message: str, **extra: Any) -> ShiftOutcome:
+    return ShiftOutcome(status=ERROR_STATUS[code],
+                        body={"error": str(code), "message": message, **extra})
+
+
+def _require_staff(principal: Principal) -> int:
+    if principal.is_channel or principal.terminal_id is None or principal.staff_id is None:
+        raise ApiError(ErrorCode.FORBIDDEN, "Shifts are kept by staff at a terminal.")
+    return principal.terminal_id
+
+
+def _authorize(principal: Principal, shift: Shift) -> None:
+    """Cashiers act on their own terminal's shifts only; managers on every shift."""
+    _require_staff(principal)
+    if shift.terminal_id != principal.terminal_id and not principal.has_role("manager"):
+        raise ApiError(ErrorCode.FORBIDDEN,
+                       "A cashier may only work with the shift of their own terminal.")
+
+
+def _idempotent(db: Database, principal: Principal, *, key: str, path: str,
+                body: schemas.Request, now: datetime,
+                act: Callable[[Session], ShiftOutcome]) -> ShiftOutcome:
+    """Claim ``key``, run ``act`` in the same write transaction, store its outcome."""
+    _require_staff(principal)
+    done = idempotency.run_idempotent(db, principal, key, method="POST", path=path,
+                                      body=body.model_dump(mode="json"), effect=act, now=now)
+    return ShiftOutcome(done.status, done.body, replayed=done.replayed)
+
+
+def _audit(session: Session, principal: Principal, shift: Shift, action: str, reason: str,
+           now: datetime) -> None:
+    audit.append(session, [audit.AuditRecord(
+        action=action, staff_id=principal.staff_id, terminal_id=principal.terminal_id,
+        channel=principal.channel, shift_id=shift.id, ref_type="shift", ref_id=str(shift.id),
+        reason=reason)], now)
+
+
+def open_shift(db: Database, principal: Principal, body: schemas.ShiftOpen, *, key: str,
+               path: str, currency: str, now: datetime) -> ShiftOutcome:
+    """Open a shift at ``principal``'s terminal with ``body.opening_float`` minor units of
+    ``currency``. Returns 201 Shift, or the stored 409 ``shift_already_open`` (with the open
+    shift's ``shift_id``); possibly a replay. Raises :class:`ApiError` 403 for a channel."""
+
+    def act(session: Session) -> ShiftOutcome:
+        terminal_id = _require_staff(principal)
+        assert principal.staff_id is not None
+        existing = open_shift_id(session, terminal_id, lock=False)
+        if existing is not None:
+            return _already_open(existing)
+        shift = Shift(terminal_id=terminal_id, status="open", currency=currency.upper(),
+                      opening_float=body.opening_float, opened_at=now,
+                      opened_by=principal.staff_id)
+        try:
+            with session.begin_nested():
+                session.add(shift)
+                session.flush()
+        except IntegrityError:  # PostgreSQL: a concurrent open committed first
+            existing = open_shift_id(session, terminal_id, lock=False)
+            return _already_open(existing)
+        _audit(session, principal, shift, "shift_open",
+               f"opening float {shift.opening_float} {shift.currency}", now)
+        return ShiftOutcome(201, _out(session, shift, now).model_dump(mode="json"))
+
+    return _idempotent(db, principal, key=key, path=path, body=body, now=now, act=act)
+
+
+def _already_open(shift_id: int | None) -> ShiftOutcome:
+    return _refusal(ErrorCode.SHIFT_ALREADY_OPEN,
+                    "A shift is already open at this terminal; close it first.",
+                    shift_id=shift_id)
+
+
+def _locked_open_shift(session: Session, principal: Principal,
+                       shift_id: int) -> Shift | ShiftOutcome:
+    shift = session.scalar(select(Shift).where(Shift.id == shift_id).with_for_update())
+    if shift is None:
+        raise ApiError(ErrorCode.NOT_FOUND, f"Shift {shift_id} was not found.")
+    _authorize(principal, shift)
+    if shift.status != "open":
+        return _refusal(ErrorCode.SHIFT_NOT_OPEN, f"Shift {shift_id} is already closed.",
+                        shift_id=shift_id, status=shift.status)
+    return shift
+
+
+def add_cash_movement(db: Database, principal: Principal, shift_id: int,
+                      body: schemas.CashMovementCreate, *, key: str, path: str,
+                      now: datetime) -> ShiftOutcome:
+    """Record a pay-in, pay-out or drop on open shift ``shift_id``. Returns 201
+    CashMovement, or the stored 409 ``shift_not_open``. Raises :class:`ApiError` 404 / 403."""
+
+    def act(session: Session) -> ShiftOutcome:
+        shift = _locked_open_shift(session, principal, shift_id)
+        if isinstance(shift, ShiftOutcome):
+            return shift
+        movement = CashMovement(shift_id=shift.id, kind=body.kind, amount=body.amount,
+                                reason=body.reason, created_at=now,
+                                staff_id=principal.staff_id)
+        session.add(movement)
+        session.flush()
+        _audit(session, principal, shift, "cash_movement",
+               f"{body.kind} {body.amount} {shift.currency}: {body.reason}", now)
+        return ShiftOutcome(201, _movement_out(movement, shift.currency).model_dump(mode="json"))
+
+    return _idempotent(db, principal, key=key, path=path, body=body, now=now, act=act)
+
+
+def close_shift(db: Database, principal: Principal, shift_id: int, body: schemas.ShiftClose,
+                *, key: str, path: str, now: datetime) -> ShiftOutcome:
+    """Close open shift ``shift_id`` with ``body.counted_cash``: the server computes
+    ``expected_cash`` and ``variance`` and keeps them. Returns 200 Shift, or the stored 409
+    ``shift_not_open``. Raises :class:`ApiError` 404 / 403."""
+
+    def act(session: Session) -> ShiftOutcome:
+        shift = _locked_open_shift(session, principal, shift_id)
+        if isinstance(shift, ShiftOutcome):
+            return shift
+        report = _reports(session, [shift], now)[shift.id]
+        expected = cashup.expected_cash(report.drawer(shift.opening_float))
+        shift.status = "closed"
+        shift.closed_at = now
+        shift.closed_by = principal.staff_id
+        shift.counted_cash = body.counted_cash
+        shift.expected_cash = expected
+        shift.variance = cashup.variance(body.counted_cash, expected)
+        shift.note = body.note
+        session.flush()
+        reason = (f"counted {shift.counted_cash}, expected {expected}, variance "
+                  f"{shift.variance} {shift.currency}" + (f"; {body.note}" if body.note else ""))
+        _audit(session, principal, shift, "shift_close", reason, now)
+        return ShiftOutcome(200, _shift_out(shift, report).model_dump(mode="json"))
+
+    return _idempotent(db, principal, key=key, path=path, body=body, now=now, act=act)
+
+
+# --- reads --------------------------------------------------------------------------------------
+
+
+def get_shift(session: Session, principal: Principal, shift_id: int,
+              now: datetime) -> schemas.Shift:
+    """Shift ``shift_id`` with its totals. Raises :class:`ApiError` 404, or 403 for a cashier
+    asking about another terminal's shift."""
+    shift = session.get(Shift, shift_id)
+    if shift is None:
+        raise ApiError(ErrorCode.NOT_FOUND, f"Shift {shift_id} was not found.")
+    _authorize(principal, shift)
+    return _out(session, shift, now)
+
+
+def list_shifts(session: Session, principal: Principal, *, terminal_id: str | None,
+                status: str | None, opened_from: datetime | None, opened_to: datetime | None,
+                limit: int, cursor: str | None, now: datetime) -> schemas.ShiftList:
+    """Shifts newest first, filtered by terminal (an id, or ``me`` for the caller's),
+    ``status`` and the time they opened (``opened_from <= opened_at < opened_to``).
+
+    A cashier sees only their own terminal's shifts (another ``terminal_id``: 403).
+    Raises :class:`ApiError` 422 for a malformed ``terminal_id`` or ``cursor``.
+    """
+    own = _require_staff(principal)
+    wanted: int | None
+    if terminal_id is None:
+        wanted = None if principal.has_role("manager") else own
+    elif terminal_id == "me":
+        wanted = own
+    elif terminal_id.isdigit() and len(terminal_id) < 10:
+        wanted = int(terminal_id)
+    else:
+        raise ApiError(ErrorCode.INVALID_REQUEST, "terminal_id must be a terminal id or 'me'.")
+    if wanted is not None and wanted != own and not principal.has_role("manager"):
+        raise ApiError(ErrorCode.FORBIDDEN,
+                       "A cashier may only list the shifts of their own terminal.")
+    query = select(Shift).order_by(Shift.id.desc()).limit(limit + 1)
+    if wanted is not None:
+        query = query.where(Shift.terminal_id == wanted)
+    if status is not None:
+        query = query.where(Shift.status == status)
+    if opened_from is not None:
+        query = query.where(Shift.opened_at >= _aware(opened_from))
+    if opened_to is not None:
+        query = query.where(Shift.opened_at < _aware(opened_to))
+    if cursor is not None:
+        query = query.where(Shift.id < _decode_cursor(cursor))
+    rows = list(session.scalars(query).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    reports = _reports(session, rows, now)
+    return schemas.ShiftList(
+        shifts=[_shift_out(s, reports[s.id]) for s in rows],
+        next_cursor=_encode_cursor(rows[-1].id) if more and rows else None)
+
+
+def _aware(value: datetime) -> datetime:
+    """``value`` in UTC (naive means UTC). Raises 422 for a time UTC cannot hold."""
+    try:
+        return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    except OverflowError:
+        raise ApiError(ErrorCode.INVALID_REQUEST, "The time is out of range.") from None
+
+
+def _encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"shift:{last_id}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, number = text.partition(":")
+        if prefix != "shift" or not number.isdigit() or len(number) > 9:
+            raise ValueError(cursor)
+        return int(number)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ApiError(ErrorCode.INVALID_REQUEST, "The cursor is not valid.") from None
+
+
+# --- totals -------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Report:
+    """One shift's totals, read in bulk by :func:`_reports`."""
+
+    sales: schemas.ShiftTotal
+    refunds: schemas.ShiftTotal
+    ticket_types: list[schemas.ShiftTicketTypeTotal]
+    holds: dict[str, int]
+    movements: list[CashMovement]
+
+    def moved(self, kind: str) -> int:
+        return sum(m.amount for m in self.movements if m.kind == kind)
+
+    def drawer(self, opening_float: int) -> cashup.DrawerTotals:
+        return cashup.DrawerTotals(
+            opening_float=opening_float, cash_sales=self.sales.amount,
+            cash_refunds=self.refunds.amount, pay_ins=self.moved("pay_in"),
+            pay_outs=self.moved("pay_out"), drops=self.moved("drop"))
+
+
+def _reports(session: Session, shifts: Sequence[Shift], now: datetime) -> dict[int, _Report]:
+    """Totals of ``shifts`` with one grouped query per kind of total (not one per shift)."""
+    ids = [s.id for s in shifts]
+    zero = schemas.ShiftTotal(count=0, amount=0)
+    reports = {i: _Report(sales=zero, refunds=zero, ticket_types=[], holds={}, movements=[])
+               for i in ids}
+    if not ids:
+        return reports
+
+    def at(shift_id: int | None) -> _Report:  # rows are filtered by shift_id IN ids
+        assert shift_id is not None
+        return reports[shift_id]
+
+    for shift_id, count, amount in session.execute(
+            select(Sale.shift_id, func.count(Sale.id), func.coalesce(func.sum(Sale.total), 0))
+            .where(Sale.shift_id.in_(ids), Sale.method == "cash").group_by(Sale.shift_id)):
+        at(shift_id).sales = schemas.ShiftTotal(count=count, amount=int(amount))
+    for shift_id, count, amount in session.execute(
+            select(Refund.shift_id, func.count(Refund.id),
+                   func.coalesce(func.sum(Refund.amount), 0))
+            .where(Refund.shift_id.in_(ids), Refund.method == "cash")
+            .group_by(Refund.shift_id)):
+        at(shift_id).refunds = schemas.ShiftTotal(count=count, amount=int(amount))
+    for shift_id, tt_id, event_id, name, tickets, amount in session.execute(
+            select(Sale.shift_id, SaleLine.ticket_type_id, TicketType.event_id, TicketType.name,
+                   func.sum(SaleLine.quantity), func.sum(SaleLine.amount))
+            .join(SaleLine, SaleLine.sale_id == Sale.id)
+            .join(TicketType, TicketType.id == SaleLine.ticket_type_id)
+            .where(Sale.shift_id.in_(ids), Sale.method == "cash")
+            .group_by(Sale.shift_id, SaleLine.ticket_type_id, TicketType.event_id,
+                      TicketType.name)
+            .order_by(Sale.shift_id, SaleLine.ticket_type_id)):
+        at(shift_id).ticket_types.append(schemas.ShiftTicketTypeTotal(
+            ticket_type_id=tt_id, event_id=event_id, name=name, tickets=int(tickets),
+            amount=int(amount)))
+    state = case((and_(Hold.status == "active", Hold.expires_at <= now), "expired"),
+                 else_=Hold.status)
+    for shift_id, hold_state, count in session.execute(
+            select(Hold.shift_id, state, func.count(Hold.id))
+            .where(Hold.shift_id.in_(ids)).group_by(Hold.shift_id, state)):
+        at(shift_id).holds[str(hold_state)] = int(count)
+    for movement in session.scalars(select(CashMovement).where(CashMovement.shift_id.in_(ids))
+                                    .order_by(CashMovement.id)):
+        reports[movement.shift_id].movements.append(movement)
+    return reports
+
+
+def _movement_out(movement: CashMovement, currency: str) -> schemas.CashMovement:
+    return schemas.CashMovement(
+        id=movement.id, shift_id=movement.shift_id, kind=movement.kind,
+        amount=movement.amount, currency=currency, reason=movement.reason,
+        created_at=movement.created_at, staff_id=movement.staff_id)
+
+
+def _out(session: Session, shift: Shift, now: datetime) -> schemas.Shift:
+    return _shift_out(shift, _reports(session, [shift], now)[shift.id])
+
+
+def _shift_out(shift: Shift, report: _Report) -> schemas.Shift:
+    holds = report.holds
+    return schemas.Shift(
+        id=shift.id, terminal_id=shift.terminal_id, status=shift.status,
+        currency=shift.currency, opening_float=shift.opening_float, opened_at=shift.opened_at,
+        opened_by=shift.opened_by, closed_at=shift.closed_at, closed_by=shift.closed_by,
+        expected_cash=shift.expected_cash, counted_cash=shift.counted_cash,
+        variance=shift.variance, note=shift.note, sales=report.sales, refunds=report.refunds,
+        pay_ins=report.moved("pay_in"), pay_outs=report.moved("pay_out"),
+        drops=report.moved("drop"), ticket_types=report.ticket_types,
+        holds=schemas.ShiftHoldCounts(
+            placed=sum(holds.values()), active=holds.get("active", 0),
+            converted=holds.get("converted", 0), released=holds.get("released", 0),
+            expired=holds.get("expired", 0)),
+        cash_movements=[_movement_out(m, shift.currency) for m in report.movements])
