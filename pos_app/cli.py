@@ -90,6 +90,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_terminal.add_argument("name")
     _add_db_options(add_terminal)
+    add_channel_token = admin_sub.add_parser(
+        "add-channel-token",
+        parents=[common],
+        help="create a sales channel's token (holds and sales only); prints it on the last line",
+    )
+    add_channel_token.add_argument("channel", help="the channel it sells as, e.g. online")
+    add_channel_token.add_argument("--name", help="a label for the token (default: CHANNEL)")
+    _add_db_options(add_channel_token)
     add_staff = admin_sub.add_parser(
         "add-staff", parents=[common], help="create staff (PIN read from stdin)"
     )
@@ -102,6 +110,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     import_catalog.add_argument("file")
     _add_db_options(import_catalog)
+
+    audit = sub.add_parser("audit", parents=[common], help="check the server's audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", metavar="AUDIT_COMMAND")
+    audit_verify = audit_sub.add_parser(
+        "verify", parents=[common],
+        help="recompute the audit hash chain; exit 0 when intact, 1 when broken",
+    )
+    _add_db_options(audit_verify)
 
     sub.add_parser(
         "demo", parents=[common], help="start an embedded demo server, pair and open the window"
@@ -137,6 +153,26 @@ def build_parser() -> argparse.ArgumentParser:
         dest="print_receipt",
         help="print the receipt on the default printer",
     )
+
+    shift = sub.add_parser(
+        "shift", parents=[common], help="open, close or show this terminal's shift"
+    )
+    shift_sub = shift.add_subparsers(dest="shift_command", metavar="SHIFT_COMMAND", required=True)
+    shift_open = shift_sub.add_parser(
+        "open", parents=[common], help="open a shift with the cash in the drawer"
+    )
+    shift_open.add_argument(
+        "--float", required=True, dest="opening_float", metavar="AMOUNT",
+        help="opening float, e.g. 200.00",
+    )
+    shift_close = shift_sub.add_parser(
+        "close", parents=[common], help="close the open shift with the cash counted"
+    )
+    shift_close.add_argument(
+        "--counted", required=True, metavar="AMOUNT", help="cash counted in the drawer"
+    )
+    shift_close.add_argument("--note", help="a note for the manager (e.g. why it is short)")
+    shift_sub.add_parser("status", parents=[common], help="show the open shift and its totals")
 
     journal = sub.add_parser(
         "journal", parents=[common], help="list this terminal's journal entries"
@@ -180,11 +216,13 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return EXIT_OK
     if command == "admin":
         return _admin(args, parser)
+    if command == "audit":
+        return _audit(args, parser)
     if command == "demo":
         from pos_app.demo import run_demo
 
         return run_demo()
-    if command in {"pair", "login", "logout", "sell", "journal"}:
+    if command in {"pair", "login", "logout", "sell", "journal", "shift"}:
         from pos_app.terminal_commands import run_terminal_command
 
         return run_terminal_command(args)
@@ -204,6 +242,17 @@ def _admin(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             f"until {created.expires_at:%Y-%m-%d %H:%M} UTC:"
         )
         print(created.pairing_code)
+        return EXIT_OK
+    if sub == "add-channel-token":
+        try:
+            token_id, token = admin.add_channel_token(_db_target(args), args.channel, args.name)
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+        print(
+            f"Channel token {args.name or args.channel!r} for channel {args.channel!r} created "
+            f"(id {token_id}); it is shown only once:"
+        )
+        print(token)
         return EXIT_OK
     if sub == "add-staff":
         pin = sys.stdin.readline().strip()
@@ -230,6 +279,33 @@ def _admin(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return EXIT_OK
     parser.parse_args(["admin", "--help"])
     return EXIT_BAD_INPUT
+
+
+def _audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """``pos-app audit verify``: 0 when the chain is intact, 1 naming the first bad seq."""
+    if args.audit_command != "verify":
+        parser.parse_args(["audit", "--help"])
+        return EXIT_BAD_INPUT
+    import json
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from pos_app.server.services.audit_query import verify_database
+
+    try:
+        result = verify_database(_db_target(args))
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    except SQLAlchemyError as exc:
+        raise CliError(f"cannot read the audit log: {exc.__class__.__name__}") from None
+    if getattr(args, "json", False):
+        print(json.dumps(result._asdict()))
+    elif result.ok:
+        print(f"Audit log intact: {result.entries_checked} entries checked")
+    else:
+        print(f"Audit log BROKEN at seq {result.first_bad_seq} "
+              f"({result.entries_checked} entries checked)")
+    return EXIT_OK if result.ok else EXIT_REFUSED
 
 
 if __name__ == "__main__":

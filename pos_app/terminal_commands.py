@@ -1,5 +1,6 @@
 """Headless terminal commands of ``shared/CLI.md``: ``pair``, ``login``, ``logout``, ``sell``,
-``journal``. They use the same :class:`~pos_app.journal.Register` path as the window.
+``journal``, ``shift open|close|status``. They use the same :class:`~pos_app.journal.Register`
+path as the window.
 
 Exit codes (``shared/CLI.md``): 0 done; 1 refused by the server; 2 usage or bad input;
 3 server unreachable or outcome unknown (the journal keeps the entry); 4 not paired / not
@@ -14,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pos_app.api.schemas import Event, SaleLineIn
+from pos_app.api.schemas import Event, SaleLineIn, Shift
 from pos_app.client import (
     ApiError,
     InsecureKeyring,
@@ -27,7 +28,7 @@ from pos_app.client import (
     terminal_paths,
 )
 from pos_app.domain.money import InvalidAmount, format_money, parse_major
-from pos_app.journal import EntryState, Register, open_register
+from pos_app.journal import EntryState, Register, ShiftOutcome, open_register
 
 __all__ = ["run_terminal_command"]
 
@@ -197,4 +198,67 @@ def _journal(args: argparse.Namespace, register: Register) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"login": _login, "logout": _logout, "sell": _sell, "journal": _journal}
+def _shift(args: argparse.Namespace, register: Register) -> int:
+    """``pos-app shift open --float A`` / ``close --counted A [--note N]`` / ``status``."""
+    if register.session is None:
+        raise NotSignedIn("not signed in")
+    if args.shift_command == "open":
+        opening_float = _amount(args.opening_float, _venue_currency(register))
+        return _shift_outcome(args, register.open_shift(opening_float))
+    current = register.current_shift()
+    if args.shift_command == "status":
+        if current is None:
+            _emit(args, {"shift": None}, "No shift is open at this terminal.")
+            return EXIT_OK
+        _emit(args, current.model_dump(mode="json"), _shift_summary(current))
+        return EXIT_OK
+    if current is None:
+        raise _Exit("no shift is open at this terminal", EXIT_REFUSED)
+    counted = _amount(args.counted, current.currency)
+    return _shift_outcome(args, register.close_shift(current.id, counted, args.note))
+
+
+def _amount(text: str, currency: str) -> int:
+    try:
+        return parse_major(text, currency)
+    except InvalidAmount as exc:
+        raise _Exit(str(exc), EXIT_BAD_INPUT) from None
+
+
+def _venue_currency(register: Register) -> str:
+    """The currency the venue sells in (its events'), for typing the float; USD if unclear."""
+    currencies = {event.currency for event in register.events().events}
+    return currencies.pop() if len(currencies) == 1 else "USD"
+
+
+def _shift_outcome(args: argparse.Namespace, outcome: ShiftOutcome) -> int:
+    if outcome.state is EntryState.CONFIRMED and outcome.shift is not None:
+        _emit(args, outcome.shift.model_dump(mode="json"), outcome.message)
+        return EXIT_OK
+    if args.json:
+        print(json.dumps({"state": str(outcome.state), "key": outcome.key,
+                          "message": outcome.message,
+                          "error": outcome.error.model_dump(mode="json")
+                          if outcome.error else None}))
+    print(f"pos-app: {outcome.message}", file=sys.stderr)
+    offline = outcome.error is not None and outcome.error.error == "offline"
+    if outcome.state is EntryState.UNKNOWN or offline:
+        return EXIT_UNREACHABLE
+    return EXIT_REFUSED
+
+
+def _shift_summary(shift: Shift) -> str:
+    money = shift.currency
+    lines = [f"Shift {shift.id} open since {shift.opened_at:%Y-%m-%d %H:%M} UTC, float "
+             f"{format_money(shift.opening_float, money)}",
+             f"Cash sales: {shift.sales.count} ({format_money(shift.sales.amount, money)}); "
+             f"refunds: {shift.refunds.count} ({format_money(shift.refunds.amount, money)})",
+             f"Pay-ins {format_money(shift.pay_ins, money)}, pay-outs "
+             f"{format_money(shift.pay_outs, money)}, drops {format_money(shift.drops, money)}"]
+    lines += [f"  {t.name}: {t.tickets} ticket(s), {format_money(t.amount, money)}"
+              for t in shift.ticket_types]
+    return "\n".join(lines)
+
+
+_COMMANDS = {"login": _login, "logout": _logout, "sell": _sell, "journal": _journal,
+             "shift": _shift}

@@ -13,6 +13,8 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from pos_app.api.schemas import (
+    CashMovement,
+    CashMovementCreate,
     ErrorBody,
     EventsResponse,
     Health,
@@ -22,6 +24,10 @@ from pos_app.api.schemas import (
     SaleCreate,
     SessionCreate,
     SessionResponse,
+    Shift,
+    ShiftClose,
+    ShiftList,
+    ShiftOpen,
 )
 from pos_app.client._errors import (
     InvalidResponse,
@@ -243,6 +249,52 @@ class InventoryClient:
         """``GET /v1/sales/{id or number}``. Raises ``NotFound``."""
         path = f"/v1/sales/{quote(str(id_or_number), safe='')}"
         return self._parse(self._send("GET", path, headers=self._session_auth()), Sale)
+
+    # --- shifts -------------------------------------------------------------------------------
+
+    def _post_keyed(self, path: str, body: Any, idempotency_key: str) -> httpx.Response:
+        headers = self._session_auth()
+        headers["Idempotency-Key"] = idempotency_key
+        return self._send("POST", path, json=body, headers=headers)
+
+    def open_shift(self, opening_float: int, *, idempotency_key: str) -> Shift:
+        """``POST /v1/shifts``: open a shift at this terminal with ``opening_float`` minor
+        units in the drawer. Raises ``Conflict`` (``shift_already_open``), ``Forbidden``."""
+        body = ShiftOpen(opening_float=opening_float).model_dump(mode="json")
+        return self._parse(self._post_keyed("/v1/shifts", body, idempotency_key), Shift)
+
+    def add_cash_movement(self, shift_id: int, kind: str, amount: int, reason: str, *,
+                          idempotency_key: str) -> CashMovement:
+        """``POST /v1/shifts/{id}/cash-movements``: ``kind`` is ``pay_in``, ``pay_out`` or
+        ``drop``; ``amount`` > 0 minor units. Raises ``Conflict`` (``shift_not_open``),
+        ``NotFound``, ``Forbidden``, ``InvalidRequest``."""
+        body = CashMovementCreate.model_validate(
+            {"kind": kind, "amount": amount, "reason": reason}).model_dump(mode="json")
+        path = f"/v1/shifts/{int(shift_id)}/cash-movements"
+        return self._parse(self._post_keyed(path, body, idempotency_key), CashMovement)
+
+    def close_shift(self, shift_id: int, counted_cash: int, note: str | None = None, *,
+                    idempotency_key: str) -> Shift:
+        """``POST /v1/shifts/{id}/close`` with the cash counted (minor units); returns the
+        shift with the server's ``expected_cash`` and ``variance``. Raises ``Conflict``
+        (``shift_not_open``), ``NotFound``, ``Forbidden``."""
+        body = ShiftClose(counted_cash=counted_cash, note=note).model_dump(
+            mode="json", exclude_none=True)
+        path = f"/v1/shifts/{int(shift_id)}/close"
+        return self._parse(self._post_keyed(path, body, idempotency_key), Shift)
+
+    def get_shift(self, shift_id: int) -> Shift:
+        """``GET /v1/shifts/{id}`` with its totals. Raises ``NotFound``, ``Forbidden``."""
+        path = f"/v1/shifts/{int(shift_id)}"
+        return self._parse(self._send("GET", path, headers=self._session_auth()), Shift)
+
+    def current_shift(self) -> Shift | None:
+        """The open shift at this terminal (``GET /v1/shifts?terminal_id=me&status=open``),
+        or ``None`` when no shift is open."""
+        response = self._send("GET", "/v1/shifts?terminal_id=me&status=open&limit=1",
+                              headers=self._session_auth())
+        shifts = self._parse(response, ShiftList).shifts
+        return shifts[0] if shifts else None
 
     def close(self) -> None:
         """Close the connection pool; the client cannot be used afterwards."""

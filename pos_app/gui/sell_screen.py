@@ -9,6 +9,9 @@ comes only from the journal-settled ``SaleOutcome`` it returns (``shared/DESIGN.
   the sale number, a receipt rendered and printed on a worker; the basket empties and the
   counts are re-read.
 - ``refused``: the outcome's message in a red banner; the basket stays exactly as it was.
+  Refused with ``shift_not_open`` (no shift at this terminal): the opening-float dialog of
+  :mod:`pos_app.gui.shift_dialog`; once the shift is open the same basket is sold again as a
+  new journal entry (the refused one is final). Cancelled: the red banner.
 - ``unknown``: the message in an amber banner; no change, no receipt, the basket stays.
 """
 
@@ -27,6 +30,7 @@ from pos_app.gui.header import HeaderBar
 from pos_app.gui.ports import RegisterPort, SaleOutcomeLike
 from pos_app.gui.printing import ReceiptPrinter
 from pos_app.gui.sale_result import MessageBanner, SaleResultCard
+from pos_app.gui.shift_dialog import ShiftController
 from pos_app.gui.task_runner import Task, TaskRunner
 from pos_app.gui.ticket_tiles import TicketTileGrid
 from pos_app.gui.widgets import named
@@ -98,6 +102,10 @@ class SellScreen(QWidget):
         self._refresh_again = False
         self._charge_event: Event | None = None
         self._last_sale: tuple[Sale, Event] | None = None
+        self._charge_tendered = 0
+        # A charge refused with shift_not_open, waiting for the float dialog (its outcome).
+        self._awaiting_shift: SaleOutcomeLike | None = None
+        self._shift_retried = False
 
         self.basket = BasketModel(self)
         self.header = HeaderBar()
@@ -143,6 +151,11 @@ class SellScreen(QWidget):
         self.panel.charge_requested.connect(self.on_panel_charge_requested)
         self.panel.basket_edited.connect(self.on_panel_basket_edited)
         self.result_card.reprint_requested.connect(self.on_result_card_reprint_requested)
+        self.shifts = ShiftController(register, runner, self)
+        self.shifts.install(self.header, before=self.header.sign_out_button)
+        self.shifts.shift_opened.connect(self.on_shifts_shift_opened)
+        self.shifts.shift_open_abandoned.connect(self.on_shifts_shift_open_abandoned)
+        self.sale_confirmed.connect(self.shifts.on_sale_confirmed)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setInterval(refresh_interval_ms)
         self._refresh_timer.timeout.connect(self.refresh_events)
@@ -152,7 +165,7 @@ class SellScreen(QWidget):
     @property
     def charging(self) -> bool:
         """``True`` while a sale is with the register."""
-        return self._sell_task is not None
+        return self._sell_task is not None or self._awaiting_shift is not None
 
     @property
     def current_event(self) -> Event | None:
@@ -165,12 +178,14 @@ class SellScreen(QWidget):
         self.header.set_who(session.staff.display_name, session.staff.role)
         self._update_where()
         self.refresh_events()
+        self.shifts.refresh()
         if self._refresh_timer.interval() > 0:
             self._refresh_timer.start()
 
     def end_session(self) -> None:
         """Forget the cashier: empty basket, no messages, no timer."""
         self._refresh_timer.stop()
+        self.shifts.reset()
         self._session = None
         if not self.basket.locked:
             self.basket.clear()
@@ -268,6 +283,8 @@ class SellScreen(QWidget):
         self.result_card.clear()
         self.basket.set_locked(True)
         self.panel.set_charging(True)
+        self._charge_tendered = tendered
+        self._shift_retried = False
         self._sell_task = self._runner.write(self._register.sell, self.basket.sale_lines(),
                                              tendered)
         self._sell_task.finished.connect(self.on_sell_task_finished)
@@ -280,6 +297,8 @@ class SellScreen(QWidget):
         self.panel.set_charging(False)
 
     def on_sell_task_finished(self, outcome: SaleOutcomeLike) -> None:
+        if self._ask_for_shift(outcome):
+            return  # the basket stays locked while the float dialog is up
         self._charge_over()
         state = str(getattr(outcome.state, "value", outcome.state))
         if state == "confirmed" and outcome.sale is not None:
@@ -295,6 +314,42 @@ class SellScreen(QWidget):
             self.focus_tender()
             self.banner.show_message(outcome.message, "warning")
             self.sale_unknown.emit(outcome)
+
+    # --- shift needed (see pos_app.gui.shift_dialog) --------------------------------------
+
+    def _ask_for_shift(self, outcome: SaleOutcomeLike) -> bool:
+        """On a first ``shift_not_open`` refusal, ask for the float (True: asked)."""
+        refused = str(getattr(outcome.state, "value", outcome.state)) == "refused"
+        if not refused or outcome.error is None or outcome.error.error != "shift_not_open" \
+                or self._shift_retried:
+            return False
+        currency = self._charge_event.currency if self._charge_event else "USD"
+        self._sell_task = None
+        self._awaiting_shift = outcome
+        if not self.shifts.request_open(currency):
+            self._awaiting_shift = None
+            return False
+        return True
+
+    def on_shifts_shift_opened(self, _outcome: object) -> None:
+        if self._awaiting_shift is None:
+            return
+        self._awaiting_shift = None
+        self._shift_retried = True  # the refused entry is final: a new entry, a new key
+        self._sell_task = self._runner.write(self._register.sell, self.basket.sale_lines(),
+                                             self._charge_tendered)
+        self._sell_task.finished.connect(self.on_sell_task_finished)
+        self._sell_task.failed.connect(self.on_sell_task_failed)
+
+    def on_shifts_shift_open_abandoned(self, message: str) -> None:
+        outcome, self._awaiting_shift = self._awaiting_shift, None
+        if outcome is None:
+            return
+        self._charge_over()
+        self.panel.hide_change_preview()
+        self.focus_tender()
+        self.banner.show_message(message, "error")
+        self.sale_refused.emit(outcome)
 
     def on_sell_task_failed(self, exc: BaseException) -> None:
         from pos_app.client import TerminalError

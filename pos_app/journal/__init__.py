@@ -15,6 +15,7 @@ from pos_app.journal._register import (
     SaleOutcome,
     open_register,
 )
+from pos_app.journal._shifts import SHIFT_OPERATIONS, ShiftOutcome
 from pos_app.journal._store import (
     ALLOWED_TRANSITIONS,
     EntryNotFound,
@@ -29,6 +30,7 @@ from pos_app.journal._store import (
 __all__ = [
     "ALLOWED_TRANSITIONS",
     "OFFLINE_CODE",
+    "SHIFT_OPERATIONS",
     "UNKNOWN_CODE",
     "EntryNotFound",
     "EntryState",
@@ -39,5 +41,6 @@ __all__ = [
     "JournalError",
     "Register",
     "SaleOutcome",
+    "ShiftOutcome",
     "open_register",
 ]

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pydantic import ValidationError
 
 from pos_app.api.schemas import (
+    CashMovement,
     CashPayment,
     ErrorBody,
     Event,
@@ -23,6 +24,7 @@ from pos_app.api.schemas import (
     SaleCreate,
     SaleLineIn,
     SessionResponse,
+    Shift,
 )
 from pos_app.client import (
     ApiError,
@@ -53,6 +55,7 @@ from pos_app.journal._messages import (
     confirmed_message,
     refused_message,
 )
+from pos_app.journal._shifts import ShiftOutcome, run_shift_operation
 from pos_app.journal._store import EntryNotFound, EntryState, Journal, JournalEntry
 
 __all__ = ["OFFLINE_CODE", "UNKNOWN_CODE", "Register", "SaleOutcome", "open_register"]
@@ -317,6 +320,49 @@ class Register:
                                 error_code=error.error)
         return SaleOutcome(key=entry.key, state=EntryState.UNKNOWN, sale=None, error=error,
                            message=message)
+
+    # --- shifts (journaled like sales; see pos_app.journal._shifts) ---------------------------
+
+    def current_shift(self) -> Shift | None:
+        """The open shift at this terminal, or ``None``. Raises the client errors."""
+        return self.client.current_shift()
+
+    def open_shift(self, opening_float: int) -> ShiftOutcome:
+        """Open a shift here with ``opening_float`` minor units in the drawer, through the
+        journal (operation ``shift_open``). Raises ``NotSignedIn`` (nothing journaled)."""
+        return self._shift_operation("shift_open", {"opening_float": opening_float},
+                                     lambda key: self.client.open_shift(
+                                         opening_float, idempotency_key=key))
+
+    def cash_movement(self, shift_id: int, kind: str, amount: int,
+                      reason: str) -> ShiftOutcome:
+        """Record a ``pay_in`` / ``pay_out`` / ``drop`` of ``amount`` minor units on shift
+        ``shift_id`` through the journal (operation ``cash_movement``)."""
+        body = {"shift_id": shift_id, "kind": kind, "amount": amount, "reason": reason}
+        return self._shift_operation("cash_movement", body,
+                                     lambda key: self.client.add_cash_movement(
+                                         shift_id, kind, amount, reason, idempotency_key=key))
+
+    def close_shift(self, shift_id: int, counted_cash: int,
+                    note: str | None = None) -> ShiftOutcome:
+        """Close shift ``shift_id`` with the cash counted (minor units) through the journal
+        (operation ``shift_close``); the confirmed outcome's shift carries the server's
+        ``expected_cash`` and ``variance``."""
+        body: dict[str, object] = {"shift_id": shift_id, "counted_cash": counted_cash}
+        if note:
+            body["note"] = note
+        return self._shift_operation("shift_close", body,
+                                     lambda key: self.client.close_shift(
+                                         shift_id, counted_cash, note or None,
+                                         idempotency_key=key))
+
+    def _shift_operation(self, operation: str, body: dict[str, object],
+                         send: Callable[[str], Shift | CashMovement]) -> ShiftOutcome:
+        session = self.session
+        if session is None or not self.client.has_session:
+            raise NotSignedIn("Not signed in - sign in first.")
+        return run_shift_operation(self.journal, operation, body, staff_id=session.staff.id,
+                                   terminal_id=self._config.terminal_id, send=send)
 
     def close(self) -> None:
         """Close the HTTP connection and the journal."""

@@ -6,21 +6,19 @@ Also refreshes ``docs/screenshots/signin.png`` and ``docs/screenshots/sell-scree
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from pos_app.api.schemas import SaleLineIn
-from pos_app.client import pair_terminal, tls_context
+from pos_app.client import pair_terminal
 from pos_app.domain.money import format_money
 from pos_app.gui import TaskRunner, create_main_window
 from pos_app.gui.main_window import MainWindow
-from pos_app.journal import Register, open_register
+from pos_app.journal import EntryState, Register, open_register
 from tests.gui.helpers import sign_in
 from tests.support.live_server import LiveServer
 
@@ -50,16 +48,15 @@ def real_window(qtbot: QtBot, styled_app: object, register: Register) -> Iterato
     win.runner.wait_idle()
 
 
-def open_shift_if_supported(server: LiveServer, register: Register) -> None:
-    """Box-office sales need an open shift once the server implements shifts (the window has
-    no shift screen yet); before that the route answers 404 and sales need none."""
-    session = register.session
-    assert session is not None
-    with httpx.Client(verify=tls_context(server.ca_file), trust_env=False) as http:
-        response = http.post(f"{server.base_url}/v1/shifts", json={"opening_float": 0},
-                             headers={"Authorization": f"Bearer {session.token}",
-                                      "Idempotency-Key": str(uuid.uuid4())})
-    assert response.status_code in {201, 404, 405, 409}, response.text
+def open_shift(qtbot: QtBot, win: MainWindow, register: Register) -> None:
+    """Box-office cash sales need an open shift: open one through the register's journaled
+    path (as ``pos-app shift open`` would), then let the window learn it."""
+    win.runner.wait_idle()  # the window's own shift check at sign-in has answered
+    outcome = register.open_shift(0)
+    assert outcome.state is EntryState.CONFIRMED, outcome.message
+    with qtbot.waitSignal(win.sell.shifts.shift_changed, timeout=10_000):
+        win.sell.shifts.refresh()
+    assert win.sell.shifts.shift is not None
 
 
 def select_event(qtbot: QtBot, win: MainWindow, event_id: str) -> None:
@@ -88,7 +85,7 @@ def test_a_cash_sale_through_the_window_confirms_prints_and_counts_down(
     qtbot.wait(50)
     win.grab().save(str(SCREENSHOTS / "signin.png"))
     sign_in(qtbot, win, "alex", "1234")
-    open_shift_if_supported(live_server, register)
+    open_shift(qtbot, win, register)
     select_event(qtbot, win, event_id)
     sell = win.sell
     assert sell.tiles.tile_named("GA").left_text == "10 left"
@@ -127,7 +124,7 @@ def test_selling_more_than_is_left_is_refused_and_the_basket_stays(
     win = real_window
     event_id = live_server.small_event(capacity=3, price=2500, types=("GA", "VIP"))
     sign_in(qtbot, win, "alex", "1234")
-    open_shift_if_supported(live_server, register)
+    open_shift(qtbot, win, register)
     select_event(qtbot, win, event_id)
     sell = win.sell
     click_tile(qtbot, win, "GA", times=3)

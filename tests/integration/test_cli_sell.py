@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -16,9 +17,14 @@ def signed_in(live_server: LiveServer, pos_home: Path) -> Path:
     code = live_server.add_terminal("CLI till")
     pos_app("pair", live_server.base_url, code, "--ca-file", str(live_server.ca_file))
     pos_app("login", "alex", stdin="1234\n")
+    pos_app("shift", "open", "--float", "200")  # box-office cash sales need an open shift
     return pos_home
 
 
+def sale_entries(*args: str) -> list[dict[str, Any]]:
+    """The journal's sale entries (the fixture's shift opening is an entry too)."""
+    entries = json.loads(pos_app("journal", "--json", *args).stdout)
+    return [e for e in entries if e["operation"] == "sale"]
 
 
 def test_a_scripted_sale_prints_change_due_and_writes_a_receipt(
@@ -31,7 +37,7 @@ def test_a_scripted_sale_prints_change_due_and_writes_a_receipt(
     number = out.stdout.split("Sale #")[1].split()[0].rstrip(":")
     assert number in PdfReader(pdf).pages[0].extract_text()
 
-    journal = json.loads(pos_app("journal", "--json", "--state", "confirmed").stdout)
+    journal = sale_entries("--state", "confirmed")
     assert [e["reference"] for e in journal] == [number]
 
 
@@ -51,7 +57,7 @@ def test_selling_more_than_is_left_is_refused_with_exit_1_and_nothing_confirmed(
     out = pos_app("sell", "--event", event, "--type", "GA=2", "--tendered", "100", check=False)
     assert out.returncode == 1
     assert "GA" in out.stderr
-    states = [e["state"] for e in json.loads(pos_app("journal", "--json").stdout)]
+    states = [e["state"] for e in sale_entries()]
     assert states == ["refused"]
 
 
@@ -71,7 +77,7 @@ def test_bad_input_is_refused_with_exit_2_before_anything_is_journaled(
     out = pos_app(*args, check=False)
     assert out.returncode == 2
     assert says in out.stderr
-    assert json.loads(pos_app("journal", "--json").stdout) == []
+    assert sale_entries() == []
 
 
 def test_tender_below_the_total_is_refused_by_the_server_and_not_confirmed(
@@ -79,7 +85,7 @@ def test_tender_below_the_total_is_refused_by_the_server_and_not_confirmed(
     event = live_server.small_event(capacity=5, price=4500)
     out = pos_app("sell", "--event", event, "--type", "GA=2", "--tendered", "50", check=False)
     assert out.returncode == 1
-    entries = json.loads(pos_app("journal", "--json").stdout)
+    entries = sale_entries()
     assert [e["state"] for e in entries] == ["refused"]
     assert entries[0]["error_code"] == "insufficient_tender"
 

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -23,7 +22,6 @@ from pos_app.client import (
     TerminalPaths,
     TlsVerificationFailed,
     pair_terminal,
-    tls_context,
 )
 from pos_app.journal import EntryState, Register, open_register
 from tests.support.live_server import LiveServer, pos_app, start_live_server
@@ -44,22 +42,13 @@ def other_ca(path: Path) -> Path:
     return path
 
 
-def open_shift_if_supported(server: LiveServer, session_token: str) -> None:
-    """Box-office sales need an open shift once the server implements shifts; before that the
-    route does not exist (404) and sales need none."""
-    with httpx.Client(verify=tls_context(server.ca_file), trust_env=False) as http:
-        response = http.post(f"{server.base_url}/v1/shifts", json={"opening_float": 0},
-                             headers={"Authorization": f"Bearer {session_token}",
-                                      "Idempotency-Key": str(uuid.uuid4())})
-    assert response.status_code in {201, 404, 405, 409}, response.text
-
-
 def paired_register(server: LiveServer, paths: TerminalPaths | None = None, *,
                     username: str = "alex", pin: str = "1234") -> Register:
     pair_terminal(server.base_url, server.add_terminal(), ca_file=server.ca_file, paths=paths)
     register = open_register(paths)
-    session = register.sign_in(username, pin)
-    open_shift_if_supported(server, session.token)
+    register.sign_in(username, pin)
+    opened = register.open_shift(20_000)  # box-office cash sales need an open shift
+    assert opened.state is EntryState.CONFIRMED, opened.message
     return register
 
 

@@ -1,0 +1,71 @@
+"""``pos-app shift open|status|close`` as a venue's script runs them, against a live server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.support.live_server import LiveServer, pos_app
+
+
+@pytest.fixture
+def signed_in(live_server: LiveServer, pos_home: Path) -> Path:
+    code = live_server.add_terminal("CLI shift till")
+    pos_app("pair", live_server.base_url, code, "--ca-file", str(live_server.ca_file))
+    pos_app("login", "alex", stdin="1234\n")
+    return pos_home
+
+
+def test_open_sell_and_close_a_shift_from_the_command_line(
+        live_server: LiveServer, signed_in: Path) -> None:
+    event = live_server.small_event(capacity=10, price=4500)
+    refused = pos_app("sell", "--event", event, "--type", "GA=1", "--tendered", "50",
+                      check=False)
+    assert refused.returncode == 1
+    assert "shift" in refused.stderr.lower()
+
+    opened = pos_app("shift", "open", "--float", "200")
+    assert "opened with a float of $200.00" in opened.stdout
+    again = pos_app("shift", "open", "--float", "200", check=False)
+    assert again.returncode == 1 and "already open" in again.stderr
+
+    pos_app("sell", "--event", event, "--type", "GA=2", "--tendered", "100")
+    status = json.loads(pos_app("shift", "status", "--json").stdout)
+    assert status["status"] == "open"
+    assert status["sales"] == {"count": 1, "amount": 9000}
+    assert "Cash sales: 1 ($90.00)" in pos_app("shift", "status").stdout
+
+    closed = json.loads(pos_app("shift", "close", "--counted", "289.50", "--note",
+                                "50 cents short", "--json").stdout)
+    assert (closed["status"], closed["expected_cash"], closed["counted_cash"],
+            closed["variance"]) == ("closed", 29_000, 28_950, -50)
+    assert closed["note"] == "50 cents short"
+
+    journal = json.loads(pos_app("journal", "--json").stdout)
+    assert [(e["operation"], e["state"]) for e in journal] == [
+        ("shift_close", "confirmed"), ("sale", "confirmed"), ("shift_open", "refused"),
+        ("shift_open", "confirmed"), ("sale", "refused")]
+    assert json.loads(pos_app("shift", "status", "--json").stdout) == {"shift": None}
+    nothing = pos_app("shift", "close", "--counted", "0", check=False)
+    assert nothing.returncode == 1 and "no shift is open" in nothing.stderr
+
+
+def test_bad_amounts_are_usage_errors_and_journal_nothing(
+        live_server: LiveServer, signed_in: Path) -> None:
+    out = pos_app("shift", "open", "--float", "two hundred", check=False)
+    assert out.returncode == 2 and "not an amount" in out.stderr
+    out = pos_app("shift", "open", "--float", "-5", check=False)
+    assert out.returncode == 2
+    assert json.loads(pos_app("journal", "--json").stdout) == []
+    assert pos_app("shift", check=False).returncode == 2  # a subcommand is required
+
+
+def test_shift_commands_need_a_signed_in_terminal(live_server: LiveServer,
+                                                  pos_home: Path) -> None:
+    code = live_server.add_terminal()
+    pos_app("pair", live_server.base_url, code, "--ca-file", str(live_server.ca_file))
+    out = pos_app("shift", "open", "--float", "100", check=False)
+    assert out.returncode == 4
+    assert "sign in" in out.stderr
