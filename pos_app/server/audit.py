@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from pos_app.server.models import AuditEntry
@@ -70,16 +71,19 @@ class VerifyResult(NamedTuple):
     first_bad_seq: int | None
 
 
-def _canonical(entry: AuditEntry) -> str:
-    data: dict[str, Any] = {name: getattr(entry, name) for name in _FIELDS}
-    at: datetime = data["at"]
-    data["at"] = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def _hash_of(data: Mapping[str, Any]) -> str:
+    """SHA-256 hex of ``prev_hash + canonical JSON`` of an entry's fields (``data`` holds
+    at least :data:`_FIELDS`)."""
+    canonical: dict[str, Any] = {name: data[name] for name in _FIELDS}
+    at: datetime = canonical["at"]
+    canonical["at"] = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    text_ = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256((str(data["prev_hash"]) + text_).encode("utf-8")).hexdigest()
 
 
 def entry_hash(entry: AuditEntry) -> str:
     """SHA-256 hex of ``entry.prev_hash + canonical_json(entry)``."""
-    return hashlib.sha256((entry.prev_hash + _canonical(entry)).encode("utf-8")).hexdigest()
+    return _hash_of({name: getattr(entry, name) for name in _FIELDS})
 
 
 def lock_chain(session: Session) -> None:
@@ -91,40 +95,40 @@ def lock_chain(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
 
 
-def append(session: Session, records: list[AuditRecord], at: datetime) -> list[AuditEntry]:
-    """Append ``records`` (in order) to the chain inside ``session``'s transaction.
+def append(session: Session, records: list[AuditRecord], at: datetime) -> None:
+    """Append ``records`` (in order) to the chain inside ``session``'s transaction, in one
+    INSERT.
 
-    ``at`` is the server-clock time of the change (timezone-aware). Returns the new entries.
-    On PostgreSQL this serialises with every other appender until this transaction ends
-    (:func:`lock_chain`): call it last, just before commit.
+    ``at`` is the server-clock time of the change (timezone-aware). On PostgreSQL this
+    serialises with every other appender until this transaction ends (:func:`lock_chain`):
+    call it last, just before commit.
     """
+    if not records:
+        return
     lock_chain(session)
     tail = session.execute(
         select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
     ).first()
     seq, prev = (tail[0], tail[1]) if tail is not None else (0, GENESIS_HASH)
     at = at.astimezone(UTC)
-    created: list[AuditEntry] = []
+    rows: list[dict[str, Any]] = []
     for record in records:
         seq += 1
         before = record.before or (None, None, None)
         after = record.after or (None, None, None)
-        entry = AuditEntry(
-            seq=seq, at=at, action=record.action, staff_id=record.staff_id,
-            terminal_id=record.terminal_id, channel=record.channel,
-            shift_id=record.shift_id, approved_by=record.approved_by,
-            ticket_type_id=record.ticket_type_id, quantity=record.quantity,
-            before_capacity=before[0], before_sold=before[1], before_held=before[2],
-            after_capacity=after[0], after_sold=after[1], after_held=after[2],
-            ref_type=record.ref_type, ref_id=record.ref_id, reason=record.reason,
-            prev_hash=prev,
-        )
-        entry.hash = entry_hash(entry)
-        prev = entry.hash
-        session.add(entry)
-        created.append(entry)
-    session.flush()
-    return created
+        row: dict[str, Any] = {
+            "seq": seq, "at": at, "action": record.action, "staff_id": record.staff_id,
+            "terminal_id": record.terminal_id, "channel": record.channel,
+            "shift_id": record.shift_id, "approved_by": record.approved_by,
+            "ticket_type_id": record.ticket_type_id, "quantity": record.quantity,
+            "before_capacity": before[0], "before_sold": before[1], "before_held": before[2],
+            "after_capacity": after[0], "after_sold": after[1], "after_held": after[2],
+            "ref_type": record.ref_type, "ref_id": record.ref_id, "reason": record.reason,
+            "prev_hash": prev,
+        }
+        row["hash"] = prev = _hash_of(row)
+        rows.append(row)
+    session.execute(insert(AuditEntry), rows)
 
 
 def verify(session: Session, *, batch: int = 1000) -> VerifyResult:

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from pos_app.domain import inventory as rules
@@ -88,7 +89,7 @@ def record(session: Session, changes: Sequence[CountChange], *, actor: Actor,
     row is a hot row). ``now`` is the server clock.
     """
     records: list[audit.AuditRecord] = []
-    alerts: list[StockAlert] = []
+    alerts: list[dict[str, object]] = []
     for change in changes:
         records.append(audit.AuditRecord(
             action=change.action, staff_id=actor.staff_id, terminal_id=actor.terminal_id,
@@ -99,16 +100,17 @@ def record(session: Session, changes: Sequence[CountChange], *, actor: Actor,
         before_available = rules.available(*change.before)
         after_available = rules.available(*change.after)
         for rung in crossed_rungs(change.ladder, before_available, after_available):
-            alerts.append(StockAlert(at=now, ticket_type_id=change.ticket_type_id,
-                                     event_id=change.event_id, level=rung,
-                                     available=after_available))
+            alerts.append({"at": now, "ticket_type_id": change.ticket_type_id,
+                           "event_id": change.event_id, "level": rung,
+                           "available": after_available})
             records.append(audit.AuditRecord(
                 action="stock_alert", staff_id=actor.staff_id, terminal_id=actor.terminal_id,
                 channel=actor.channel, shift_id=actor.shift_id,
                 ticket_type_id=change.ticket_type_id, quantity=rung, before=change.before,
                 after=change.after, ref_type=ref_type, ref_id=ref_id,
                 reason=f"{after_available} left, at or below {rung}"))
-    session.add_all(alerts)
+    if alerts:
+        session.execute(insert(StockAlert), alerts)
     audit.append(session, records, now)
     version, _ = bump_counters(session)
     changed_ticket_types(session).update(c.ticket_type_id for c in changes)

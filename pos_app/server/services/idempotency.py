@@ -13,29 +13,25 @@ capacity::
         body=body.model_dump(mode="json"), effect=effect, now=settings.clock.now())
     return JSONResponse(result.body, status_code=result.status, headers=result.headers)
 
-How a request runs (two short transactions, so "in progress" is observable):
+How a request runs (ONE write transaction: the key and the effect commit together):
 
-1. Look the key up (a read). Same request already answered: :class:`Outcome` with
-   ``replayed=True`` (send ``Idempotent-Replayed: true``, i.e. ``result.headers``). Another
-   body: 422 ``idempotency_key_reused``. Voided: 409 ``idempotency_key_voided``. Still
-   running: 409 ``request_in_progress`` with ``Retry-After``.
-2. Claim: insert ``(scope, key, request hash, in_progress)`` and commit at once. On
-   PostgreSQL a unique violation means another request claimed it first: the key is read
-   again and answered as in step 1 (never a 500).
-3. The effect's transaction: lock the claim (``SELECT ... FOR UPDATE``; SQLite's
-   ``BEGIN IMMEDIATE`` already serialises writers), check it is still ours, run ``effect``
-   and mark the key ``completed`` with the response in the SAME transaction, so the outcome
-   and the effect commit together (``API.md``: "the key and the effect commit in one
-   transaction").
-4. The effect raised (an :class:`ApiError` such as 422 ``invalid_request``, or any 5xx or
-   unexpected error): its transaction rolled back and the claim is deleted in a short
-   transaction, so nothing is stored and a retry with the same key can execute.
+1. Look the key up (a read, no writer lock). Same request already answered: :class:`Outcome`
+   with ``replayed=True`` (send ``Idempotent-Replayed: true``, i.e. ``result.headers``).
+   Another body: 422 ``idempotency_key_reused``. Voided: 409 ``idempotency_key_voided``.
+2. Mark the key in flight. In this process: a registry of running keys (SQLite servers are
+   one process; ``--workers`` needs PostgreSQL). On PostgreSQL also, inside the transaction,
+   ``pg_try_advisory_xact_lock`` on a 64-bit hash of scope and key, which every server
+   process sees. A second request with the key while the first runs gets 409
+   ``request_in_progress`` with ``Retry-After`` at once and never executes.
+3. In the write transaction: read the key again (it may have completed meanwhile), run
+   ``effect`` and insert the key ``completed`` with the response; commit.
+4. ``effect`` raised (an :class:`ApiError` such as 422 ``invalid_request``, or any 5xx or
+   unexpected error): the transaction rolls back, nothing is stored, and a retry with the
+   same key can execute.
 
-A crash between steps 2 and 3 leaves an ``in_progress`` row whose effect never committed.
-A claim older than :data:`ABANDONED_AFTER` (60 s) counts as abandoned: the same request may
-claim it again (and :func:`void_key` may void it). The slow original, should it ever reach
-step 3, finds the claim is no longer its own (the claim's ``created_at`` is its token) and
-answers ``request_in_progress`` without executing, so the effect still runs at most once.
+Nothing is left behind by a crash: an uncommitted transaction stores nothing, the registry
+dies with the process and PostgreSQL releases transaction-scoped advisory locks itself. So
+"in progress" is never a stored state, only a live one.
 
 A key is scoped to the caller (:attr:`Principal.idempotency_scope`: ``terminal:7`` or
 ``channel:3``). The request hash is SHA-256 over ``METHOD + " " + path + "\\n" +`` canonical
@@ -50,16 +46,16 @@ import contextlib
 import hashlib
 import json
 import logging
-import math
 import re
+import threading
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 import anyio.to_thread
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from pos_app.api.errors import ErrorCode
@@ -70,7 +66,6 @@ from pos_app.server.services.principal import Principal
 from pos_app.server.settings import ServerSettings
 
 __all__ = [
-    "ABANDONED_AFTER",
     "MIN_RETENTION",
     "PURGE_INTERVAL",
     "REPLAY_HEADER",
@@ -89,9 +84,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-ABANDONED_AFTER = timedelta(seconds=60)
-"""An ``in_progress`` claim older than this was left by a crash and may be claimed again."""
 
 PURGE_INTERVAL = timedelta(hours=1)
 """How often the server deletes keys past their retention (:func:`start_purger`)."""
@@ -164,34 +156,23 @@ def request_hash(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(f"{method.upper()} {path}\n{canonical}".encode()).hexdigest()
 
 
-def _in_progress(row: IdempotencyKey, now: datetime) -> ApiError:
-    left = (row.created_at + ABANDONED_AFTER - now).total_seconds()
-    retry = max(1, min(5, math.ceil(left)))
+def _in_progress() -> ApiError:
     return ApiError(ErrorCode.REQUEST_IN_PROGRESS,
                     "The first request with this Idempotency-Key is still running; "
                     "look the key up or try again shortly.",
-                    headers={"Retry-After": str(retry)})
+                    headers={"Retry-After": "1"})
 
 
-def _abandoned(row: IdempotencyKey, now: datetime) -> bool:
-    return row.status == "in_progress" and row.created_at + ABANDONED_AFTER <= now
-
-
-def _answer(row: IdempotencyKey, digest: str, now: datetime) -> Outcome | None:
-    """The answer a request with ``digest`` gets from the existing ``row``; None when the row
-    is an abandoned claim of this same request (the caller may claim it again)."""
+def _answer(row: IdempotencyKey, digest: str) -> Outcome:
+    """The answer a request with ``digest`` gets from the stored ``row``."""
     if row.status == "voided":
         raise ApiError(ErrorCode.IDEMPOTENCY_KEY_VOIDED,
                        "This request was voided and will never be executed.")
     if row.request_hash != digest:
         raise ApiError(ErrorCode.IDEMPOTENCY_KEY_REUSED,
                        "This Idempotency-Key was already used for a different request.")
-    if row.status == "completed" and row.response_status is not None:
-        return Outcome(status=row.response_status, body=dict(row.response_body or {}),
-                       replayed=True)
-    if _abandoned(row, now):
-        return None
-    raise _in_progress(row, now)
+    return Outcome(status=int(row.response_status or 0), body=dict(row.response_body or {}),
+                   replayed=True)
 
 
 def _select(scope: str, key: str) -> Any:
@@ -200,69 +181,49 @@ def _select(scope: str, key: str) -> Any:
             .execution_options(populate_existing=True))
 
 
-@dataclass(frozen=True)
-class _Claim:
-    id: int
-    token: datetime  # created_at of the claim: changes when an abandoned claim is re-claimed
+class _InFlight:
+    """Keys whose first request is running in this process: ``(scope, key)`` pairs."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: set[tuple[str, str]] = set()
+
+    def enter(self, scope: str, key: str) -> bool:
+        with self._lock:
+            if (scope, key) in self._running:
+                return False
+            self._running.add((scope, key))
+            return True
+
+    def leave(self, scope: str, key: str) -> None:
+        with self._lock:
+            self._running.discard((scope, key))
+
+    def running(self, scope: str, key: str) -> bool:
+        with self._lock:
+            return (scope, key) in self._running
 
 
-def _claim(db: Database, scope: str, key: str, method: str, path: str, digest: str,
-           now: datetime) -> _Claim | Outcome:
-    """Step 2: a committed ``in_progress`` claim, or the answer for an existing key."""
-    with db.read() as session:
-        row = session.scalars(_select(scope, key)).first()
-        answer = _answer(row, digest, now) if row is not None else None
-        if answer is not None:
-            return answer
-    with db.write() as session:
-        row = session.scalars(_select(scope, key)).first()
-        if row is None:
-            row = IdempotencyKey(scope=scope, key=key, method=method.upper(), path=path,
-                                 request_hash=digest, status="in_progress", created_at=now)
-            try:
-                with session.begin_nested():
-                    session.add(row)
-                    session.flush()
-            except IntegrityError:
-                # PostgreSQL: another transaction claimed the key and has committed by now.
-                row = session.scalars(_select(scope, key)).first()
-                if row is None:
-                    raise
-            else:
-                return _Claim(row.id, now)
-        answer = _answer(row, digest, now)
-        if answer is not None:
-            return answer
-        # An abandoned claim of this same request: take it over (compare-and-set).
-        taken = session.execute(
-            update(IdempotencyKey)
-            .where(IdempotencyKey.id == row.id, IdempotencyKey.status == "in_progress",
-                   IdempotencyKey.created_at == row.created_at)
-            .values(created_at=now)
-            .execution_options(synchronize_session=False))
-        if getattr(taken, "rowcount", 0) == 1:
-            return _Claim(row.id, now)
-        row = session.scalars(_select(scope, key)).first()
-        if row is None:  # deleted meanwhile by a failed run: let the caller retry
-            raise _in_progress_now(now)
-        answer = _answer(row, digest, now)
-        if answer is None:
-            raise _in_progress(row, now)
-        return answer
+_IN_FLIGHT: weakref.WeakKeyDictionary[Database, _InFlight] = weakref.WeakKeyDictionary()
+_IN_FLIGHT_LOCK = threading.Lock()
 
 
-def _in_progress_now(now: datetime) -> ApiError:
-    return ApiError(ErrorCode.REQUEST_IN_PROGRESS,
-                    "The first request with this Idempotency-Key is still running.",
-                    headers={"Retry-After": "1"})
+def _in_flight(db: Database) -> _InFlight:
+    with _IN_FLIGHT_LOCK:
+        registry = _IN_FLIGHT.get(db)
+        if registry is None:
+            registry = _IN_FLIGHT[db] = _InFlight()
+        return registry
 
 
-def _release(db: Database, claim: _Claim) -> None:
-    """Step 4: delete our claim (only if it is still ours) so a retry can execute."""
-    with db.write() as session:
-        session.execute(delete(IdempotencyKey).where(
-            IdempotencyKey.id == claim.id, IdempotencyKey.status == "in_progress",
-            IdempotencyKey.created_at == claim.token))
+def _lock_key_everywhere(session: Session, scope: str, key: str) -> bool:
+    """On PostgreSQL, try to take the key's transaction-scoped advisory lock (seen by every
+    server process; released at commit or rollback, also by a crash). True on SQLite, whose
+    server is one process (the in-process registry decides there)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(session.execute(text("SELECT pg_try_advisory_xact_lock(hashtextextended(:k, 0))"),
+                                {"k": f"{scope}\n{key}"}).scalar())
 
 
 def run_idempotent(db: Database, principal: Principal, key: str, *, method: str, path: str,
@@ -271,7 +232,7 @@ def run_idempotent(db: Database, principal: Principal, key: str, *, method: str,
     """Run ``effect`` at most once for ``key`` in the caller's scope; see the module notes.
 
     Args:
-        db: the database; ``effect`` gets a session of one :meth:`Database.write`.
+        db: the database; ``effect`` gets the session of one :meth:`Database.write`.
         principal: the caller; its ``idempotency_scope`` scopes the key.
         key: the validated ``Idempotency-Key`` (:func:`check_key`).
         method, path: the request's method and path (``"POST"``, ``"/v1/sales"``).
@@ -290,49 +251,48 @@ def run_idempotent(db: Database, principal: Principal, key: str, *, method: str,
     """
     scope = principal.idempotency_scope
     digest = request_hash(method, path, body)
-    claimed = _claim(db, scope, key, method, path, digest, now)
-    if isinstance(claimed, Outcome):
-        return claimed
+    with db.read() as session:
+        row = session.scalars(_select(scope, key)).first()
+        if row is not None:
+            return _answer(row, digest)
+    registry = _in_flight(db)
+    if not registry.enter(scope, key):
+        raise _in_progress()
     try:
         with db.write() as session:
-            mine = session.scalars(
-                select(IdempotencyKey)
-                .where(IdempotencyKey.id == claimed.id)
-                .with_for_update()
-                .execution_options(populate_existing=True)).first()
-            if mine is None or mine.status != "in_progress" or mine.created_at != claimed.token:
-                # Our claim was taken over (abandoned after ABANDONED_AFTER) or voided.
-                raise _in_progress_now(now)
+            if not _lock_key_everywhere(session, scope, key):
+                raise _in_progress()
+            row = session.scalars(_select(scope, key)).first()
+            if row is not None:  # completed or voided while we waited for the writer
+                return _answer(row, digest)
             result = effect(session)
             outcome = Outcome(status=result.status, body=dict(result.body))
-            mine.status = "completed"
-            mine.response_status = outcome.status
-            mine.response_body = outcome.body
-            mine.completed_at = now
-            session.flush()
-    except BaseException:
-        try:
-            _release(db, claimed)
-        except Exception:  # the claim counts as abandoned after ABANDONED_AFTER anyway
-            log.exception("could not release idempotency claim %s", claimed.id)
-        raise
-    return outcome
+            session.execute(insert(IdempotencyKey).values(
+                scope=scope, key=key, method=method.upper(), path=path, request_hash=digest,
+                status="completed", response_status=outcome.status,
+                response_body=outcome.body, created_at=now, completed_at=now))
+            return outcome
+    finally:
+        registry.leave(scope, key)
 
 
 def lookup_key(db: Database, principal: Principal, key: str) -> KeyState | None:
     """The caller's key ``key`` (``GET /v1/idempotency-keys/{key}``); None when never seen."""
+    scope = principal.idempotency_scope
     with db.read() as session:
-        row = session.scalars(_select(principal.idempotency_scope, key)).first()
-        return _state(row) if row is not None else None
+        row = session.scalars(_select(scope, key)).first()
+        if row is not None:
+            return _state(row)
+        if _in_flight(db).running(scope, key) or not _lock_key_everywhere(session, scope, key):
+            return KeyState("in_progress")
+        return None
 
 
 def _state(row: IdempotencyKey) -> KeyState:
-    if row.status == "completed" and row.response_status is not None:
-        return KeyState("completed", Outcome(row.response_status,
-                                             dict(row.response_body or {})))
     if row.status == "voided":
         return KeyState("voided")
-    return KeyState("in_progress")
+    return KeyState("completed", Outcome(int(row.response_status or 0),
+                                         dict(row.response_body or {})))
 
 
 def void_key(db: Database, principal: Principal, key: str, *, now: datetime) -> KeyState:
@@ -340,8 +300,7 @@ def void_key(db: Database, principal: Principal, key: str, *, now: datetime) -> 
     (``POST /v1/idempotency-keys/{key}/void``).
 
     Returns the key's state: a completed key unchanged (with its response); a key never seen
-    (or an abandoned ``in_progress`` claim, older than :data:`ABANDONED_AFTER`, whose effect
-    never committed) recorded as ``voided``; a voided key as it is.
+    recorded as ``voided``; a voided key as it is.
 
     Raises:
         ApiError: 409 ``request_in_progress`` while the request runs.
@@ -349,48 +308,28 @@ def void_key(db: Database, principal: Principal, key: str, *, now: datetime) -> 
     scope = principal.idempotency_scope
     with db.read() as session:  # answered without the writer lock when nothing changes
         row = session.scalars(_select(scope, key)).first()
-        if row is not None and row.status != "in_progress":
+        if row is not None:
             return _state(row)
-        if row is not None and not _abandoned(row, now):
-            raise _in_progress(row, now)
+    registry = _in_flight(db)
+    if registry.running(scope, key):  # answer now, not after the running request's commit
+        raise _in_progress()
     with db.write() as session:
+        # Holding the writer (and on PostgreSQL the key's lock): a request with this key
+        # that starts now waits for us and then finds the key voided.
+        if registry.running(scope, key) or not _lock_key_everywhere(session, scope, key):
+            raise _in_progress()
         row = session.scalars(_select(scope, key)).first()
-        if row is None:
-            row = IdempotencyKey(scope=scope, key=key, method="", path="", request_hash="",
-                                 status="voided", created_at=now, completed_at=now)
-            try:
-                with session.begin_nested():
-                    session.add(row)
-                    session.flush()
-            except IntegrityError:
-                row = session.scalars(_select(scope, key)).first()
-                if row is None:
-                    raise
-            else:
-                return KeyState("voided")
-        if row.status == "in_progress":
-            if not _abandoned(row, now):
-                raise _in_progress(row, now)
-            voided = session.execute(
-                update(IdempotencyKey)
-                .where(IdempotencyKey.id == row.id, IdempotencyKey.status == "in_progress",
-                       IdempotencyKey.created_at == row.created_at)
-                .values(status="voided", completed_at=now)
-                .execution_options(synchronize_session=False))
-            if getattr(voided, "rowcount", 0) == 1:
-                return KeyState("voided")
-            row = session.scalars(_select(scope, key)).first()
-            if row is None or row.status == "in_progress":
-                raise _in_progress_now(now)
-        return _state(row)
+        if row is not None:
+            return _state(row)
+        session.execute(insert(IdempotencyKey).values(
+            scope=scope, key=key, method="", path="", request_hash="", status="voided",
+            created_at=now, completed_at=now))
+        return KeyState("voided")
 
 
 def purge_expired(db: Database, *, now: datetime, ttl: timedelta) -> int:
     """Delete the keys created before ``now - ttl`` (``ttl`` is at least 24 hours, as
-    ``API.md`` keeps keys); returns how many were deleted.
-
-    Completed and voided keys go; so do ``in_progress`` claims that old (abandoned long ago
-    by a crash: their effect never committed, see the module notes)."""
+    ``API.md`` keeps keys); returns how many were deleted."""
     cutoff = now - max(ttl, MIN_RETENTION)
     with db.write() as session:
         result = session.execute(

@@ -23,7 +23,7 @@ from pos_app.server import migrate
 from pos_app.server.catalog import parse_catalog
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
-from pos_app.server.models import IdempotencyKey, TicketType
+from pos_app.server.models import TicketType
 from pos_app.server.services import catalog_import, idempotency
 from pos_app.server.services.idempotency import Outcome
 from pos_app.server.services.principal import Principal
@@ -251,33 +251,20 @@ def test_looking_up_an_unknown_key_finds_nothing(database: Database) -> None:
     assert idempotency.lookup_key(database, _principal(), "never") is None
 
 
-def _leave_claim(db: Database, key: str, at: datetime) -> None:
-    """An ``in_progress`` claim as a crash between claim and effect leaves it."""
-    with db.write() as session:
-        session.add(IdempotencyKey(
-            scope=_principal().idempotency_scope, key=key, method="POST", path=PATH,
-            request_hash=idempotency.request_hash("POST", PATH, {"quantity": 1}),
-            status="in_progress", created_at=at))
+def test_a_request_that_fails_mid_effect_stores_nothing_so_a_retry_executes(
+        database: Database) -> None:
+    def crashing(session: Session) -> Outcome:
+        Effect()(session)  # the effect's writes happen, then the request dies
+        raise RuntimeError("server died mid-request")
 
-
-def test_an_abandoned_claim_can_be_claimed_again_after_the_timeout(database: Database) -> None:
-    _leave_claim(database, "crashed", NOW)
+    with pytest.raises(RuntimeError):
+        _run(database, "crashed", crashing)
+    assert idempotency.lookup_key(database, _principal(), "crashed") is None
+    assert _sold(database) == 0  # rolled back with the transaction
     effect = Effect()
-    soon = NOW + idempotency.ABANDONED_AFTER - timedelta(seconds=1)
-    refused = _refusal(lambda: _run(database, "crashed", effect, now=soon))
-    assert refused.code == "request_in_progress"
-    later = NOW + idempotency.ABANDONED_AFTER
-    assert _run(database, "crashed", effect, now=later) == Outcome(201, {"sold": 1, "call": 1})
-    assert _run(database, "crashed", effect, now=later).replayed
-    assert effect.calls == 1
-
-
-def test_an_abandoned_claim_can_be_voided(database: Database) -> None:
-    _leave_claim(database, "crashed", NOW)
-    later = NOW + idempotency.ABANDONED_AFTER
-    assert idempotency.void_key(database, _principal(), "crashed", now=later).status == "voided"
-    assert _refusal(lambda: _run(database, "crashed", Effect(), now=later)).code == \
-        "idempotency_key_voided"
+    assert not _run(database, "crashed", effect).replayed
+    assert _run(database, "crashed", effect).replayed
+    assert (effect.calls, _sold(database)) == (1, 1)
 
 
 def test_keys_are_purged_after_their_retention(database: Database) -> None:
