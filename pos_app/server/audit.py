@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
-from pos_app.server.models import AuditEntry
+from pos_app.server.models import AuditEntry, AuditHead
 
 __all__ = ["CHAIN_LOCK", "GENESIS_HASH", "AuditRecord", "VerifyResult", "append", "entry_hash",
            "lock_chain", "verify"]
@@ -129,22 +129,34 @@ def append(session: Session, records: list[AuditRecord], at: datetime) -> None:
         row["hash"] = prev = _hash_of(row)
         rows.append(row)
     session.execute(insert(AuditEntry), rows)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
 
 
 def verify(session: Session, *, batch: int = 1000) -> VerifyResult:
-    """Walk the whole chain in ``seq`` order and recompute every hash.
+    """Walk the chain in ``seq`` order up to its recorded head and recompute every hash.
 
     Returns ``ok=False`` with the first entry whose ``seq`` is not the next number, whose
-    ``prev_hash`` is not the previous entry's hash, or whose ``hash`` does not match.
+    ``prev_hash`` is not the previous entry's hash, or whose ``hash`` does not match; and
+    with ``head seq`` (or the first missing seq) when the walk does not end exactly at the
+    head (:class:`AuditHead`): the newest entries were deleted, or the head was removed.
+    Entries appended while the walk runs (beyond the head read at its start) are left for
+    the next verification.
     """
+    head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).first()
+    if head is None:
+        return VerifyResult(ok=False, entries_checked=0, first_bad_seq=1)
+    head_seq, head_hash = int(head[0]), str(head[1])
     prev, expected_seq, checked = GENESIS_HASH, 1, 0
     last_seq = 0
     while True:
         rows = session.scalars(
-            select(AuditEntry).where(AuditEntry.seq > last_seq)
+            select(AuditEntry).where(AuditEntry.seq > last_seq, AuditEntry.seq <= head_seq)
             .order_by(AuditEntry.seq).limit(batch)
         ).all()
         if not rows:
+            if last_seq != head_seq or prev != head_hash:
+                return VerifyResult(ok=False, entries_checked=checked,
+                                    first_bad_seq=last_seq + 1)
             return VerifyResult(ok=True, entries_checked=checked, first_bad_seq=None)
         for entry in rows:
             checked += 1

@@ -29,6 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "AuditEntry",
+    "AuditHead",
     "Base",
     "CashMovement",
     "ChannelToken",
@@ -290,6 +291,18 @@ class AuditEntry(Base):
     ref_id: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The single row (``id = 1``) naming the newest audit entry (``seq``, ``hash``), written
+    by every append in the same transaction. A hash chain alone cannot show that its newest
+    entries were deleted; comparing the walked tail with the head can."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
     hash: Mapped[str] = mapped_column(String(64))
 
 

@@ -94,3 +94,16 @@ def test_each_committed_change_bumps_the_inventory_version_once(database: Databa
     _sell(database, 1, "k1")
     with database.read() as session:
         assert inventory_version(session) == before + 1
+
+
+def test_deleting_the_newest_audit_entries_breaks_verification(database: Database) -> None:
+    _sell(database, 1, "k1")
+    with database.read() as session:
+        result = audit.verify(session)
+        assert result.ok
+        newest = session.scalars(select(AuditEntry.seq).order_by(AuditEntry.seq.desc())).first()
+    with database.write() as session:
+        session.execute(AuditEntry.__table__.delete().where(AuditEntry.seq == newest))
+    with database.read() as session:
+        broken = audit.verify(session)
+    assert (broken.ok, broken.first_bad_seq) == (False, newest)
