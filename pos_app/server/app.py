@@ -4,6 +4,9 @@ Every error answers ``{"error": code, "message": sentence, ...}``: schema proble
 unknown or missing fields, wrong types) are 422 ``invalid_request``; unknown routes 404
 ``not_found``; a wrong method 405 ``invalid_request``; an unexpected failure 500
 ``internal_error`` (never caused by input).
+
+Every 401 ``unauthorized`` / 403 ``forbidden`` is audited as ``denied`` by the ``ApiError``
+handler (:mod:`pos_app.server.denials`), after the refusal, in its own transaction.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 import pos_app
 from pos_app.api.errors import ErrorCode
+from pos_app.server import denials
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.routes import api_router
@@ -51,8 +56,12 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
         "details": details})
 
 
-async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
+    if denials.is_denial(exc):
+        state = request.app.state
+        await run_in_threadpool(denials.record_denial, request, exc, state.database,
+                                state.settings, state.denial_throttle)
     return JSONResponse(status_code=exc.status, content=exc.body(), headers=exc.headers)
 
 
@@ -137,6 +146,7 @@ def create_app(settings: ServerSettings, *, database: Database | None = None) ->
     )
     app.state.settings = settings
     app.state.database = db
+    app.state.denial_throttle = denials.DenialThrottle()
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -7,6 +7,10 @@ sales, events and idempotency-key routes), ``CurrentPrincipal`` (a live staff se
 session token; a channel token there is 403 ``forbidden``) and ``ManagerPrincipal`` (staff,
 at least ``manager``). Missing or bad credentials: 401 ``unauthorized``; a role too low or a
 channel token outside holds and sales: 403 ``forbidden``.
+
+Authentication leaves who the caller is on ``request.state`` (``principal``, or
+``terminal_id`` for a terminal token) so that the ``denied`` audit entry of a refusal
+(:mod:`pos_app.server.denials`, called from the app's ``ApiError`` handler) names the actor.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from pos_app.api.errors import ErrorCode
 from pos_app.server.db import Database
-from pos_app.server.errors import ApiError
+from pos_app.server.errors import ApiError, Denial
 from pos_app.server.models import Terminal
 from pos_app.server.services import identity
 from pos_app.server.services.principal import Principal
@@ -70,19 +74,24 @@ def _token(credentials: HTTPAuthorizationCredentials | None) -> str | None:
     return credentials.credentials if credentials is not None else None
 
 
-def current_terminal(database: DatabaseDep, credentials: BearerDep) -> Terminal:
+def current_terminal(request: Request, database: DatabaseDep,
+                     credentials: BearerDep) -> Terminal:
     """The paired terminal named by ``Authorization: Bearer <terminal_token>``."""
     with database.read() as session:
-        return identity.authenticate_terminal(session, _token(credentials))
+        terminal = identity.authenticate_terminal(session, _token(credentials))
+    request.state.terminal_id = terminal.id
+    return terminal
 
 
-def seller_principal(database: DatabaseDep, settings: SettingsDep,
+def seller_principal(request: Request, database: DatabaseDep, settings: SettingsDep,
                      credentials: BearerDep) -> Principal:
     """``Authorization: Bearer <token>``: a live staff session, else a sales channel's
     token (not revoked)."""
     with database.read() as session:
-        return identity.authenticate_bearer(session, _token(credentials),
-                                            now=settings.clock.now())
+        principal = identity.authenticate_bearer(session, _token(credentials),
+                                                 now=settings.clock.now())
+    request.state.principal = principal
+    return principal
 
 
 def current_principal(principal: Annotated[Principal, Depends(seller_principal)]) -> Principal:
@@ -90,7 +99,9 @@ def current_principal(principal: Annotated[Principal, Depends(seller_principal)]
     token is refused with 403 ``forbidden``."""
     if principal.is_channel:
         raise ApiError(ErrorCode.FORBIDDEN,
-                       "A channel token may only hold and sell tickets.")
+                       "A channel token may only hold and sell tickets.",
+                       denial=Denial("a channel token may only hold and sell",
+                                     channel=principal.channel))
     return principal
 
 
@@ -104,7 +115,8 @@ def require_role(role: str) -> Callable[[Principal], Principal]:
 
     def dependency(principal: CurrentPrincipal) -> Principal:
         if not principal.has_role(role):
-            raise ApiError(ErrorCode.FORBIDDEN, f"This needs the {role} role.")
+            raise ApiError(ErrorCode.FORBIDDEN, f"This needs the {role} role.",
+                           denial=Denial(f"needs the {role} role"))
         return principal
 
     return dependency

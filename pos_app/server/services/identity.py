@@ -21,7 +21,7 @@ from pos_app.api import schemas
 from pos_app.api.errors import ErrorCode
 from pos_app.server import audit, security
 from pos_app.server.db import Database
-from pos_app.server.errors import ApiError
+from pos_app.server.errors import ApiError, Denial
 from pos_app.server.models import ChannelToken, LoginAttempt, Staff, StaffSession, Terminal
 from pos_app.server.services.principal import ROLE_RANK, Principal
 
@@ -44,8 +44,13 @@ SESSION_EXPIRED = "The session expired; sign in again."
 from a bad token and asks for the PIN again)."""
 
 
-def _unauthorized(message: str) -> ApiError:
-    return ApiError(ErrorCode.UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"})
+def _unauthorized(message: str, reason: str, *, staff_id: int | None = None,
+                  terminal_id: int | None = None, channel: str | None = None) -> ApiError:
+    """401 ``unauthorized`` with ``message``; ``reason`` (short, never a secret) and the actor
+    the credentials named, if any, go to the ``denied`` audit entry."""
+    return ApiError(ErrorCode.UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"},
+                    denial=Denial(reason, staff_id=staff_id, terminal_id=terminal_id,
+                                  channel=channel))
 
 
 def create_terminal(session: Session, name: str, *, now: datetime,
@@ -74,9 +79,11 @@ def pair_terminal(session: Session, code: str, *, now: datetime) -> schemas.Pair
     terminal = session.scalars(
         select(Terminal).where(Terminal.pairing_code_hash == code_hash)).first()
     if terminal is None:
-        raise _unauthorized("That pairing code is not valid or was already used.")
+        raise _unauthorized("That pairing code is not valid or was already used.",
+                            "pairing code not valid")
     if terminal.pairing_expires_at is None or terminal.pairing_expires_at <= now:
-        raise _unauthorized("That pairing code has expired; ask a manager for a new one.")
+        raise _unauthorized("That pairing code has expired; ask a manager for a new one.",
+                            "pairing code expired", terminal_id=terminal.id)
     token = security.new_token()
     terminal.token_hash = security.hash_token(token)
     terminal.pairing_code_hash = None
@@ -94,11 +101,13 @@ def authenticate_terminal(session: Session, token: str | None) -> Terminal:
         ApiError: 401 ``unauthorized`` for a missing or unknown token.
     """
     if not token:
-        raise _unauthorized("Send the terminal token as 'Authorization: Bearer <token>'.")
+        raise _unauthorized("Send the terminal token as 'Authorization: Bearer <token>'.",
+                            "no credentials")
     terminal = session.scalars(
         select(Terminal).where(Terminal.token_hash == security.hash_token(token))).first()
     if terminal is None:
-        raise _unauthorized("This terminal is not paired with the server.")
+        raise _unauthorized("This terminal is not paired with the server.",
+                            "terminal token not valid")
     return terminal
 
 
@@ -176,7 +185,8 @@ def sign_in(db: Database, terminal: Terminal, username: str, pin: str, *, now: d
                                      terminal_id=terminal.id, created_at=now,
                                      expires_at=now + ttl))
     if not ok or staff is None:
-        raise _unauthorized("Wrong username or PIN.")
+        raise _unauthorized("Wrong username or PIN.", "wrong username or PIN",
+                            terminal_id=terminal.id)
     return schemas.SessionResponse(
         token=token, expires_at=now + ttl,
         staff=schemas.StaffOut(id=staff.id, username=staff.username,
@@ -198,9 +208,12 @@ def _staff_principal(session: Session, token_hash: str, now: datetime) -> Princi
         return None
     staff_session, staff, terminal = row
     if staff_session.revoked_at is not None or staff_session.expires_at <= now:
-        raise _unauthorized(SESSION_EXPIRED)
+        raise _unauthorized(SESSION_EXPIRED, "session expired", staff_id=staff.id,
+                            terminal_id=terminal.id, channel="box_office")
     if not staff.active or terminal.token_hash is None:
-        raise _unauthorized("This staff member or terminal is no longer active.")
+        raise _unauthorized("This staff member or terminal is no longer active.",
+                            "staff or terminal no longer active", staff_id=staff.id,
+                            terminal_id=terminal.id, channel="box_office")
     return Principal(session_id=staff_session.id, staff_id=staff.id, username=staff.username,
                      display_name=staff.display_name, role=staff.role,
                      terminal_id=terminal.id, terminal_name=terminal.name)
@@ -214,10 +227,12 @@ def authenticate_session(session: Session, token: str | None, *, now: datetime) 
             message :data:`SESSION_EXPIRED`.
     """
     if not token:
-        raise _unauthorized("Sign in and send the session token as 'Authorization: Bearer'.")
+        raise _unauthorized("Sign in and send the session token as 'Authorization: Bearer'.",
+                            "no credentials")
     principal = _staff_principal(session, security.hash_token(token), now)
     if principal is None:
-        raise _unauthorized("The session token is not valid; sign in again.")
+        raise _unauthorized("The session token is not valid; sign in again.",
+                            "token not valid")
     return principal
 
 
@@ -239,7 +254,7 @@ def authenticate_bearer(session: Session, token: str | None, *, now: datetime) -
     """
     if not token:
         raise _unauthorized("Send a session token or channel token as "
-                            "'Authorization: Bearer <token>'.")
+                            "'Authorization: Bearer <token>'.", "no credentials")
     token_hash = security.hash_token(token)
     principal = _staff_principal(session, token_hash, now)
     if principal is not None:
@@ -247,9 +262,10 @@ def authenticate_bearer(session: Session, token: str | None, *, now: datetime) -
     channel = session.scalars(
         select(ChannelToken).where(ChannelToken.token_hash == token_hash)).first()
     if channel is None:
-        raise _unauthorized("The token is not valid; sign in again.")
+        raise _unauthorized("The token is not valid; sign in again.", "token not valid")
     if channel.revoked_at is not None:
-        raise _unauthorized("This channel token was revoked.")
+        raise _unauthorized("This channel token was revoked.", "channel token revoked",
+                            channel=channel.channel)
     return channel_principal(channel)
 
 
