@@ -334,6 +334,14 @@ class Broadcaster:
     def _catch_up(self, target: int) -> None:
         if not self._has_baseline and not self._baseline():
             return
+        if not self._subscribers:
+            # Nobody to tell: skip reading the rows. A subscriber that connects later starts
+            # from now, or resumes from the database with Last-Event-ID.
+            with self._cond:
+                self._last = max(self._last, target)
+                if self._wanted <= target:
+                    self._wanted = self._last
+            return
         with self._database.read() as session:
             changes = load_changes(session, self._last, now=self._clock(),
                                    everything_when_ahead=False)
