@@ -174,6 +174,38 @@ def build_parser() -> argparse.ArgumentParser:
     shift_close.add_argument("--note", help="a note for the manager (e.g. why it is short)")
     shift_sub.add_parser("status", parents=[common], help="show the open shift and its totals")
 
+    hold = sub.add_parser(
+        "hold", parents=[common],
+        help="hold tickets for a customer (prints the hold code), or: hold pay CODE "
+             "--tendered AMOUNT / hold release CODE [--reason R]",
+        usage="pos-app hold --event ID --type NAME=QTY [--type ...] --customer NAME [--phone P]"
+              "\n       pos-app hold pay CODE --tendered AMOUNT"
+              "\n       pos-app hold release CODE [--reason R]",
+    )
+    hold.add_argument(
+        "hold_action", nargs="*", metavar="pay CODE | release CODE",
+        help="pay or release an existing hold by its code (omit to place a new hold)",
+    )
+    hold.add_argument("--event", help="event id (new hold)")
+    hold.add_argument(
+        "--type", action="append", metavar="NAME=QTY", dest="types", default=[],
+        help="ticket type and quantity (new hold; repeatable)",
+    )
+    hold.add_argument("--customer", help="the customer's name (new hold)")
+    hold.add_argument("--phone", help="the customer's phone number (new hold)")
+    hold.add_argument("--tendered", help="cash handed over (hold pay), e.g. 100.00")
+    hold.add_argument("--reason", help="why the hold is released (hold release)")
+
+    reconcile = sub.add_parser(
+        "reconcile", parents=[common],
+        help="settle pending/unknown journal entries with the server (never re-sends); "
+             "exit 0 when none is left unresolved, else 3",
+    )
+    reconcile.add_argument(
+        "--void-after", type=float, default=120.0, metavar="SECONDS",
+        help="void entries the server never saw once this old (default 120; 0 voids at once)",
+    )
+
     journal = sub.add_parser(
         "journal", parents=[common], help="list this terminal's journal entries"
     )
@@ -222,7 +254,7 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         from pos_app.demo import run_demo
 
         return run_demo()
-    if command in {"pair", "login", "logout", "sell", "journal", "shift"}:
+    if command in {"pair", "login", "logout", "sell", "journal", "shift", "hold", "reconcile"}:
         from pos_app.terminal_commands import run_terminal_command
 
         return run_terminal_command(args)

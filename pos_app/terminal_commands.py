@@ -1,6 +1,7 @@
 """Headless terminal commands of ``shared/CLI.md``: ``pair``, ``login``, ``logout``, ``sell``,
-``journal``, ``shift open|close|status``. They use the same :class:`~pos_app.journal.Register`
-path as the window.
+``hold`` (place / ``pay`` / ``release``), ``reconcile``, ``journal``,
+``shift open|close|status``. They use the same :class:`~pos_app.journal.Register` path as the
+window.
 
 Exit codes (``shared/CLI.md``): 0 done; 1 refused by the server; 2 usage or bad input;
 3 server unreachable or outcome unknown (the journal keeps the entry); 4 not paired / not
@@ -12,10 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from pos_app.api.schemas import Event, SaleLineIn, Shift
+from pos_app.api.schemas import Customer, Event, SaleLineIn, Shift
 from pos_app.client import (
     ApiError,
     InsecureKeyring,
@@ -28,7 +30,14 @@ from pos_app.client import (
     terminal_paths,
 )
 from pos_app.domain.money import InvalidAmount, format_money, parse_major
-from pos_app.journal import EntryState, Register, ShiftOutcome, open_register
+from pos_app.journal import (
+    EntryState,
+    HoldOutcome,
+    Register,
+    SaleOutcome,
+    ShiftOutcome,
+    open_register,
+)
 
 __all__ = ["run_terminal_command"]
 
@@ -74,12 +83,16 @@ def run_terminal_command(args: argparse.Namespace) -> int:
 
 def _pair(args: argparse.Namespace) -> int:
     if args.ca_fingerprint:
-        raise _Exit("pairing by CA fingerprint is not available yet; copy the server's "
-                    "DATA_DIR/tls/ca.pem here and use --ca-file", EXIT_BAD_INPUT)
-    ca_file = Path(args.ca_file)
-    if not ca_file.is_file():
-        raise _Exit(f"CA file {ca_file} does not exist", EXIT_BAD_INPUT)
-    config = pair_terminal(args.url, args.code, ca_file=ca_file, paths=terminal_paths())
+        try:
+            config = pair_terminal(args.url, args.code, ca_fingerprint=args.ca_fingerprint,
+                                   paths=terminal_paths())
+        except ValueError as exc:  # a malformed fingerprint or URL
+            raise _Exit(str(exc), EXIT_BAD_INPUT) from None
+    else:
+        ca_file = Path(args.ca_file)
+        if not ca_file.is_file():
+            raise _Exit(f"CA file {ca_file} does not exist", EXIT_BAD_INPUT)
+        config = pair_terminal(args.url, args.code, ca_file=ca_file, paths=terminal_paths())
     _emit(args, {"terminal_id": config.terminal_id, "name": config.terminal_name,
                  "server_url": config.server_url},
           f"Paired as terminal {config.terminal_name!r} (id {config.terminal_id}) "
@@ -142,7 +155,11 @@ def _sell(args: argparse.Namespace, register: Register) -> int:
         tendered = parse_major(args.tendered, event.currency)
     except InvalidAmount as exc:
         raise _Exit(str(exc), EXIT_BAD_INPUT) from None
-    outcome = register.sell(lines, tendered)
+    return _sale_outcome(args, register, event, register.sell(lines, tendered))
+
+
+def _sale_outcome(args: argparse.Namespace, register: Register, event: Event,
+                  outcome: SaleOutcome) -> int:
     if outcome.state is not EntryState.CONFIRMED or outcome.sale is None:
         document = {"state": str(outcome.state), "key": outcome.key, "message": outcome.message,
                     "error": outcome.error.model_dump(mode="json") if outcome.error else None}
@@ -154,8 +171,10 @@ def _sell(args: argparse.Namespace, register: Register) -> int:
             return EXIT_UNREACHABLE
         return EXIT_REFUSED
     sale = outcome.sale
-    receipt = _write_receipt(register, event, sale, Path(args.pdf) if args.pdf else None)
-    delivered = _deliver(receipt) if args.print_receipt else f"Receipt: {receipt}"
+    pdf = getattr(args, "pdf", None)
+    receipt = _write_receipt(register, event, sale, Path(pdf) if pdf else None)
+    delivered = (_deliver(receipt) if getattr(args, "print_receipt", False)
+                 else f"Receipt: {receipt}")
     change = sale.payment.change or 0
     _emit(args, {"sale": sale.model_dump(mode="json"), "receipt": str(receipt)},
           f"Sale #{sale.number} confirmed: total {format_money(sale.total, sale.currency)}, "
@@ -188,13 +207,16 @@ def _journal(args: argparse.Namespace, register: Register) -> int:
     if args.json:
         print(json.dumps([{"key": e.key, "operation": e.operation, "state": str(e.state),
                            "reference": e.reference, "error_code": e.error_code,
-                           "created_at": e.created_at.isoformat()} for e in entries]))
+                           "created_at": e.created_at.isoformat(),
+                           "flagged_for_manager": e.flagged_for_manager}
+                          for e in entries]))
         return EXIT_OK
     if not entries:
         print("The journal is empty" + (f" for state {state}" if state else ""))
     for e in entries:
         print(f"{e.created_at:%Y-%m-%d %H:%M:%S}  {e.operation:<8} {e.state!s:<10} "
-              f"{e.reference or e.error_code or '-':<24} {e.key}")
+              f"{e.reference or e.error_code or '-':<24} {e.key}"
+              + ("  FLAGGED for the manager" if e.flagged_for_manager else ""))
     return EXIT_OK
 
 
@@ -260,5 +282,81 @@ def _shift_summary(shift: Shift) -> str:
     return "\n".join(lines)
 
 
+def _hold(args: argparse.Namespace, register: Register) -> int:
+    """``pos-app hold --event ID --type NAME=QTY ... --customer NAME [--phone P]`` /
+    ``hold pay CODE --tendered AMOUNT`` / ``hold release CODE [--reason R]``."""
+    if register.session is None:
+        raise NotSignedIn("not signed in")
+    action = list(args.hold_action)
+    if not action:
+        return _place_hold(args, register)
+    if len(action) != 2 or action[0] not in ("pay", "release"):
+        raise _Exit("use: pos-app hold pay CODE --tendered AMOUNT, pos-app hold release CODE "
+                    "[--reason R], or pos-app hold --event ID --type NAME=QTY --customer NAME",
+                    EXIT_BAD_INPUT)
+    verb, code = action
+    if verb == "release":
+        return _hold_outcome(args, register.release_hold(code, args.reason))
+    if not args.tendered:
+        raise _Exit("hold pay needs --tendered AMOUNT", EXIT_BAD_INPUT)
+    hold = register.client.get_hold(code)
+    tendered = _amount(args.tendered, hold.currency)
+    event = _find_event(register, hold.event_id)
+    return _sale_outcome(args, register, event, register.pay_hold(hold.id, tendered))
+
+
+def _place_hold(args: argparse.Namespace, register: Register) -> int:
+    if not args.event or not args.types or not args.customer:
+        raise _Exit("a new hold needs --event ID, --type NAME=QTY and --customer NAME",
+                    EXIT_BAD_INPUT)
+    if not args.customer.strip():
+        raise _Exit("--customer must not be blank", EXIT_BAD_INPUT)
+    event = _find_event(register, args.event)
+    lines = _parse_lines(event, args.types)
+    try:
+        customer = Customer(name=args.customer.strip(), phone=args.phone or None)
+    except ValueError as exc:
+        raise _Exit(f"bad customer details: {exc}", EXIT_BAD_INPUT) from None
+    return _hold_outcome(args, register.hold(lines, "cash", customer))
+
+
+def _hold_outcome(args: argparse.Namespace, outcome: HoldOutcome) -> int:
+    if outcome.state is EntryState.CONFIRMED and outcome.hold is not None:
+        hold = outcome.hold
+        if args.json:
+            print(json.dumps({"hold": hold.model_dump(mode="json"), "key": outcome.key}))
+        elif outcome.operation == "hold":
+            print(f"{outcome.message}\n{hold.code}")  # the code alone on the last line
+        else:
+            print(outcome.message)
+        return EXIT_OK
+    if args.json:
+        print(json.dumps({"state": str(outcome.state), "key": outcome.key,
+                          "message": outcome.message,
+                          "error": outcome.error.model_dump(mode="json")
+                          if outcome.error else None}))
+    print(f"pos-app: {outcome.message}", file=sys.stderr)
+    offline = outcome.error is not None and outcome.error.error == "offline"
+    if outcome.state is EntryState.UNKNOWN or offline:
+        return EXIT_UNREACHABLE
+    return EXIT_REFUSED
+
+
+def _reconcile(args: argparse.Namespace, register: Register) -> int:
+    """``pos-app reconcile [--void-after SECONDS]``: 0 when nothing is left unresolved, else 3."""
+    if args.void_after < 0:
+        raise _Exit("--void-after must be 0 or more seconds", EXIT_BAD_INPUT)
+    if register.session is None:
+        raise NotSignedIn("not signed in")
+    report = register.reconcile(void_after=timedelta(seconds=args.void_after))
+    text = (f"Reconciled: {len(report.confirmed)} confirmed ({len(report.flagged)} flagged "
+            f"for the manager), {len(report.refused)} refused, {len(report.voided)} voided, "
+            f"{report.unresolved} unresolved")
+    if report.offline:
+        text += " - the server could not be reached"
+    _emit(args, report.as_json(), text)
+    return EXIT_OK if report.unresolved == 0 else EXIT_UNREACHABLE
+
+
 _COMMANDS = {"login": _login, "logout": _logout, "sell": _sell, "journal": _journal,
-             "shift": _shift}
+             "shift": _shift, "hold": _hold, "reconcile": _reconcile}

@@ -35,7 +35,8 @@ from pos_app.client._errors import (
     TooManyAttempts,
     Unauthorized,
 )
-from pos_app.client._http import InventoryClient, sale_json, tls_context
+from pos_app.client._http import InventoryClient, KeyState, sale_json, tls_context
+from pos_app.client._live import InventoryFeed, SseEvent, SseParser, backoff_delay
 from pos_app.client._pairing import pair_terminal
 from pos_app.client._paths import TerminalPaths, terminal_paths
 
@@ -53,6 +54,8 @@ __all__ = [
     "InvalidRequest",
     "InvalidResponse",
     "InventoryClient",
+    "InventoryFeed",
+    "KeyState",
     "KeyringUnavailable",
     "NotFound",
     "NotPaired",
@@ -60,12 +63,15 @@ __all__ = [
     "OutcomeUnknown",
     "RequestInProgress",
     "ServerUnreachable",
+    "SseEvent",
+    "SseParser",
     "TerminalConfig",
     "TerminalError",
     "TerminalPaths",
     "TlsVerificationFailed",
     "TooManyAttempts",
     "Unauthorized",
+    "backoff_delay",
     "check_keyring",
     "load_config",
     "pair_terminal",

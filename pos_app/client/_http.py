@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import ssl
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
-from urllib.parse import quote
+from typing import Any, Literal, TypeVar
+from urllib.parse import quote, urlencode
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -18,8 +19,14 @@ from pos_app.api.schemas import (
     ErrorBody,
     EventsResponse,
     Health,
+    Hold,
+    HoldCreate,
+    HoldList,
+    HoldRelease,
     PairRequest,
     PairResponse,
+    Refund,
+    RefundCreate,
     Sale,
     SaleCreate,
     SessionCreate,
@@ -31,6 +38,7 @@ from pos_app.api.schemas import (
 )
 from pos_app.client._errors import (
     InvalidResponse,
+    NotFound,
     NotPaired,
     NotSignedIn,
     OutcomeUnknown,
@@ -39,7 +47,7 @@ from pos_app.client._errors import (
     api_error_from,
 )
 
-__all__ = ["InventoryClient", "sale_json", "tls_context"]
+__all__ = ["InventoryClient", "KeyState", "sale_json", "tls_context"]
 
 _M = TypeVar("_M", bound=BaseModel)
 _USER_AGENT = "pos-app-terminal/1"
@@ -296,6 +304,71 @@ class InventoryClient:
         shifts = self._parse(response, ShiftList).shifts
         return shifts[0] if shifts else None
 
+    # --- idempotency keys, holds, refunds -----------------------------------------------------
+
+    def add_event_hook(self, event: Literal["request", "response"],
+                       hook: Callable[[Any], None]) -> None:
+        """Call ``hook(request)`` before every request is sent (``"request"``) or
+        ``hook(response)`` once every response's headers arrived (``"response"``); the
+        ``httpx`` event hooks. Used by the journal's crash points (``POS_APP_CRASH_AT``)."""
+        hooks = self._http.event_hooks
+        hooks[event] = [*hooks.get(event, []), hook]
+        self._http.event_hooks = hooks
+
+    def lookup_key(self, key: str) -> KeyState | None:
+        """``GET /v1/idempotency-keys/{key}``: what the server knows of one of this
+        terminal's keys, or ``None`` when it never saw it (404). Never executes anything."""
+        path = f"/v1/idempotency-keys/{quote(key, safe='')}"
+        try:
+            response = self._send("GET", path, headers=self._session_auth())
+        except NotFound:
+            return None
+        return KeyState.from_json(response)
+
+    def void_key(self, key: str) -> KeyState:
+        """``POST /v1/idempotency-keys/{key}/void``: make sure the request with ``key`` can
+        never execute later. Returns ``completed`` (with the request's stored response) when
+        it already ran, else ``voided``. Raises ``RequestInProgress`` while it runs."""
+        path = f"/v1/idempotency-keys/{quote(key, safe='')}/void"
+        return KeyState.from_json(self._send("POST", path, headers=self._session_auth()))
+
+    def create_hold(self, body: HoldCreate, *, idempotency_key: str) -> Hold:
+        """``POST /v1/holds``: hold ``body.lines``. Raises ``InsufficientInventory``,
+        ``InvalidRequest``, ``Forbidden``."""
+        payload = body.model_dump(mode="json", exclude_none=True)
+        return self._parse(self._post_keyed("/v1/holds", payload, idempotency_key), Hold)
+
+    def release_hold(self, ref: str, reason: str | None = None, *,
+                     idempotency_key: str) -> Hold:
+        """``POST /v1/holds/{id or code}/release`` with the optional ``reason``. Raises
+        ``Conflict`` (``hold_not_active``), ``NotFound``, ``Forbidden``."""
+        payload = HoldRelease(reason=reason).model_dump(mode="json", exclude_none=True)
+        path = f"/v1/holds/{quote(ref, safe='')}/release"
+        return self._parse(self._post_keyed(path, payload, idempotency_key), Hold)
+
+    def get_hold(self, ref: str) -> Hold:
+        """``GET /v1/holds/{id or code}``. Raises ``NotFound``."""
+        path = f"/v1/holds/{quote(ref, safe='')}"
+        return self._parse(self._send("GET", path, headers=self._session_auth()), Hold)
+
+    def list_holds(self, *, status: str | None = None, kind: str | None = None,
+                   q: str | None = None, limit: int = 100,
+                   cursor: str | None = None) -> HoldList:
+        """``GET /v1/holds`` (newest first; follow ``next_cursor``)."""
+        params = {name: value for name, value in (("status", status), ("kind", kind),
+                                                  ("q", q), ("cursor", cursor))
+                  if value is not None}
+        query = urlencode({**params, "limit": str(limit)})
+        return self._parse(self._send("GET", f"/v1/holds?{query}",
+                                      headers=self._session_auth()), HoldList)
+
+    def refund(self, sale_ref: str, body: RefundCreate, *, idempotency_key: str) -> Refund:
+        """``POST /v1/sales/{id or number}/refunds``. Raises ``Forbidden`` (a cashier without
+        a manager's approval), ``NotFound``, ``Conflict``, ``InvalidRequest``."""
+        payload = body.model_dump(mode="json", exclude_none=True)
+        path = f"/v1/sales/{quote(str(sale_ref), safe='')}/refunds"
+        return self._parse(self._post_keyed(path, payload, idempotency_key), Refund)
+
     def close(self) -> None:
         """Close the connection pool; the client cannot be used afterwards."""
         self._http.close()
@@ -310,3 +383,34 @@ class InventoryClient:
 def sale_json(body: SaleCreate) -> dict[str, Any]:
     """The wire JSON of a sale request, as sent and as journaled."""
     return body.model_dump(mode="json", exclude_none=True)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyState:
+    """What the server knows of an idempotency key (``GET /v1/idempotency-keys/{key}``).
+
+    Attributes:
+        status: ``completed``, ``in_progress`` or ``voided``.
+        response_status: the HTTP status the request got (``completed`` only).
+        response: the JSON body it got (``completed`` only): the created resource or an
+            error body for a stored refusal.
+    """
+
+    status: Literal["completed", "in_progress", "voided"]
+    response_status: int | None = None
+    response: dict[str, Any] | None = None
+
+    @classmethod
+    def from_json(cls, http_response: httpx.Response) -> KeyState:
+        try:
+            document = http_response.json()
+            status = document["status"]
+            stored = document.get("response")
+            if status not in ("completed", "in_progress", "voided"):
+                raise ValueError(status)
+            if stored is None:
+                return cls(status)
+            return cls(status, int(stored["status"]), dict(stored["body"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidResponse("The server's answer is not a valid idempotency key state.",
+                                  status=http_response.status_code) from exc

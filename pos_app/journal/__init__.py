@@ -8,6 +8,9 @@ form the tree drawn on :class:`JournalError`; network and session errors are
 
 from __future__ import annotations
 
+from pos_app.journal._crash import CRASH_POINTS, CRASH_VARIABLE, crash_point
+from pos_app.journal._operations import HoldOutcome, RefundOutcome
+from pos_app.journal._reconcile import DEFAULT_VOID_AFTER, ReconcileReport
 from pos_app.journal._register import (
     OFFLINE_CODE,
     UNKNOWN_CODE,
@@ -29,18 +32,25 @@ from pos_app.journal._store import (
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
+    "CRASH_POINTS",
+    "CRASH_VARIABLE",
+    "DEFAULT_VOID_AFTER",
     "OFFLINE_CODE",
     "SHIFT_OPERATIONS",
     "UNKNOWN_CODE",
     "EntryNotFound",
     "EntryState",
+    "HoldOutcome",
     "InvalidTransition",
     "Journal",
     "JournalCorrupt",
     "JournalEntry",
     "JournalError",
+    "ReconcileReport",
+    "RefundOutcome",
     "Register",
     "SaleOutcome",
     "ShiftOutcome",
+    "crash_point",
     "open_register",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, Integer, String, TypeDecorator
+from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, TypeDecorator, false
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -52,3 +52,6 @@ class EntryRow(Base):
     terminal_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Completed on the server without the cashier seeing it (revision j0002).
+    flagged_for_manager: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                      server_default=false())

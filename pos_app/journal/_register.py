@@ -10,16 +10,22 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from pydantic import ValidationError
 
 from pos_app.api.schemas import (
     CashMovement,
     CashPayment,
+    Customer,
     ErrorBody,
     Event,
     EventsResponse,
+    HoldCreate,
+    HoldLineIn,
+    ManagerApproval,
+    RefundCreate,
     Sale,
     SaleCreate,
     SaleLineIn,
@@ -48,6 +54,7 @@ from pos_app.client import (
     sale_json,
     terminal_paths,
 )
+from pos_app.journal._crash import crash_armed, crash_point, request_written_hook
 from pos_app.journal._messages import (
     OFFLINE,
     OUTCOME_UNKNOWN,
@@ -55,8 +62,28 @@ from pos_app.journal._messages import (
     confirmed_message,
     refused_message,
 )
+from pos_app.journal._operations import (
+    HoldOutcome,
+    RefundOutcome,
+    hold_message,
+    refund_message,
+    run_operation,
+)
+from pos_app.journal._reconcile import (
+    DEFAULT_PENDING_AFTER,
+    DEFAULT_VOID_AFTER,
+    ReconcileReport,
+    reconcile,
+    settle_from_key_state,
+)
 from pos_app.journal._shifts import ShiftOutcome, run_shift_operation
-from pos_app.journal._store import EntryNotFound, EntryState, Journal, JournalEntry
+from pos_app.journal._store import (
+    EntryNotFound,
+    EntryState,
+    InvalidTransition,
+    Journal,
+    JournalEntry,
+)
 
 __all__ = ["OFFLINE_CODE", "UNKNOWN_CODE", "Register", "SaleOutcome", "open_register"]
 
@@ -64,6 +91,10 @@ OFFLINE_CODE = "offline"  # error_code of a request the server never saw
 UNKNOWN_CODE = "outcome_unknown"  # error_code of a request sent without an answer
 # Answers to a *repeated* request that say nothing about the first attempt with that key.
 _INCONCLUSIVE_ON_RETRY = (Unauthorized, Forbidden, InvalidRequest, TooManyAttempts)
+ABANDON_IN_PROGRESS = ("The server is still working on this sale - wait a moment, then "
+                       "abandon or retry again.")
+ABANDON_OFFLINE = ("Cannot reach the server to cancel this sale - it stays unresolved; do "
+                   "not hand over tickets, try again when the connection is back.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +138,8 @@ class Register:
         self._session: SessionResponse | None = None
         self._events: EventsResponse | None = None
         self._etag: str | None = None
+        if crash_armed("after_request_written"):  # tests only: POS_APP_CRASH_AT
+            client.add_event_hook("request", request_written_hook)
 
     @property
     def config(self) -> TerminalConfig:
@@ -228,8 +261,28 @@ class Register:
         session = self.session
         if session is None or not self.client.has_session:
             raise NotSignedIn("Not signed in - sign in before selling.")
-        entry = self.journal.begin("sale", sale_json(body), staff_id=session.staff.id,
+        return self._begin_sale(body, session.staff.id)
+
+    def pay_hold(self, ref: str, tendered: int) -> SaleOutcome:
+        """Sell hold ``ref`` (id or code) for cash, ``tendered`` minor units: the hold is
+        read (``GET /v1/holds/{ref}``, not journaled), then a sale ``{hold_id, payment}``
+        goes through the sale path exactly like :meth:`sell` (retry / abandon alike).
+
+        Raises ``NotSignedIn`` and, from reading the hold, ``NotFound`` /
+        ``ServerUnreachable`` / ``OutcomeUnknown`` (nothing journaled then).
+        """
+        session = self.session
+        if session is None or not self.client.has_session:
+            raise NotSignedIn("Not signed in - sign in before selling.")
+        hold = self.client.get_hold(ref)
+        body = SaleCreate(hold_id=hold.id, payment=CashPayment(method="cash",
+                                                                tendered=tendered))
+        return self._begin_sale(body, session.staff.id)
+
+    def _begin_sale(self, body: SaleCreate, staff_id: int) -> SaleOutcome:
+        entry = self.journal.begin("sale", sale_json(body), staff_id=staff_id,
                                    terminal_id=self._config.terminal_id)
+        crash_point("after_pending_commit")
         return self._send_sale(entry, body)
 
     def retry_sale(self, key: str) -> SaleOutcome:
@@ -277,7 +330,12 @@ class Register:
                    retry: bool = False) -> SaleOutcome:
         key = entry.key
         try:
-            sale = self.client.create_sale(body, idempotency_key=key)
+            try:
+                sale = self.client.create_sale(body, idempotency_key=key)
+            except ApiError:
+                crash_point("after_response")
+                raise
+            crash_point("after_response")
         except RequestInProgress as exc:
             return self._unknown(entry, exc.body, refused_message(exc.body, {}))
         except IdempotencyKeyVoided as exc:
@@ -296,16 +354,24 @@ class Register:
         except OutcomeUnknown as exc:
             error = ErrorBody(error=UNKNOWN_CODE, message=str(exc))
             return self._unknown(entry, error, OUTCOME_UNKNOWN)
-        settled = self.journal.settle(key, EntryState.CONFIRMED,
-                                      response=sale.model_dump(mode="json"),
-                                      reference=str(sale.number))
+        try:
+            settled = self.journal.settle(key, EntryState.CONFIRMED,
+                                          response=sale.model_dump(mode="json"),
+                                          reference=str(sale.number))
+        except InvalidTransition:  # settled meanwhile (a reconciliation in another thread)
+            return self.outcome(self.journal._require(key))
+        crash_point("after_journal_update")
         return SaleOutcome(key=key, state=settled.state, sale=sale, error=None,
                            message=confirmed_message(sale))
 
     def _settle(self, key: str, state: EntryState, error: ErrorBody) -> SaleOutcome:
-        self.journal.settle(key, state, response=error.model_dump(mode="json",
-                                                                  exclude_none=True),
-                            error_code=error.error)
+        try:
+            self.journal.settle(key, state, response=error.model_dump(mode="json",
+                                                                      exclude_none=True),
+                                error_code=error.error)
+        except InvalidTransition:  # settled meanwhile (a reconciliation in another thread)
+            return self.outcome(self.journal._require(key))
+        crash_point("after_journal_update")
         message = (error.message if error.error == OFFLINE_CODE
                    else refused_message(error, self._ticket_type_names()))
         return SaleOutcome(key=key, state=state, sale=None, error=error, message=message)
@@ -320,6 +386,121 @@ class Register:
                                 error_code=error.error)
         return SaleOutcome(key=entry.key, state=EntryState.UNKNOWN, sale=None, error=error,
                            message=message)
+
+    def abandon_sale(self, key: str) -> SaleOutcome:
+        """Abandon a ``pending`` / ``unknown`` sale: void its key on the server
+        (``POST /v1/idempotency-keys/{key}/void``). Either the sale had completed - the entry
+        is settled ``confirmed`` and flagged for the manager, and the outcome carries the
+        sale (receipt printable, refundable) - or the server guarantees it never executes
+        (``voided``). While the server still runs it, or when it cannot be reached, the entry
+        stays as it is and the outcome says so. A settled entry's outcome is returned as is.
+
+        Raises ``EntryNotFound``, ``NotSignedIn``, ``Unauthorized``, ``ValueError`` (not a
+        sale).
+        """
+        entry = self.journal.get(key)
+        if entry is None:
+            raise EntryNotFound(key)
+        if entry.operation != "sale":
+            raise ValueError(f"journal entry {key} is a {entry.operation}, not a sale")
+        if entry.state not in (EntryState.PENDING, EntryState.UNKNOWN):
+            return self.outcome(entry)
+        try:
+            state = self.client.void_key(key)
+        except RequestInProgress:
+            return replace(self.outcome(entry), message=ABANDON_IN_PROGRESS)
+        except (ServerUnreachable, OutcomeUnknown):
+            return replace(self.outcome(entry), message=ABANDON_OFFLINE)
+        settled = settle_from_key_state(self.journal, entry, state)
+        outcome = self.outcome(settled or self.journal._require(key))
+        if outcome.state is EntryState.CONFIRMED and outcome.sale is not None:
+            return replace(outcome, message=f"This sale went through after all. "
+                                            f"{confirmed_message(outcome.sale)} "
+                                            "Flagged for the manager.")
+        if outcome.state is EntryState.VOIDED:
+            return replace(outcome, message="Sale cancelled - it can never go through.")
+        return outcome
+
+    def reconcile(self, *, void_after: timedelta = DEFAULT_VOID_AFTER,
+                  pending_after: timedelta = DEFAULT_PENDING_AFTER, at_startup: bool = False,
+                  now: datetime | None = None) -> ReconcileReport:
+        """Settle every ``pending`` / ``unknown`` entry by looking its key up, voiding the
+        ones due (see :func:`pos_app.journal._reconcile.reconcile`); never re-sends anything.
+        For start-up, reconnect, the 30 s timer and ``pos-app reconcile``.
+
+        Raises ``NotSignedIn``, ``Unauthorized``, ``Forbidden``; network failures leave
+        entries as they are (``report.offline``).
+        """
+        if not self.client.has_session:
+            raise NotSignedIn("Not signed in - sign in to reconcile the journal.")
+        return reconcile(self.journal, self.client, void_after=void_after,
+                         pending_after=pending_after, at_startup=at_startup, now=now)
+
+    # --- holds and refunds (journaled like sales; see pos_app.journal._operations) -------------
+
+    def hold(self, lines: Sequence[SaleLineIn], kind: str = "cash",
+             customer: Customer | None = None, *,
+             ttl_seconds: int | None = None) -> HoldOutcome:
+        """Hold ``lines`` (``kind`` ``cash``: pay later, ``customer`` with a name required;
+        ``checkout``: a basket being paid now) through the journal (operation ``hold``).
+
+        Raises ``ValueError`` (pydantic) for a body the wire schema rejects and
+        ``NotSignedIn``; nothing is journaled then.
+        """
+        body = HoldCreate.model_validate({
+            "kind": kind, "customer": customer, "ttl_seconds": ttl_seconds,
+            "lines": [HoldLineIn(ticket_type_id=line.ticket_type_id, quantity=line.quantity)
+                      for line in lines]})
+        staff_id = self._staff_id()
+        key, state, hold, error, message = run_operation(
+            self.journal, "hold", body.model_dump(mode="json", exclude_none=True),
+            staff_id=staff_id, terminal_id=self._config.terminal_id,
+            send=lambda k: self.client.create_hold(body, idempotency_key=k),
+            message=lambda h: hold_message("hold", h))
+        return HoldOutcome(key, "hold", state, hold, error, message)
+
+    def release_hold(self, ref: str, reason: str | None = None) -> HoldOutcome:
+        """Release hold ``ref`` (id or code) with an optional ``reason`` through the journal
+        (operation ``hold_release``). Raises ``NotSignedIn`` (nothing journaled)."""
+        staff_id = self._staff_id()
+        body: dict[str, object] = {"hold_ref": ref}
+        if reason:
+            body["reason"] = reason
+        key, state, hold, error, message = run_operation(
+            self.journal, "hold_release", body, staff_id=staff_id,
+            terminal_id=self._config.terminal_id,
+            send=lambda k: self.client.release_hold(ref, reason or None, idempotency_key=k),
+            message=lambda h: hold_message("hold_release", h))
+        return HoldOutcome(key, "hold_release", state, hold, error, message)
+
+    def refund(self, sale_ref: str, *, reason: str, ticket_codes: Sequence[str] | None = None,
+               manager: ManagerApproval | None = None) -> RefundOutcome:
+        """Refund ``ticket_codes`` (default: every still-valid ticket) of sale ``sale_ref``
+        (id or number) through the journal (operation ``refund``); a cashier gives a
+        manager's ``ManagerApproval`` (the PIN is sent, never journaled).
+
+        Raises ``ValueError`` (pydantic) for a bad body and ``NotSignedIn``.
+        """
+        body = RefundCreate(reason=reason, manager=manager,
+                            ticket_codes=list(ticket_codes) if ticket_codes else None)
+        record: dict[str, object] = {"sale_ref": str(sale_ref),
+                                     **body.model_dump(mode="json", exclude_none=True,
+                                                       exclude={"manager"})}
+        if manager is not None:
+            record["manager"] = {"username": manager.username}
+        staff_id = self._staff_id()
+        key, state, refund, error, message = run_operation(
+            self.journal, "refund", record, staff_id=staff_id,
+            terminal_id=self._config.terminal_id,
+            send=lambda k: self.client.refund(str(sale_ref), body, idempotency_key=k),
+            message=refund_message)
+        return RefundOutcome(key, state, refund, error, message)
+
+    def _staff_id(self) -> int:
+        session = self.session
+        if session is None or not self.client.has_session:
+            raise NotSignedIn("Not signed in - sign in first.")
+        return session.staff.id
 
     # --- shifts (journaled like sales; see pos_app.journal._shifts) ---------------------------
 

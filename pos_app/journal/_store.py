@@ -99,6 +99,8 @@ class JournalEntry:
         reference: the server's human reference (sale number) once confirmed.
         staff_id, terminal_id: who sent it, from where.
         created_at, updated_at: aware UTC.
+        flagged_for_manager: it completed on the server without the cashier seeing it
+            (settled by reconciliation or an Abandon): the manager should look at it.
     """
 
     key: str
@@ -112,6 +114,7 @@ class JournalEntry:
     terminal_id: int | None
     created_at: datetime
     updated_at: datetime
+    flagged_for_manager: bool = False
 
     @property
     def request(self) -> dict[str, Any]:
@@ -123,7 +126,8 @@ class JournalEntry:
         return cls(key=row.key, operation=row.operation, state=EntryState(row.state),
                    body=dict(row.request), response=row.response, error_code=row.error_code,
                    reference=row.reference, staff_id=row.staff_id, terminal_id=row.terminal_id,
-                   created_at=row.created_at, updated_at=row.updated_at)
+                   created_at=row.created_at, updated_at=row.updated_at,
+                   flagged_for_manager=bool(row.flagged_for_manager))
 
 
 def _now() -> datetime:
@@ -198,7 +202,7 @@ class Journal:
         row = EntryRow(key=str(uuid.uuid4()), operation=operation, state=EntryState.PENDING,
                        request=dict(body), response=None, error_code=None, reference=None,
                        staff_id=staff_id, terminal_id=terminal_id, created_at=now,
-                       updated_at=now)
+                       updated_at=now, flagged_for_manager=False)
         with self._lock, Session(self._engine, expire_on_commit=False) as session:
             session.add(row)
             session.commit()
@@ -206,8 +210,9 @@ class Journal:
 
     def settle(self, key: str, state: EntryState | str, *,
                response: Mapping[str, Any] | None = None, error_code: str | None = None,
-               reference: str | None = None) -> JournalEntry:
-        """Move entry ``key`` to ``state``, recording the outcome, and commit.
+               reference: str | None = None, flagged: bool = False) -> JournalEntry:
+        """Move entry ``key`` to ``state``, recording the outcome, and commit;
+        ``flagged=True`` also sets ``flagged_for_manager`` (a completion nobody saw).
 
         Raises:
             EntryNotFound: no entry has ``key``.
@@ -221,7 +226,8 @@ class Journal:
                 .where(EntryRow.key == key, EntryRow.state.in_([s.value for s in sources]))
                 .values(state=target.value,
                         response=dict(response) if response is not None else None,
-                        error_code=error_code, reference=reference, updated_at=_now()),
+                        error_code=error_code, reference=reference, updated_at=_now(),
+                        **({"flagged_for_manager": True} if flagged else {})),
                 execution_options={"synchronize_session": False})
             session.commit()
             row = session.scalars(select(EntryRow).where(EntryRow.key == key)).one_or_none()
@@ -254,14 +260,24 @@ class Journal:
         return entry
 
     def entries(self, *, state: EntryState | str | None = None, operation: str | None = None,
-                limit: int = 100) -> list[JournalEntry]:
-        """Up to ``limit`` entries, newest first, optionally only those in ``state`` /
-        of ``operation``."""
+                limit: int | None = 100, flagged: bool | None = None) -> list[JournalEntry]:
+        """Up to ``limit`` entries (``None``: all), newest first, optionally only those in
+        ``state`` / of ``operation`` / with ``flagged_for_manager`` equal to ``flagged``."""
         query = select(EntryRow).order_by(EntryRow.id.desc()).limit(limit)
+        if flagged is not None:
+            query = query.where(EntryRow.flagged_for_manager.is_(flagged))
         if state is not None:
             query = query.where(EntryRow.state == EntryState(state).value)
         if operation is not None:
             query = query.where(EntryRow.operation == operation)
+        with Session(self._engine) as session:
+            return [JournalEntry._from_row(row) for row in session.scalars(query)]
+
+    def unresolved(self) -> list[JournalEntry]:
+        """Every ``pending`` / ``unknown`` entry, oldest first (what reconciliation settles)."""
+        query = (select(EntryRow)
+                 .where(EntryRow.state.in_([EntryState.PENDING.value, EntryState.UNKNOWN.value]))
+                 .order_by(EntryRow.id))
         with Session(self._engine) as session:
             return [JournalEntry._from_row(row) for row in session.scalars(query)]
 
