@@ -72,7 +72,9 @@ class ServerUnreachable(ClientError):
 
 
 class TlsVerificationFailed(ServerUnreachable):
-    """The server's certificate is not signed by the pinned CA, or names another host."""
+    """The server's certificate is not signed by the pinned CA, has expired, or names another
+    host; or, while pairing by fingerprint, the server's CA does not have the given SHA-256
+    fingerprint (nothing is stored and the pairing code is not spent)."""
 
 
 class OutcomeUnknown(ClientError):
@@ -177,7 +179,8 @@ class TerminalError(ClientError):
 
 
 class NotPaired(TerminalError):
-    """No configuration or no terminal token: run ``pos-app pair URL CODE --ca-file F``."""
+    """No configuration or no terminal token: run ``pos-app pair URL CODE --ca-file F`` (or
+    ``--ca-fingerprint SHA256``, the fingerprint ``pos-app serve`` prints at start)."""
 
 
 class NotSignedIn(TerminalError):

@@ -5,11 +5,18 @@ valid 10 years) and ``DIR/server.pem`` + ``DIR/server-key.pem`` signed by it, wi
 alternative names ``localhost``, ``127.0.0.1``, ``::1`` and the serving host. Terminals pin
 ``ca.pem``. The server certificate is re-issued when it does not cover the host or expires
 within 30 days; the CA is kept. Private keys are written with mode 0600.
+
+:func:`ensure_tls` also logs the CA's SHA-256 fingerprint (:func:`ca_fingerprint`; an installer
+pairs with ``pos-app pair URL CODE --ca-fingerprint FP``) and publishes the CA file to the
+process (and any worker processes it starts) through :data:`ENV_CA_FILE`, which is what
+``GET /v1/tls/ca.pem`` serves (:func:`served_ca_pem`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import logging
 import os
 import socket
 from dataclasses import dataclass
@@ -21,7 +28,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["TlsFiles", "ensure_tls", "hosts_to_cover"]
+__all__ = ["ENV_CA_FILE", "TlsFiles", "ca_fingerprint", "ensure_tls", "format_fingerprint",
+           "hosts_to_cover", "served_ca_pem"]
+
+log = logging.getLogger("pos_app.server.tls")
+
+ENV_CA_FILE = "POS_APP_TLS_CA_FILE"
 
 CA_LIFETIME = timedelta(days=3650)
 SERVER_LIFETIME = timedelta(days=825)
@@ -147,10 +159,41 @@ def _create_server_cert(ca_file: Path, ca_key_file: Path, certfile: Path, keyfil
     _write_public(certfile, cert.public_bytes(serialization.Encoding.PEM))
 
 
+def format_fingerprint(digest: bytes) -> str:
+    """``digest`` as colon-separated upper-case hex pairs (``AB:CD:...``)."""
+    return ":".join(f"{byte:02X}" for byte in digest)
+
+
+def ca_fingerprint(ca_pem: bytes) -> str:
+    """The SHA-256 fingerprint of the (first) certificate in ``ca_pem``, over its DER bytes,
+    formatted ``AB:CD:...`` (what ``openssl x509 -fingerprint -sha256`` prints).
+
+    Raises ``ValueError`` when ``ca_pem`` holds no certificate.
+    """
+    cert = x509.load_pem_x509_certificate(ca_pem)
+    return format_fingerprint(hashlib.sha256(cert.public_bytes(serialization.Encoding.DER))
+                              .digest())
+
+
+def served_ca_pem() -> bytes | None:
+    """The CA certificate (PEM) this server process publishes at ``GET /v1/tls/ca.pem``: the
+    file named by :data:`ENV_CA_FILE` (set by :func:`ensure_tls`), or ``None`` when there is
+    none (the server runs on ``--certfile``/``--keyfile`` or was built without TLS files)."""
+    path = os.environ.get(ENV_CA_FILE)
+    if not path:
+        return None
+    try:
+        return Path(path).read_bytes()
+    except OSError:
+        return None
+
+
 def ensure_tls(tls_dir: Path, host: str, *, now: datetime | None = None) -> TlsFiles:
     """Create (if missing) the CA and a server certificate covering ``host`` in ``tls_dir``.
 
     Returns the paths to pass to uvicorn (``certfile``, ``keyfile``) and to pin (``ca_file``).
+    Logs the CA's SHA-256 fingerprint and publishes the CA file (:data:`ENV_CA_FILE`) for
+    ``GET /v1/tls/ca.pem``.
     Raises ``ValueError`` when an existing CA key is not readable as this server's kind.
     """
     now = now or datetime.now(UTC)
@@ -164,4 +207,7 @@ def ensure_tls(tls_dir: Path, host: str, *, now: datetime | None = None) -> TlsF
         certfile.unlink(missing_ok=True)
     if not _server_cert_ok(certfile, keyfile, hosts, now):
         _create_server_cert(ca_file, ca_key_file, certfile, keyfile, hosts, now)
+    os.environ[ENV_CA_FILE] = str(ca_file.resolve())
+    log.info("TLS: CA fingerprint (SHA-256) %s - pair terminals with: pos-app pair URL CODE "
+             "--ca-fingerprint FINGERPRINT", ca_fingerprint(ca_file.read_bytes()))
     return TlsFiles(ca_file=ca_file, certfile=certfile, keyfile=keyfile)

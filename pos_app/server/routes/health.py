@@ -1,13 +1,18 @@
-"""``GET /v1/health``: liveness and the database kind, no authentication."""
+"""``GET /v1/health``: liveness and the database kind; ``GET /v1/tls/ca.pem``: the private CA
+certificate. No authentication."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from sqlalchemy import text
 
 import pos_app
+from pos_app.api.errors import ErrorCode
 from pos_app.api.schemas import Health
 from pos_app.server.deps import DbSession, SettingsDep
+from pos_app.server.errors import ApiError
+from pos_app.server.routes.responses import errors
+from pos_app.server.tls import served_ca_pem
 
 __all__ = ["router"]
 
@@ -21,3 +26,19 @@ def health(session: DbSession, settings: SettingsDep) -> Health:
     session.execute(text("SELECT 1"))
     return Health(status="ok", version=pos_app.__version__,
                   database=session.get_bind().dialect.name, server_time=settings.clock.now())
+
+
+@router.get("/tls/ca.pem", response_class=Response, responses={
+    200: {"content": {"application/x-pem-file": {"schema": {"type": "string"}}},
+          "description": "The private CA certificate (PEM) that terminals pin."},
+    **errors(404, s404="not_found: this server does not run on its own private CA")})
+def tls_ca() -> Response:
+    """The server's private CA certificate (public data, no authentication), so a terminal
+    can pair with ``--ca-fingerprint``: it checks the SHA-256 of this certificate against the
+    fingerprint the installer read from the server's start-up log, and only then pins it."""
+    pem = served_ca_pem()
+    if pem is None:
+        raise ApiError(ErrorCode.NOT_FOUND, "This server does not publish a private CA "
+                       "certificate; pair with --ca-file.")
+    return Response(content=pem, media_type="application/x-pem-file",
+                    headers={"Cache-Control": "no-cache"})
