@@ -50,6 +50,7 @@ class BasketPanel(QFrame):
 
     def __init__(self, basket: BasketModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._blocked: str | None = None
         self.setObjectName("basketPanel")
         self._basket = basket
         self._charging = False
@@ -71,6 +72,9 @@ class BasketPanel(QFrame):
         header.setSectionResizeMode(BasketModel.TICKET, QHeaderView.ResizeMode.Stretch)
         for column in (BasketModel.QTY, BasketModel.PRICE, BasketModel.AMOUNT):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        # Qt sizes columns to their text without the stylesheet's item padding: leave room
+        # for it, or a price such as $150.00 is cut to "$1…".
+        header.setMinimumSectionSize(72)
         header.setHighlightSections(False)
 
         self.minus_button = named(QPushButton("−"), "qtyButton")
@@ -160,10 +164,16 @@ class BasketPanel(QFrame):
             return None
 
     def can_charge(self) -> bool:
-        """Basket not empty, tender at least the total, and no charge in flight."""
+        """Basket not empty, tender at least the total, no charge in flight, not blocked."""
         tendered = self.tendered()
-        return (not self._charging and not self._basket.is_empty() and tendered is not None
-                and tendered >= self._basket.total)
+        return (not self._charging and self._blocked is None and not self._basket.is_empty()
+                and tendered is not None and tendered >= self._basket.total)
+
+    def set_blocked(self, reason: str | None) -> None:
+        """Disable Charge for ``reason`` (its tooltip), or allow it again (``None``)."""
+        self._blocked = reason
+        self.charge_button.setToolTip(reason or "")
+        self._refresh()
 
     def selected_row(self) -> int | None:
         rows = self.table.selectionModel().selectedRows()

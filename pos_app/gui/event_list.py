@@ -152,7 +152,8 @@ class _EventDelegate(QStyledItemDelegate):
         width = option.rect.width() or self.parent().viewport().width()  # type: ignore[union-attr]
         lines = _name_lines(QFontMetrics(_name_font(option.font)), str(index.data()),
                             max(1, width - 40))
-        return QSize(width, 92 + (len(lines) - 1) * QFontMetrics(_name_font(option.font)).height())
+        extra = (len(lines) - 1) * (QFontMetrics(_name_font(option.font)).height() + 4)
+        return QSize(width, 92 + extra)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         painter.save()

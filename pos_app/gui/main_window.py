@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget, QWidget
 
 from pos_app.api.schemas import SessionResponse
+from pos_app.gui.journal_status import JournalStatus
+from pos_app.gui.live_inventory import FeedFactory, LiveInventory
 from pos_app.gui.ports import RegisterPort
 from pos_app.gui.printing import ReceiptPrinter
 from pos_app.gui.sell_screen import SellScreen
@@ -27,7 +29,8 @@ class MainWindow(QMainWindow):
     signed_out = Signal()
 
     def __init__(self, register: RegisterPort, runner: TaskRunner, printer: ReceiptPrinter,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, feed_factory: FeedFactory | None = None
+                 ) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowTitle("Box Office")
@@ -38,7 +41,8 @@ class MainWindow(QMainWindow):
 
         self.signin = SignInScreen(register, runner)
         self.signin.set_terminal_name(self._config.terminal_name)
-        self.sell = SellScreen(register, runner, printer)
+        self.live = LiveInventory(feed_factory, self) if feed_factory is not None else None
+        self.sell = SellScreen(register, runner, printer, live=self.live)
         self.stack = named(QStackedWidget(), "screens")
         self.stack.addWidget(self.signin)
         self.stack.addWidget(self.sell)
@@ -51,6 +55,8 @@ class MainWindow(QMainWindow):
         status.setSizeGripEnabled(False)
         status.addWidget(self.server_label)
         status.addWidget(self.terminal_label)
+        self.journal_status = JournalStatus(register, runner)
+        status.addPermanentWidget(self.journal_status)
         status.addPermanentWidget(self.activity_label)
         self.server_label.setText(f"Server  {self._config.server_url}")
         self.terminal_label.setText(f"Terminal  {self._config.terminal_name}")
@@ -59,6 +65,14 @@ class MainWindow(QMainWindow):
         self.sell.sign_out_requested.connect(self.on_sell_sign_out_requested)
         self.sell.session_expired.connect(self.on_sell_session_expired)
         self.runner.busy_changed.connect(self.on_runner_busy_changed)
+        for outcome_signal in (self.sell.sale_confirmed, self.sell.sale_refused,
+                               self.sell.sale_unknown, self.sell.sale_settled):
+            outcome_signal.connect(self.on_sell_outcome)
+        self._journal_timer = QTimer(self)
+        self._journal_timer.setInterval(30_000)
+        self._journal_timer.timeout.connect(self.journal_status.refresh)
+        self._journal_timer.start()
+        self.journal_status.refresh()
         # A session restored from an earlier sign-in goes straight to selling; if the
         # server no longer accepts it, the first events read sends the cashier to sign-in.
         restored = register.session
@@ -90,14 +104,20 @@ class MainWindow(QMainWindow):
         self.signed_out.emit()
 
     def on_sell_session_expired(self) -> None:
-        self.sell.end_session()
-        self.show_sign_in("Your session has ended. Please sign in again.")
+        # The basket (and any unknown sale blocking it) stays for the next sign-in.
+        self.sell.suspend_session()
+        self.show_sign_in("Your session has ended. Please sign in again - the basket is kept.")
         self.signed_out.emit()
+
+    def on_sell_outcome(self, _outcome: object) -> None:
+        self.journal_status.refresh()
 
     def on_runner_busy_changed(self, busy: bool) -> None:
         self.activity_label.setText("Working…" if busy else "Ready")
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # A sale in flight must settle in the journal before the process goes away.
+        if self.live is not None:
+            self.live.stop()
         self.runner.wait_idle()
         super().closeEvent(event)

@@ -17,16 +17,18 @@ comes only from the journal-settled ``SaleOutcome`` it returns (``shared/DESIGN.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from pos_app.api.schemas import Event, EventsResponse, Sale, SessionResponse, TicketType
 from pos_app.gui.basket_model import BasketFull, BasketModel, WrongEvent
 from pos_app.gui.basket_panel import BasketPanel
 from pos_app.gui.event_list import EventList, EventListModel
 from pos_app.gui.header import HeaderBar
+from pos_app.gui.live_inventory import LiveInventory
 from pos_app.gui.ports import RegisterPort, SaleOutcomeLike
 from pos_app.gui.printing import ReceiptPrinter
 from pos_app.gui.sale_result import MessageBanner, SaleResultCard
@@ -40,6 +42,10 @@ __all__ = ["SellScreen", "deliver_receipt"]
 UNKNOWN_FAILURE = ("The sale did not complete normally ({error}). Do not hand over tickets or "
                    "change until a manager has checked the sale.")
 NOT_SOLD = "Nothing was sold: {error}"
+OUTAGE = "Server unreachable - no sales until the connection is back"
+STALE_AFTER_S = 30.0
+UNSETTLED_TIP = "The last sale's outcome is unknown: Retry or Abandon it first."
+NO_ABANDON_TIP = "Abandon is not available in this version: Retry, or ask a manager."
 
 
 def deliver_receipt(register: RegisterPort, printer: ReceiptPrinter, sale: Sale, event: Event, *,
@@ -73,7 +79,12 @@ class SellScreen(QWidget):
         receipt_delivered(str): the receipt was printed or saved; carries the sentence.
         receipt_failed(object): rendering or printing the receipt raised this exception.
         sign_out_requested(): the cashier pressed Sign out.
-        session_expired(): the server no longer accepts the session (sign in again).
+        session_expired(): the server no longer accepts the session (sign in again; the
+            basket is kept).
+        connection_changed(bool): ``False`` when the server became unreachable (outage
+            banner, Charge disabled), ``True`` when it answers again.
+        inventory_applied(object): live ticket-type updates were shown (``list[TicketType]``).
+        sale_settled(object): an unknown sale was settled by Retry or Abandon (outcome).
     """
 
     events_loaded = Signal(object)
@@ -87,9 +98,13 @@ class SellScreen(QWidget):
     receipt_failed = Signal(object)
     sign_out_requested = Signal()
     session_expired = Signal()
+    connection_changed = Signal(bool)
+    inventory_applied = Signal(object)
+    sale_settled = Signal(object)
 
     def __init__(self, register: RegisterPort, runner: TaskRunner, printer: ReceiptPrinter,
-                 parent: QWidget | None = None, *, refresh_interval_ms: int = 15_000) -> None:
+                 parent: QWidget | None = None, *, refresh_interval_ms: int = 15_000,
+                 live: LiveInventory | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("sellScreen")
         self._register = register
@@ -106,10 +121,32 @@ class SellScreen(QWidget):
         # A charge refused with shift_not_open, waiting for the float dialog (its outcome).
         self._awaiting_shift: SaleOutcomeLike | None = None
         self._shift_retried = False
+        self._unreachable = False
+        self._fresh_at = time.monotonic()
+        self.stale = False
+        # The key of an ``unknown`` sale from this basket: Charge waits for Retry / Abandon.
+        self.unsettled_key: str | None = None
+        self._settle_task: Task | None = None
+        self.live = live
 
         self.basket = BasketModel(self)
         self.header = HeaderBar()
         self.banner = MessageBanner()
+        self.outage_banner = named(MessageBanner(), "outageBanner")
+        self.outage_banner.close_button.hide()
+        self.unknown_card = named(QFrame(), "unknownSaleCard")
+        self.unknown_label = named(QLabel(), "unknownSaleText")
+        self.unknown_label.setWordWrap(True)
+        self.retry_button = named(QPushButton("Retry"), "primaryButton")
+        self.retry_button.setAccessibleName("Retry the unknown sale")
+        self.abandon_button = named(QPushButton("Abandon"), "secondaryButton")
+        self.abandon_button.setAccessibleName("Abandon the unknown sale")
+        unknown_layout = QHBoxLayout(self.unknown_card)
+        unknown_layout.setContentsMargins(20, 12, 20, 12)
+        unknown_layout.addWidget(self.unknown_label, 1)
+        unknown_layout.addWidget(self.retry_button)
+        unknown_layout.addWidget(self.abandon_button)
+        self.unknown_card.hide()
         self.events_model = EventListModel(self)
         self.event_list = EventList(self.events_model)
         self.event_list.setFixedWidth(272)
@@ -132,7 +169,9 @@ class SellScreen(QWidget):
         content_layout = QVBoxLayout(content)
         content_layout.setContentsMargins(0, 0, 0, 0)
         content_layout.setSpacing(0)
+        content_layout.addWidget(self.outage_banner)
         content_layout.addWidget(self.banner)
+        content_layout.addWidget(self.unknown_card)
         content_layout.addLayout(body, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -159,6 +198,18 @@ class SellScreen(QWidget):
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setInterval(refresh_interval_ms)
         self._refresh_timer.timeout.connect(self.refresh_events)
+        # While unreachable: look again every few seconds so the banner clears by itself.
+        self._probe_timer = QTimer(self)
+        self._probe_timer.setInterval(3_000)
+        self._probe_timer.timeout.connect(self.refresh_events)
+        self._stale_timer = QTimer(self)
+        self._stale_timer.setInterval(1_000)
+        self._stale_timer.timeout.connect(self.check_stale)
+        self.retry_button.clicked.connect(self.on_retry_button_clicked)
+        self.abandon_button.clicked.connect(self.on_abandon_button_clicked)
+        if live is not None:
+            live.inventory_changed.connect(self.on_live_inventory_changed)
+            live.connection_changed.connect(self.on_live_connection_changed)
 
     # --- state ------------------------------------------------------------------------------
 
@@ -181,10 +232,22 @@ class SellScreen(QWidget):
         self.shifts.refresh()
         if self._refresh_timer.interval() > 0:
             self._refresh_timer.start()
+        self._stale_timer.start()
+
+    def suspend_session(self) -> None:
+        """The session expired: stop reading, keep the basket (and any unknown sale) for
+        the next sign-in."""
+        self._refresh_timer.stop()
+        self._probe_timer.stop()
+        self._stale_timer.stop()
+        if self.live is not None:
+            self.live.stop()
+        self.shifts.reset()
+        self._session = None
 
     def end_session(self) -> None:
         """Forget the cashier: empty basket, no messages, no timer."""
-        self._refresh_timer.stop()
+        self.suspend_session()
         self.shifts.reset()
         self._session = None
         if not self.basket.locked:
@@ -207,6 +270,11 @@ class SellScreen(QWidget):
 
     def on_events_task_finished(self, response: EventsResponse) -> None:
         self._events_task = None
+        self._fresh_at = time.monotonic()
+        self.set_unreachable(False)
+        if self.live is not None and self._session is not None:
+            self.live.start(response.inventory_version)
+        self.check_stale()
         current = self.current_event.id if self.current_event else None
         self.events_model.set_events(response.events)
         wanted = current or self.basket.event_id
@@ -224,12 +292,14 @@ class SellScreen(QWidget):
         self._after_events_read()
 
     def on_events_task_failed(self, exc: BaseException) -> None:
-        from pos_app.client import NotSignedIn, Unauthorized
+        from pos_app.client import NotSignedIn, ServerUnreachable, Unauthorized
 
         self._events_task = None
         if isinstance(exc, Unauthorized | NotSignedIn) and not self.charging:
             self._refresh_timer.stop()
             self.session_expired.emit()
+        elif isinstance(exc, ServerUnreachable):
+            self.set_unreachable(True)
         else:
             self.banner.show_message(f"Could not load events: {exc}", "warning")
         self.events_failed.emit(exc)
@@ -276,6 +346,8 @@ class SellScreen(QWidget):
     def on_panel_charge_requested(self, tendered: int) -> None:
         if self.charging or self.basket.is_empty():
             return  # a second press while the first is in flight does nothing
+        if self._unreachable or self.unsettled_key is not None:
+            return  # nothing is queued to be sold later; an unknown sale blocks this basket
         event_id = self.basket.event_id
         self._charge_event = next(
             (e for e in self.events_model.events if e.id == event_id), self.current_event)
@@ -306,13 +378,20 @@ class SellScreen(QWidget):
         elif state == "refused":
             self.panel.hide_change_preview()
             self.focus_tender()
+            code = outcome.error.error if outcome.error is not None else None
+            if code == "offline":
+                self.set_unreachable(True)
             self.banner.show_message(outcome.message, "error")
             self.sale_refused.emit(outcome)
+            if code == "unauthorized":
+                self.session_expired.emit()
+                return
             self.refresh_events()
         else:
             self.panel.hide_change_preview()
             self.focus_tender()
             self.banner.show_message(outcome.message, "warning")
+            self.show_unknown(outcome)
             self.sale_unknown.emit(outcome)
 
     # --- shift needed (see pos_app.gui.shift_dialog) --------------------------------------
@@ -352,10 +431,14 @@ class SellScreen(QWidget):
         self.sale_refused.emit(outcome)
 
     def on_sell_task_failed(self, exc: BaseException) -> None:
-        from pos_app.client import TerminalError
+        from pos_app.client import NotSignedIn, TerminalError
 
         self._charge_over()
         self.panel.hide_change_preview()
+        if isinstance(exc, NotSignedIn):
+            self.charge_failed.emit(exc)
+            self.session_expired.emit()
+            return
         if isinstance(exc, TerminalError | ValueError):  # raised before anything was journaled
             self.banner.show_message(NOT_SOLD.format(error=exc), "error")
         else:
@@ -418,3 +501,135 @@ class SellScreen(QWidget):
     def focus_tender(self) -> None:
         """Put the keyboard in the tendered field (where a cashier types)."""
         self.panel.tendered_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    # --- live inventory, staleness, outage ----------------------------------------------------
+
+    def on_live_inventory_changed(self, _version: object, ticket_types: object) -> None:
+        """Apply the server's fresh ticket types to the events, tiles and basket."""
+        self._fresh_at = time.monotonic()
+        self.set_unreachable(False)
+        fresh = {t.id: t for t in ticket_types} if isinstance(ticket_types, list) else {}
+        if fresh:
+            events = []
+            for event in self.events_model.events:
+                types = [fresh[t.id] if t.id in fresh and fresh[t.id].version >= t.version
+                         else t for t in event.ticket_types]
+                events.append(event.model_copy(update={"ticket_types": types}))
+            self.events_model.set_events(events)
+            shown = self.current_event
+            if shown is not None:
+                updated = next((e for e in events if e.id == shown.id), None)
+                if updated is not None:
+                    self.tiles.show_event(updated)
+            self.basket.update_availability(list(fresh.values()))
+        self.check_stale()
+        self.inventory_applied.emit(list(fresh.values()))
+
+    def on_live_connection_changed(self, connected: bool) -> None:
+        if connected:
+            self._fresh_at = time.monotonic()
+            self.refresh_events()  # re-read in full; the banner clears when it answers
+        else:
+            self.set_unreachable(True)
+
+    def check_stale(self) -> None:
+        """Mark the tiles stale when the newest counts are older than 30 s."""
+        live_up = self.live is not None and self.live.connected is True
+        if live_up and not self._unreachable:
+            self._fresh_at = time.monotonic()
+        stale = time.monotonic() - self._fresh_at > STALE_AFTER_S
+        if stale != self.stale:
+            self.stale = stale
+            self.tiles.set_stale(stale)
+
+    def set_unreachable(self, unreachable: bool) -> None:
+        """Show or clear the outage banner; Charge is disabled while it shows."""
+        if unreachable == self._unreachable:
+            return
+        self._unreachable = unreachable
+        if unreachable:
+            self.outage_banner.show_message(OUTAGE, "error")
+            self._probe_timer.start()
+        else:
+            self.outage_banner.clear()
+            self._probe_timer.stop()
+        self._update_charge_block()
+        self.connection_changed.emit(not unreachable)
+
+    @property
+    def unreachable(self) -> bool:
+        return self._unreachable
+
+    def _update_charge_block(self) -> None:
+        if self.unsettled_key is not None:
+            self.panel.set_blocked(UNSETTLED_TIP)
+        elif self._unreachable:
+            self.panel.set_blocked(OUTAGE)
+        else:
+            self.panel.set_blocked(None)
+
+    # --- unknown sales: Retry / Abandon -------------------------------------------------------
+
+    def show_unknown(self, outcome: SaleOutcomeLike) -> None:
+        """An unknown outcome: Retry and Abandon; this basket cannot be charged again."""
+        self.unsettled_key = outcome.key
+        self.basket.set_locked(True)
+        self.unknown_label.setText(
+            "This basket's last sale is unsettled. With the customer still here: Retry sends "
+            "the same sale again (it cannot be sold twice). Abandon cancels it for good.")
+        self.retry_button.setEnabled(True)
+        can_abandon = callable(getattr(self._register, "abandon_sale", None))
+        self.abandon_button.setEnabled(can_abandon)
+        self.abandon_button.setToolTip("" if can_abandon else NO_ABANDON_TIP)
+        self.unknown_card.show()
+        self._update_charge_block()
+
+    def on_retry_button_clicked(self) -> None:
+        self._settle("retry_sale")
+
+    def on_abandon_button_clicked(self) -> None:
+        self._settle("abandon_sale")
+
+    def _settle(self, method: str) -> None:
+        key = self.unsettled_key
+        action = getattr(self._register, method, None)
+        if key is None or self._settle_task is not None or not callable(action):
+            return
+        self.retry_button.setEnabled(False)
+        self.abandon_button.setEnabled(False)
+        self.unknown_label.setText("Checking the sale with the server…")
+        self._settle_task = self._runner.write(action, key)
+        self._settle_task.finished.connect(self.on_settle_task_finished)
+        self._settle_task.failed.connect(self.on_settle_task_failed)
+
+    def on_settle_task_finished(self, outcome: SaleOutcomeLike) -> None:
+        self._settle_task = None
+        state = str(getattr(outcome.state, "value", outcome.state))
+        if state in ("pending", "unknown"):
+            self.banner.show_message(outcome.message, "warning")
+            self.show_unknown(outcome)
+            self.sale_unknown.emit(outcome)
+            return
+        self.unsettled_key = None
+        self.unknown_card.hide()
+        self.basket.set_locked(False)
+        self._update_charge_block()
+        if state == "confirmed" and outcome.sale is not None:
+            self._on_confirmed(outcome, outcome.sale)
+        else:
+            self.banner.show_message(
+                outcome.message if state == "refused" else
+                "The sale was abandoned: nothing was sold. The basket is still here.", "info")
+            self.refresh_events()
+        self.sale_settled.emit(outcome)
+
+    def on_settle_task_failed(self, exc: BaseException) -> None:
+        from pos_app.client import NotSignedIn, Unauthorized
+
+        self._settle_task = None
+        key = self.unsettled_key
+        self.retry_button.setEnabled(key is not None)
+        self.abandon_button.setEnabled(callable(getattr(self._register, "abandon_sale", None)))
+        self.unknown_label.setText(f"Still unknown ({exc}). Retry or Abandon.")
+        if isinstance(exc, NotSignedIn | Unauthorized):
+            self.session_expired.emit()

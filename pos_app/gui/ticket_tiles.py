@@ -72,6 +72,7 @@ class TicketTile(QPushButton):
         layout.addLayout(bottom)
         self.ticket_type = ticket_type
         self.in_basket = 0
+        self.stale = False
         self.set_ticket_type(ticket_type)
 
     @property
@@ -87,9 +88,19 @@ class TicketTile(QPushButton):
         self._price.setText(format_money(ticket_type.price, ticket_type.currency))
         self._left.setText("Sold out" if ticket_type.available <= 0
                            else f"{ticket_type.available} left")
-        self._level.setText(LEVEL_TEXT[level])
+        self._level.setText("Not current" if self.stale else LEVEL_TEXT[level])
         for widget in (self, self._level, self._left):
             widget.setProperty("level", level.value)
+            restyle(widget)
+        self._update_accessible()
+
+    def set_stale(self, stale: bool) -> None:
+        """Show that the counts are older than 30 s (the badge replaces the stock level)."""
+        self.stale = stale
+        level = StockLevel(self.ticket_type.stock_level)
+        self._level.setText("Not current" if stale else LEVEL_TEXT[level])
+        for widget in (self, self._level, self._left):
+            widget.setProperty("stale", stale)
             restyle(widget)
         self._update_accessible()
 
@@ -105,7 +116,7 @@ class TicketTile(QPushButton):
         self.setAccessibleName(f"Add {ticket_type.name}")
         self.setAccessibleDescription(
             f"{format_money(ticket_type.price, ticket_type.currency)}, {self._left.text()}, "
-            f"{self.in_basket} in basket")
+            f"{self.in_basket} in basket" + (", counts not current" if self.stale else ""))
 
 
 class TicketTileGrid(QScrollArea):
@@ -127,6 +138,7 @@ class TicketTileGrid(QScrollArea):
         self._basket = basket
         self._tiles: dict[int, TicketTile] = {}
         self._event: Event | None = None
+        self._stale = False
         body = named(QWidget(), "ticketGridBody")
         self._outer = QVBoxLayout(body)
         self._outer.setContentsMargins(0, 0, 0, 0)
@@ -163,6 +175,16 @@ class TicketTileGrid(QScrollArea):
     def tiles(self) -> list[TicketTile]:
         return list(self._tiles.values())
 
+    @property
+    def stale(self) -> bool:
+        return self._stale
+
+    def set_stale(self, stale: bool) -> None:
+        """Mark every tile's numbers as out of date (dimmed, "Not current" badge)."""
+        self._stale = stale
+        for tile in self._tiles.values():
+            tile.set_stale(stale)
+
     def show_event(self, event: Event | None) -> None:
         """Show ``event``'s ticket types; refreshes in place when it is the same event."""
         same = (event is not None and self._event is not None and event.id == self._event.id
@@ -184,6 +206,7 @@ class TicketTileGrid(QScrollArea):
         self._title.setText(event.name)
         for position, ticket_type in enumerate(event.ticket_types):
             tile = TicketTile(ticket_type)
+            tile.set_stale(self._stale)
             tile.clicked.connect(lambda _checked=False, t=tile: self.on_tile_clicked(t))
             self._tiles[ticket_type.id] = tile
             self._grid.addWidget(tile, *divmod(position, self.COLUMNS))
