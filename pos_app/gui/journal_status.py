@@ -6,6 +6,7 @@ register without a journal (a fake) shows nothing.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from PySide6.QtCore import (
@@ -116,9 +117,11 @@ class JournalStatus(QWidget):
 
     Signals:
         count_changed(int): a fresh read found this many unresolved entries.
+        reconciled(): a reconciliation round with the server ended (whatever its result).
     """
 
     count_changed = Signal(int)
+    reconciled = Signal()
 
     def __init__(self, register: Any, runner: TaskRunner, parent: QWidget | None = None
                  ) -> None:
@@ -126,6 +129,7 @@ class JournalStatus(QWidget):
         self._register = register
         self._runner = runner
         self._reading = False
+        self._reconciling = False
         self.count = 0
         self.model = UnresolvedModel(self)
         self.label = named(QLabel(), "statusUnresolved")
@@ -139,6 +143,27 @@ class JournalStatus(QWidget):
         self.dialog: UnresolvedDialog | None = None
         self._show(0)
         self.setVisible(getattr(register, "journal", None) is not None)
+
+    def reconcile(self, *, at_startup: bool = False) -> None:
+        """Settle unresolved entries with the server on the journal's writer thread, then
+        re-read the count: keys are only looked up, stale ones voided, nothing is re-sent
+        (``Register.reconcile``). Needs a signed-in register; otherwise only re-reads.
+        ``at_startup``: pending entries were left by a crash of an earlier run."""
+        reconcile = getattr(self._register, "reconcile", None)
+        if (reconcile is None or self._reconciling
+                or getattr(self._register, "session", None) is None):
+            self.refresh()
+            return
+        self._reconciling = True
+        task = self._runner.write(functools.partial(reconcile, at_startup=at_startup))
+        task.finished.connect(self.on_reconcile_task_done)
+        task.failed.connect(self.on_reconcile_task_done)
+
+    def on_reconcile_task_done(self, _result: object) -> None:
+        # Offline or refused: the entries stay as they were and the next round tries again.
+        self._reconciling = False
+        self.reconciled.emit()
+        self.refresh()
 
     def refresh(self) -> None:
         """Re-read the unresolved entries on a worker."""

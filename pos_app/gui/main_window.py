@@ -70,8 +70,11 @@ class MainWindow(QMainWindow):
             outcome_signal.connect(self.on_sell_outcome)
         self._journal_timer = QTimer(self)
         self._journal_timer.setInterval(30_000)
-        self._journal_timer.timeout.connect(self.journal_status.refresh)
+        # Automatic reconciliation (start-up, every 30 s, reconnect): look keys up only.
+        self._journal_timer.timeout.connect(self.journal_status.reconcile)
         self._journal_timer.start()
+        self._reconciled_at_startup = False
+        self.sell.connection_changed.connect(self.on_sell_connection_changed)
         self.journal_status.refresh()
         # A session restored from an earlier sign-in goes straight to selling; if the
         # server no longer accepts it, the first events read sends the cashier to sign-in.
@@ -89,6 +92,14 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.sell)
         self.sell.set_session(session, self._config.terminal_name)
         self.sell.event_list.setFocus(Qt.FocusReason.OtherFocusReason)
+        if not self._reconciled_at_startup:
+            # The first session of this run: entries left pending were left by a crash.
+            self._reconciled_at_startup = True
+            self.journal_status.reconcile(at_startup=True)
+
+    def on_sell_connection_changed(self, connected: bool) -> None:
+        if connected:
+            self.journal_status.reconcile()
 
     def on_signin_signed_in(self, session: SessionResponse) -> None:
         self.show_sell(session)

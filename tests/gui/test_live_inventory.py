@@ -281,7 +281,8 @@ def test_the_status_bar_counts_unresolved_journal_entries(
         qtbot: QtBot, live_window: MainWindow, register: Register,
         own_server: LiveServer) -> None:
     win = live_window
-    sign_in(qtbot, win)
+    with qtbot.waitSignal(win.journal_status.reconciled, timeout=15_000):
+        sign_in(qtbot, win)  # the start-up reconciliation runs first; then a new entry
     register.journal.begin("sale", {"lines": []}, staff_id=1, terminal_id=1)  # left pending
     with qtbot.waitSignal(win.journal_status.count_changed, timeout=10_000) as counted:
         win.journal_status.refresh()
@@ -291,3 +292,26 @@ def test_the_status_bar_counts_unresolved_journal_entries(
     assert win.journal_status.dialog is not None and win.journal_status.dialog.isVisible()
     assert win.journal_status.dialog.table.model().rowCount() == 1
     win.journal_status.dialog.close()
+
+
+def test_a_sale_left_pending_by_a_crash_is_settled_when_the_window_opens(
+        qtbot: QtBot, styled_app: object, register: Register, own_server: LiveServer) -> None:
+    register.sign_in("alex", "1234")  # a session kept from the run that crashed
+    crashed = register.journal.begin(
+        "sale", {"lines": [{"ticket_type_id": 1, "quantity": 1}],
+                 "payment": {"method": "cash", "tendered": 100_000}},
+        staff_id=1, terminal_id=1)  # committed pending, never sent
+    win = create_main_window(register, runner=TaskRunner())
+    qtbot.addWidget(win)
+    try:
+        qtbot.waitUntil(lambda: register.journal.get(crashed.key).state is EntryState.VOIDED,
+                        timeout=15_000)
+        qtbot.waitUntil(lambda: win.journal_status.label.text() == "No unresolved sales",
+                        timeout=10_000)
+    finally:
+        if win.live is not None:
+            win.live.stop()
+        win.runner.wait_idle()
+    # Voided on the server too: the request can never execute late.
+    state = register.client.lookup_key(crashed.key)
+    assert state is not None and state.status == "voided"
