@@ -239,7 +239,9 @@ def run_idempotent(db: Database, principal: Principal, key: str, *, method: str,
         body: the validated body as JSON data (``model.model_dump(mode="json")``).
         effect: does the work in the given session and returns the response to store and
             send (201 or a business refusal); raises :class:`ApiError` for a refusal that
-            must not be stored (e.g. 422 ``invalid_request``, 404).
+            must not be stored (e.g. 422 ``invalid_request``, 404). It may run more than
+            once (a PostgreSQL write conflict re-runs it in a fresh transaction), so all its
+            effects must go through the session.
         now: the server clock's time.
 
     Returns:
@@ -258,20 +260,24 @@ def run_idempotent(db: Database, principal: Principal, key: str, *, method: str,
     registry = _in_flight(db)
     if not registry.enter(scope, key):
         raise _in_progress()
+    def unit(session: Session) -> Outcome:
+        if not _lock_key_everywhere(session, scope, key):
+            raise _in_progress()
+        row = session.scalars(_select(scope, key)).first()
+        if row is not None:  # completed or voided while we waited for the writer
+            return _answer(row, digest)
+        result = effect(session)
+        outcome = Outcome(status=result.status, body=dict(result.body))
+        session.execute(insert(IdempotencyKey).values(
+            scope=scope, key=key, method=method.upper(), path=path, request_hash=digest,
+            status="completed", response_status=outcome.status,
+            response_body=outcome.body, created_at=now, completed_at=now))
+        return outcome
+
     try:
-        with db.write() as session:
-            if not _lock_key_everywhere(session, scope, key):
-                raise _in_progress()
-            row = session.scalars(_select(scope, key)).first()
-            if row is not None:  # completed or voided while we waited for the writer
-                return _answer(row, digest)
-            result = effect(session)
-            outcome = Outcome(status=result.status, body=dict(result.body))
-            session.execute(insert(IdempotencyKey).values(
-                scope=scope, key=key, method=method.upper(), path=path, request_hash=digest,
-                status="completed", response_status=outcome.status,
-                response_body=outcome.body, created_at=now, completed_at=now))
-            return outcome
+        # PostgreSQL serialization failures and deadlocks re-run the whole unit (effects go
+        # only through the session), a bounded number of times, then 409.
+        return db.run_write(unit)
     finally:
         registry.leave(scope, key)
 
