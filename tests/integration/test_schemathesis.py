@@ -64,3 +64,24 @@ def test_no_input_gets_a_server_error_or_breaks_the_schema(
     headers = dict(case.headers or {})
     headers.setdefault("Authorization", f"Bearer {manager_token}")
     case.call_and_validate(headers=headers, checks=CHECKS)
+
+
+class _StatefulAPI(schema.as_state_machine()):  # type: ignore[misc]
+    """Chains of calls along the links Schemathesis infers (e.g. a created hold's id fed to
+    GET /v1/holds/{ref} and its release), with the same checks as above."""
+
+    token: str = ""
+
+    def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, object]:
+        return {"headers": {"Authorization": f"Bearer {self.token}"}}
+
+    def validate_response(self, response: object, case: schemathesis.Case,
+                          **kwargs: object) -> None:
+        case.validate_response(response, checks=CHECKS)
+
+
+def test_chains_of_calls_along_the_schemas_links_keep_the_contract(manager_token: str) -> None:
+    _StatefulAPI.token = manager_token
+    _StatefulAPI.run(settings=settings(
+        max_examples=15, stateful_step_count=6, deadline=None,
+        suppress_health_check=list(HealthCheck)))
