@@ -4,16 +4,11 @@ as many as there are, and the audit chain stays one unbroken chain."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
 from pos_app.server import audit
@@ -22,58 +17,13 @@ from pos_app.server.models import Sale
 from tests.integration import test_concurrency as race
 from tests.integration.test_live_inventory import SseReader
 from tests.support.api import StaffClient, staff_client
-from tests.support.live_server import ROOT, LiveServer, free_port, pos_app
+from tests.support.live_server import LiveServer, free_port, pos_app
 from tests.support.postgres import PostgresServer, start_postgres
 
 pytestmark = pytest.mark.postgres
 
 
-@dataclass
-class PostgresLiveServer(LiveServer):
-    """``pos-app serve --database-url URL --data-dir DIR`` (TLS files in DIR)."""
-
-    database_url: str = ""
-    workers: int = 1
-    extra_env: dict[str, str] = field(default_factory=dict)
-
-    def start(self, timeout: float = 60) -> None:
-        args = [sys.executable, "-m", "pos_app.cli", "serve", "--database-url",
-                self.database_url, "--data-dir", str(self.data_dir), "--host", "127.0.0.1",
-                "--port", str(self.port), "--workers", str(self.workers)]
-        if self.demo:
-            args.append("--demo")
-        log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - lives with the process
-        import os
-
-        self.process = subprocess.Popen(args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                        env={**os.environ, **self.extra_env})
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited {self.process.returncode}: "
-                                   + (self.data_dir / "server.log").read_text()[-3000:])
-            if self.ca_file.exists():
-                try:
-                    httpx.get(f"{self.base_url}/v1/health", verify=self.tls_context(),
-                              timeout=1).raise_for_status()
-                    return
-                except httpx.HTTPError:
-                    pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("server did not answer /v1/health in time")
-
-    def add_terminal(self, name: str | None = None) -> str:
-        out = pos_app("admin", "add-terminal", name or f"till-{uuid.uuid4().hex[:6]}",
-                      "--database-url", self.database_url)
-        return out.stdout.strip().splitlines()[-1]
-
-    def import_catalog(self, catalog: dict[str, Any]) -> None:
-        import json
-
-        path = self.data_dir / f"catalog-{uuid.uuid4().hex}.json"
-        path.write_text(json.dumps(catalog), encoding="utf-8")
-        pos_app("admin", "import-catalog", str(path), "--database-url", self.database_url)
+PostgresLiveServer = LiveServer  # with database_url= it serves from PostgreSQL
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import random
 import ssl
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -32,7 +30,7 @@ from typing import Any
 import httpx
 
 from tests.support.api import StaffClient
-from tests.support.live_server import ROOT, LiveServer, pos_app
+from tests.support.live_server import LiveServer, pos_app
 
 PaymentFactory = Callable[[int], dict[str, Any]]
 
@@ -243,50 +241,9 @@ def ticket_type_by_id(http: httpx.Client, ticket_type_id: int) -> dict[str, Any]
 # --- the real server on PostgreSQL, and the online channel ------------------------------------
 
 
-@dataclass
-class PgLiveServer(LiveServer):
-    """``pos-app serve --database-url URL --data-dir D``: TLS files in ``D``, data in
-    PostgreSQL; the admin CLI helpers (terminals, catalogs) go to the same URL."""
-
-    database_url: str = ""
-
-    def _db_args(self) -> list[str]:
-        return ["--database-url", self.database_url]
-
-    def start(self, timeout: float = 60) -> None:
-        args = [sys.executable, "-m", "pos_app.cli", "serve", "--data-dir", str(self.data_dir),
-                *self._db_args(), "--host", "127.0.0.1", "--port", str(self.port)]
-        if self.demo:
-            args.append("--demo")
-        log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - lives with the process
-        self.process = subprocess.Popen(args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited {self.process.returncode}: "
-                                   + (self.data_dir / "server.log").read_text()[-3000:])
-            if self.ca_file.exists():
-                try:
-                    httpx.get(f"{self.base_url}/v1/health", verify=self.tls_context(),
-                              timeout=1).raise_for_status()
-                    return
-                except httpx.HTTPError:
-                    pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("server did not answer /v1/health in time")
-
-    def add_terminal(self, name: str | None = None) -> str:
-        out = pos_app("admin", "add-terminal", name or f"till-{uuid.uuid4().hex[:6]}",
-                      *self._db_args())
-        return out.stdout.strip().splitlines()[-1]
-
-    def import_catalog(self, catalog: dict[str, Any]) -> None:
-        import json
-
-        path = self.data_dir / f"catalog-{uuid.uuid4().hex}.json"
-        path.write_text(json.dumps(catalog), encoding="utf-8")
-        pos_app("admin", "import-catalog", str(path), *self._db_args())
+PgLiveServer = LiveServer
+"""A :class:`LiveServer` given ``database_url=`` serves from PostgreSQL (name kept for the
+callers of this module)."""
 
 
 def cashier_at_new_terminal(server: LiveServer, manager: StaffClient, username: str,
@@ -315,16 +272,12 @@ def cashier_at_new_terminal(server: LiveServer, manager: StaffClient, username: 
 
 def db_args(server: LiveServer) -> list[str]:
     """The admin CLI's database options for ``server``."""
-    if isinstance(server, PgLiveServer):
-        return ["--database-url", server.database_url]
-    return ["--data-dir", str(server.data_dir)]
+    return server.db_args()
 
 
 def database_url(server: LiveServer) -> str:
     """The SQLAlchemy URL of ``server``'s database."""
-    if isinstance(server, PgLiveServer):
-        return server.database_url
-    return f"sqlite:///{server.data_dir / 'pos.sqlite3'}"
+    return server.sqlalchemy_url
 
 
 def channel_tokens_available() -> bool:

@@ -45,11 +45,19 @@ def pos_app(*args: str, stdin: str | None = None, env: dict[str, str] | None = N
 
 @dataclass
 class LiveServer:
-    """A running server: ``base_url`` is ``https://127.0.0.1:PORT``; ``ca_file`` its pinned CA."""
+    """A running server: ``base_url`` is ``https://127.0.0.1:PORT``; ``ca_file`` its pinned CA.
+
+    With ``database_url`` (PostgreSQL) the data lives there and ``data_dir`` keeps only the
+    TLS files and the log; the admin CLI helpers go to the same database. ``workers`` and
+    ``extra_env`` pass through to ``pos-app serve``.
+    """
 
     data_dir: Path
     port: int
     demo: bool = True
+    database_url: str | None = None
+    workers: int = 1
+    extra_env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -68,10 +76,15 @@ class LiveServer:
         """Start the process and wait until ``/v1/health`` answers over verified TLS."""
         args = [sys.executable, "-m", "pos_app.cli", "serve", "--data-dir", str(self.data_dir),
                 "--host", "127.0.0.1", "--port", str(self.port)]
+        if self.database_url:
+            args += ["--database-url", self.database_url]
+        if self.workers != 1:
+            args += ["--workers", str(self.workers)]
         if self.demo:
             args.append("--demo")
         log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - lives with the process
-        self.process = subprocess.Popen(args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                        env={**os.environ, **self.extra_env})
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -101,17 +114,28 @@ class LiveServer:
                 self.process.wait()
         self.process = None
 
+    def db_args(self) -> list[str]:
+        """The admin CLI's options naming this server's database."""
+        if self.database_url:
+            return ["--database-url", self.database_url]
+        return ["--data-dir", str(self.data_dir)]
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The SQLAlchemy URL of this server's database."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'pos.sqlite3'}"
+
     def add_terminal(self, name: str | None = None) -> str:
         """Create a terminal with ``pos-app admin add-terminal``; returns its pairing code."""
         out = pos_app("admin", "add-terminal", name or f"till-{uuid.uuid4().hex[:6]}",
-                      "--data-dir", str(self.data_dir))
+                      *self.db_args())
         return out.stdout.strip().splitlines()[-1]
 
     def import_catalog(self, catalog: dict[str, Any]) -> None:
         """Import events with ``pos-app admin import-catalog`` (works while serving)."""
         path = self.data_dir / f"catalog-{uuid.uuid4().hex}.json"
         path.write_text(json.dumps(catalog), encoding="utf-8")
-        pos_app("admin", "import-catalog", str(path), "--data-dir", str(self.data_dir))
+        pos_app("admin", "import-catalog", str(path), *self.db_args())
 
     def small_event(self, *, capacity: int = 5, price: int = 2500,
                     types: tuple[str, ...] = ("GA",)) -> str:
