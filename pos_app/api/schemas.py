@@ -77,6 +77,11 @@ __all__ = [
 
 MAX_QUANTITY_PER_LINE = 50
 MAX_LINES = 20
+MAX_ID = 2**31 - 1
+"""Largest id a request may name: ids are 32-bit integer columns (PostgreSQL ``integer``);
+anything larger is refused as invalid_request instead of failing in the database."""
+MAX_CASH_AMOUNT = 1_000_000_000  # minor units; a typo guard, and within a 32-bit column
+MAX_TTL_SECONDS = 7 * 24 * 3600  # no hold outlives a week; the server's defaults are shorter
 
 
 class Request(BaseModel):
@@ -213,7 +218,7 @@ class EventsResponse(Response):
 
 
 class SaleLineIn(Request):
-    ticket_type_id: int
+    ticket_type_id: Annotated[int, Field(ge=1, le=MAX_ID)]
     quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY_PER_LINE)]
 
 
@@ -221,7 +226,7 @@ class CashPayment(Request):
     """Cash at the door: ``tendered`` minor units handed over by the customer."""
 
     method: Literal["cash"]
-    tendered: Annotated[int, Field(ge=0)]
+    tendered: Annotated[int, Field(ge=0, le=MAX_CASH_AMOUNT)]
 
 
 class ExternalPayment(Request):
@@ -295,7 +300,6 @@ class Sale(Response):
 
 # --- shifts (cash-up) -------------------------------------------------------------------------
 
-MAX_CASH_AMOUNT = 1_000_000_000  # minor units; a typo guard, and within a 32-bit column
 
 
 class ShiftOpen(Request):
@@ -477,7 +481,7 @@ class CapacityChange(Request):
 
 
 class BulkCapacityLine(Request):
-    ticket_type_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    ticket_type_id: Annotated[int, Field(ge=1, le=MAX_ID)]
     delta: Annotated[int, Field(ge=-MAX_CAPACITY_DELTA, le=MAX_CAPACITY_DELTA)]
 
     @model_validator(mode="after")
@@ -635,7 +639,7 @@ class HoldCreate(Request):
     kind: Literal["checkout", "cash"]
     lines: Annotated[list[HoldLineIn], Field(min_length=1, max_length=MAX_HOLD_LINES)]
     customer: Customer | None = None
-    ttl_seconds: Annotated[int, Field(ge=1)] | None = None
+    ttl_seconds: Annotated[int, Field(ge=1, le=MAX_TTL_SECONDS)] | None = None
 
     @model_validator(mode="after")
     def _valid(self) -> HoldCreate:

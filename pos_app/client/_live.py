@@ -194,14 +194,15 @@ class InventoryFeed:
         with self._lock:
             changed = self._connected is not connected
             self._connected = connected
-        if changed:
+        if changed and not self._stop.is_set():  # a stopped feed calls nobody back
             self._on_state(connected)
 
     def _deliver(self, version: int, ticket_types: list[TicketType]) -> None:
         with self._lock:
             if self._version is None or version >= self._version:
                 self._version = version
-        self._on_changes(version, ticket_types)
+        if not self._stop.is_set():
+            self._on_changes(version, ticket_types)
 
     def _headers(self) -> dict[str, str] | None:
         token = self._token()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Protocol
 
@@ -57,7 +58,7 @@ class LiveInventory(QObject):
         """Start following changes after inventory version ``since`` (no-op when running)."""
         if self._feed is not None:
             return
-        self._feed = self._factory(self._emit_changed, self._feed_state.emit, since)
+        self._feed = self._factory(self._emit_changed, self._emit_state, since)
         self._feed.start()
 
     def stop(self) -> None:
@@ -67,8 +68,15 @@ class LiveInventory(QObject):
         if feed is not None:
             feed.stop(2.0)
 
+    # The feed's thread calls these; the window (and this object) may close meanwhile, which
+    # makes emitting raise RuntimeError ("Signal source has been deleted"): nothing to tell.
     def _emit_changed(self, version: int, ticket_types: list[TicketType]) -> None:
-        self._feed_changed.emit(version, ticket_types)
+        with contextlib.suppress(RuntimeError):
+            self._feed_changed.emit(version, ticket_types)
+
+    def _emit_state(self, connected: bool) -> None:
+        with contextlib.suppress(RuntimeError):
+            self._feed_state.emit(connected)
 
     @Slot(object, object)
     def _on_feed_changed(self, version: object, ticket_types: object) -> None:
