@@ -16,3 +16,16 @@ def sign_in(qtbot: QtBot, win: MainWindow, username: str = "alex", pin: str = "1
     with qtbot.waitSignal(win.sell.events_loaded, timeout=10_000):
         qtbot.keyClick(win.signin.pin_edit, Qt.Key.Key_Return)
     assert win.stack.currentWidget() is win.sell
+
+
+def select_event(qtbot: QtBot, win: MainWindow, event_id: str) -> None:
+    """Click the event's row in the event list."""
+    view = win.sell.event_list
+    row = win.sell.events_model.row_of(event_id)
+    assert row is not None, "the event is not listed"
+    index = win.sell.events_model.index(row)
+    view.scrollTo(index)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                     pos=view.visualRect(index).center())
+    assert win.sell.current_event is not None
+    assert win.sell.current_event.id == event_id

@@ -27,8 +27,7 @@ from tests.gui.helpers import sign_in
 from tests.support.api import staff_client
 from tests.support.live_server import LiveServer, start_live_server
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.filterwarnings("ignore:`verify=<str>` is deprecated:DeprecationWarning")]
+pytestmark = pytest.mark.slow
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 

@@ -6,7 +6,6 @@ Also refreshes ``docs/screenshots/signin.png`` and ``docs/screenshots/sell-scree
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,38 +13,15 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from pos_app.api.schemas import SaleLineIn
-from pos_app.client import pair_terminal
 from pos_app.domain.money import format_money
-from pos_app.gui import TaskRunner, create_main_window
 from pos_app.gui.main_window import MainWindow
-from pos_app.journal import EntryState, Register, open_register
-from tests.gui.helpers import sign_in
+from pos_app.journal import EntryState, Register
+from tests.gui.helpers import select_event, sign_in
 from tests.support.live_server import LiveServer
 
-# tests/support/live_server.py polls /v1/health with httpx's deprecated ``verify=<str>``.
-pytestmark = [pytest.mark.slow,
-              pytest.mark.filterwarnings("ignore:`verify=<str>` is deprecated:DeprecationWarning")]
+pytestmark = pytest.mark.slow
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-@pytest.fixture
-def register(live_server: LiveServer, pos_home: Path) -> Iterator[Register]:
-    """A freshly paired terminal's real register (journal and receipts under ``pos_home``)."""
-    code = live_server.add_terminal("Front desk 1")
-    pair_terminal(live_server.base_url, code, ca_file=live_server.ca_file)
-    with open_register() as reg:
-        yield reg
-
-
-@pytest.fixture
-def real_window(qtbot: QtBot, styled_app: object, register: Register) -> Iterator[MainWindow]:
-    win = create_main_window(register, runner=TaskRunner())
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    yield win
-    win.runner.wait_idle()
 
 
 def open_shift(qtbot: QtBot, win: MainWindow, register: Register) -> None:
@@ -57,19 +33,6 @@ def open_shift(qtbot: QtBot, win: MainWindow, register: Register) -> None:
     with qtbot.waitSignal(win.sell.shifts.shift_changed, timeout=10_000):
         win.sell.shifts.refresh()
     assert win.sell.shifts.shift is not None
-
-
-def select_event(qtbot: QtBot, win: MainWindow, event_id: str) -> None:
-    """Click the event's row in the event list."""
-    view = win.sell.event_list
-    row = win.sell.events_model.row_of(event_id)
-    assert row is not None, "the event is not listed"
-    index = win.sell.events_model.index(row)
-    view.scrollTo(index)
-    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
-                     pos=view.visualRect(index).center())
-    assert win.sell.current_event is not None
-    assert win.sell.current_event.id == event_id
 
 
 def click_tile(qtbot: QtBot, win: MainWindow, name: str, times: int = 1) -> None:

@@ -16,8 +16,7 @@ from pos_app.client import InventoryFeed
 from tests.support.api import staff_client
 from tests.support.live_server import LiveServer, start_live_server
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.filterwarnings("ignore:`verify=<str>` is deprecated:DeprecationWarning")]
+pytestmark = pytest.mark.slow
 
 
 class Seen:
