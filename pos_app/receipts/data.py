@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pos_app.api.schemas import Event, Sale
 
-__all__ = ["ReceiptData", "ReceiptLine", "ReceiptTicket", "receipt_from_sale"]
+__all__ = ["ReceiptData", "ReceiptLine", "ReceiptTicket", "receipt_from_sale", "ticket_price"]
 
 
 class ReceiptLine(NamedTuple):
@@ -27,10 +27,13 @@ class ReceiptLine(NamedTuple):
 
 
 class ReceiptTicket(NamedTuple):
-    """One admission: the ``code`` encoded in its QR, and its ticket type's name."""
+    """One admission: the ``code`` encoded in its QR, its ticket type's name, and the price
+    paid for it in minor units (``None`` when unknown: :func:`ticket_price` then looks it up
+    in the sale's lines)."""
 
     code: str
     ticket_type: str
+    unit_price: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +55,7 @@ class ReceiptData:
         change: change due in minor units, or ``None`` when paid elsewhere.
         staff_name: display name of the cashier.
         terminal_name: name of the terminal that made the sale.
-        tickets: admissions, ``(code, ticket type name)``, one QR code each.
+        tickets: admissions, ``(code, ticket type name[, unit price])``, one QR code each.
         reprint: ``True`` prints a REPRINT banner and names the file ``...-reprint.pdf``.
 
     Raises:
@@ -116,13 +119,18 @@ def receipt_from_sale(
         raise ValueError(f"sale {sale.number} is for event {sale.event_id!r}, not {event.id!r}")
     names = {ticket_type.id: ticket_type.name for ticket_type in event.ticket_types}
     names.update({line.ticket_type_id: line.name for line in sale.lines})
+    prices = {line.ticket_type_id: line.unit_price for line in sale.lines}
     tickets = []
     for ticket in sale.tickets:
         if ticket.status != "valid":
             continue
         if ticket.ticket_type_id not in names:
             raise ValueError(f"ticket {ticket.code} has unknown type {ticket.ticket_type_id}")
-        tickets.append(ReceiptTicket(ticket.code, names[ticket.ticket_type_id]))
+        tickets.append(
+            ReceiptTicket(
+                ticket.code, names[ticket.ticket_type_id], prices.get(ticket.ticket_type_id)
+            )
+        )
     return ReceiptData(
         venue=event.venue,
         event_name=event.name,
@@ -143,3 +151,15 @@ def receipt_from_sale(
         tickets=tuple(tickets),
         reprint=reprint,
     )
+
+
+def ticket_price(data: ReceiptData, ticket: ReceiptTicket) -> int | None:
+    """Price paid for ``ticket`` in minor units of ``data.currency``.
+
+    The ticket's own ``unit_price`` when set; otherwise the unit price of the sale lines named
+    like its ticket type, when they agree on one; otherwise ``None`` (the price is not shown).
+    """
+    if ticket.unit_price is not None:
+        return ticket.unit_price
+    prices = {line.unit_price for line in data.lines if line.name == ticket.ticket_type}
+    return prices.pop() if len(prices) == 1 else None

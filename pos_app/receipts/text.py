@@ -1,4 +1,5 @@
-"""Text helpers of the receipt: local times for people and wrapping to a width in points."""
+"""Text helpers of the printed documents: local times for people, codes read aloud, and
+wrapping to a width in points."""
 
 from __future__ import annotations
 
@@ -8,11 +9,22 @@ from zoneinfo import ZoneInfo
 
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-__all__ = ["format_local_time", "wrap_text"]
+__all__ = ["format_local_time", "group_code", "spell_code", "wrap_text"]
 
 # Fixed English names: strftime's %a/%b follow the process locale, which Qt may change.
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+# ICAO/NATO spelling alphabet (ICAO Annex 10, Vol. II), for codes read over a counter or phone.
+_SPOKEN = {
+    "A": "Alfa", "B": "Bravo", "C": "Charlie", "D": "Delta", "E": "Echo", "F": "Foxtrot",
+    "G": "Golf", "H": "Hotel", "I": "India", "J": "Juliett", "K": "Kilo", "L": "Lima",
+    "M": "Mike", "N": "November", "O": "Oscar", "P": "Papa", "Q": "Quebec", "R": "Romeo",
+    "S": "Sierra", "T": "Tango", "U": "Uniform", "V": "Victor", "W": "Whiskey", "X": "X-ray",
+    "Y": "Yankee", "Z": "Zulu", "0": "Zero", "1": "One", "2": "Two", "3": "Three",
+    "4": "Four", "5": "Five", "6": "Six", "7": "Seven", "8": "Eight", "9": "Nine",
+}  # fmt: skip
 
 
 @lru_cache(maxsize=32)
@@ -72,3 +84,24 @@ def wrap_text(text: str, font: str, size: float, width: float) -> list[str]:
         current, current_width = word, word_width
     lines.append(current)
     return lines
+
+
+def group_code(code: str, size: int = 3) -> str:
+    """``code`` upper-cased in groups of ``size`` characters, e.g. ``"k7qx3m" -> "K7Q X3M"``.
+
+    Short groups are easier to read aloud and to type back; spaces and dashes already in
+    ``code`` are dropped first.
+    """
+    plain = "".join(code.split()).replace("-", "").upper()
+    return " ".join(plain[start : start + size] for start in range(0, len(plain), size))
+
+
+def spell_code(code: str) -> str:
+    """``code`` in the ICAO spelling alphabet, groups of :func:`group_code` apart by `` - ``.
+
+    E.g. ``"K7QX3M" -> "Kilo Seven Quebec - X-ray Three Mike"``. A character without a code
+    word (punctuation, accents) is spelled as itself.
+    """
+    return " - ".join(
+        " ".join(_SPOKEN.get(char, char) for char in group) for group in group_code(code).split()
+    )

@@ -363,14 +363,14 @@ def wire_sale(payment: dict[str, Any]) -> Sale:
     )
 
 
-def test_receipt_from_sale_names_each_valid_ticket_by_its_type() -> None:
+def test_receipt_from_sale_names_and_prices_each_valid_ticket_by_its_type() -> None:
     sale = wire_sale({"method": "cash", "tendered": 25000, "change": 4000})
 
     data = receipt_from_sale(
         sale, wire_event(), staff_name="Maria Lopez", terminal_name="Box Office 1"
     )
 
-    assert data.tickets == ((CODES[0], "General Admission"), (CODES[1], "VIP"))
+    assert data.tickets == ((CODES[0], "General Admission", 4500), (CODES[1], "VIP", 12000))
     assert data.lines[1] == ("VIP", 1, 12000, 12000)
     assert (data.sale_number, data.total, data.tendered, data.change) == (7, 21000, 25000, 4000)
     assert (data.venue, data.timezone, data.reprint) == (
