@@ -9,12 +9,15 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 from pydantic import ValidationError
 
 from pos_app.api.schemas import SaleCreate
+
+if TYPE_CHECKING:
+    from pos_app.journal import SaleOutcome
 
 
 class FakeCredentials:
@@ -420,3 +423,34 @@ class FakeRegister:
         self.sales.append(sale)
         return SaleOutcome(key, EntryState.CONFIRMED, sale, None,
                            f"Sale {number} confirmed - change due.")
+
+
+class FakeSettlingRegister(FakeRegister):
+    """A fake register whose unknown sales can be retried (confirmed) or abandoned.
+
+    :attr:`settled` records ``("retry" | "abandon", key)`` per call. ``retry_sale`` sells one
+    ticket of type 2 for 3000 tendered; ``abandon_sale`` answers ``voided``. With
+    ``abandon=False`` the register has no ``abandon_sale`` (it is ``None``).
+    """
+
+    def __init__(self, *args: Any, abandon: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.settled: list[tuple[str, str]] = []
+        if not abandon:
+            self.abandon_sale = None  # type: ignore[assignment, method-assign]
+
+    def retry_sale(self, key: str) -> SaleOutcome:
+        self.settled.append(("retry", key))
+        return self.sell_lines_again()
+
+    def sell_lines_again(self) -> SaleOutcome:
+        from pos_app.api.schemas import SaleLineIn
+
+        outcome = self.sell([SaleLineIn(ticket_type_id=2, quantity=1)], 3000)
+        return outcome  # type: ignore[no-any-return]
+
+    def abandon_sale(self, key: str) -> SaleOutcome:
+        from pos_app.journal import EntryState, SaleOutcome
+
+        self.settled.append(("abandon", key))
+        return SaleOutcome(key, EntryState.VOIDED, None, None, "Abandoned.")

@@ -21,8 +21,8 @@ from pos_app.client import pair_terminal
 from pos_app.gui import TaskRunner, create_main_window
 from pos_app.gui.main_window import MainWindow
 from pos_app.gui.sell_screen import OUTAGE
-from pos_app.journal import EntryState, Register, SaleOutcome, open_register
-from tests.fakes import FakeRegister
+from pos_app.journal import EntryState, Register, open_register
+from tests.fakes import FakeRegister, FakeSettlingRegister
 from tests.gui.helpers import sign_in
 from tests.support.api import staff_client
 from tests.support.live_server import LiveServer, start_live_server
@@ -141,30 +141,6 @@ def test_an_expired_session_goes_to_sign_in_and_keeps_the_basket(
     win.signin.username_edit.clear()  # the last cashier's name stays typed in
     sign_in(qtbot, win)
     assert [(line.name, line.quantity) for line in sell.basket.lines] == before
-
-
-class FakeSettlingRegister(FakeRegister):
-    """A fake register whose unknown sales can be retried (confirmed) or abandoned."""
-
-    def __init__(self, *args: Any, abandon: bool = True, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.settled: list[tuple[str, str]] = []
-        if not abandon:
-            self.abandon_sale = None  # type: ignore[method-assign]
-
-    def retry_sale(self, key: str) -> SaleOutcome:
-        self.settled.append(("retry", key))
-        return self.sell_lines_again()
-
-    def sell_lines_again(self) -> SaleOutcome:
-        from pos_app.api.schemas import SaleLineIn
-
-        outcome = self.sell([SaleLineIn(ticket_type_id=2, quantity=1)], 3000)
-        return outcome  # type: ignore[no-any-return]
-
-    def abandon_sale(self, key: str) -> SaleOutcome:
-        self.settled.append(("abandon", key))
-        return SaleOutcome(key, EntryState.VOIDED, None, None, "Abandoned.")
 
 
 @pytest.fixture

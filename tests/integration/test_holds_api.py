@@ -3,7 +3,6 @@ and sixteen terminals racing holds for the last five tickets."""
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ import pytest
 
 from tests.support.api import StaffClient, new_key, staff_client
 from tests.support.live_server import LiveServer
+from tests.support.race import race, racers
 
 RACERS = 16
 CAPACITY = 20
@@ -131,56 +131,20 @@ def test_invalid_holds_are_refused_with_invalid_request(live_server: LiveServer,
     assert _counts(cashier, event_id)["held"] == 0
 
 
-def _racer(server: LiveServer, manager: StaffClient) -> httpx.Client:
-    """A cashier signed in at a terminal the manager created over the API (no CLI round
-    trip, so sixteen of them are quick to set up)."""
-    created = manager.http.post("/v1/terminals", json={"name": f"race-{uuid.uuid4().hex[:6]}"})
-    assert created.status_code == 201, created.text
-    http = httpx.Client(base_url=server.base_url, verify=server.tls_context(), timeout=60)
-    paired = http.post("/v1/terminals/pair", json={"pairing_code": created.json()["pairing_code"]})
-    assert paired.status_code == 201, paired.text
-    signed_in = http.post("/v1/sessions", json={"username": "alex", "pin": "1234"}, headers={
-        "Authorization": f"Bearer {paired.json()['terminal_token']}"})
-    assert signed_in.status_code == 201, signed_in.text
-    http.headers["Authorization"] = f"Bearer {signed_in.json()['token']}"
-    return http
-
-
 def test_sixteen_terminals_racing_holds_for_the_last_five_tickets_hold_exactly_five(
         live_server: LiveServer) -> None:
     event_id = live_server.small_event(capacity=CAPACITY)
     manager = staff_client(live_server, "morgan", "2468")
-    racers: list[httpx.Client] = []
     try:
         ga = _counts(manager, event_id)["id"]
         assert manager.sell({ga: CAPACITY - LAST}).status_code == 201
-        racers = [_racer(live_server, manager) for _ in range(RACERS)]
-        start = threading.Barrier(RACERS)
-        results: list[list[tuple[int, dict[str, Any]]]] = [[] for _ in range(RACERS)]
-        failures: list[BaseException] = []
 
-        def race(index: int) -> None:
-            try:
-                client = racers[index]
-                client.get("/v1/health")  # open the TLS connection before the start
-                start.wait(timeout=60)
-                for _ in range(LAST + 1):  # more tries than there are tickets
-                    response = client.post("/v1/holds", headers={"Idempotency-Key": new_key()},
-                                           json={"kind": "checkout", "lines": [
-                                               {"ticket_type_id": ga, "quantity": 1}]})
-                    results[index].append((response.status_code, response.json()))
-                    if response.status_code != 201:
-                        break
-            except BaseException as exc:  # reported below, in the test's thread
-                failures.append(exc)
+        def hold_one(client: httpx.Client) -> httpx.Response:
+            return client.post("/v1/holds", headers={"Idempotency-Key": new_key()}, json={
+                "kind": "checkout", "lines": [{"ticket_type_id": ga, "quantity": 1}]})
 
-        threads = [threading.Thread(target=race, args=(i,)) for i in range(RACERS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-        assert not failures, failures
-        outcomes = [r for per_client in results for r in per_client]
+        with racers(live_server, manager.http, RACERS) as clients:
+            outcomes = race(clients, hold_one, tries=LAST + 1)  # more tries than tickets
         held = [body for status, body in outcomes if status == 201]
         refused = [(status, body) for status, body in outcomes if status != 201]
         assert len(held) == LAST
@@ -192,6 +156,4 @@ def test_sixteen_terminals_racing_holds_for_the_last_five_tickets_hold_exactly_f
         assert (counts["sold"], counts["held"], counts["available"]) == (
             CAPACITY - LAST, LAST, 0)
     finally:
-        for racer in racers:
-            racer.close()
         manager.close()

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from pos_app.api.schemas import CashPayment, SaleCreate, SaleLineIn, TicketType
 from pos_app.client import (
@@ -24,21 +19,14 @@ from pos_app.client import (
     pair_terminal,
 )
 from pos_app.journal import EntryState, Register, open_register
+from tests.support.certs import make_ca
 from tests.support.live_server import LiveServer, pos_app, start_live_server
 
 SECRET_PIN = "97531864"
 
 def other_ca(path: Path) -> Path:
     """A CA certificate the server's certificate does not chain to."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Somebody else's CA")])
-    now = datetime.now(UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(minutes=1)).not_valid_after(now + timedelta(days=1))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    path.write_bytes(make_ca("Somebody else's CA").pem)
     return path
 
 

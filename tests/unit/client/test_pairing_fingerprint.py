@@ -7,21 +7,13 @@ its CA); the whole pairing against a real ``pos-app serve``.
 from __future__ import annotations
 
 import hashlib
-import ssl
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from ipaddress import ip_address
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 
 from pos_app.client import (
     Credentials,
@@ -33,60 +25,8 @@ from pos_app.client import (
 )
 from pos_app.client._pairing import fetch_server_ca, normalize_fingerprint
 from pos_app.server.tls import ca_fingerprint
+from tests.support.certs import Issued, make_ca, make_leaf, serve_https
 from tests.support.live_server import LiveServer, pos_app
-
-
-@dataclass
-class Issued:
-    cert: x509.Certificate
-    key: ec.EllipticCurvePrivateKey
-
-    @property
-    def pem(self) -> bytes:
-        return self.cert.public_bytes(serialization.Encoding.PEM)
-
-    @property
-    def key_pem(self) -> bytes:
-        return self.key.private_bytes(serialization.Encoding.PEM,
-                                      serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption())
-
-
-def make_ca(name: str = "test CA") -> Issued:
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.now(UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True,
-                                         crl_sign=True, content_commitment=False,
-                                         key_encipherment=False, data_encipherment=False,
-                                         key_agreement=False, encipher_only=False,
-                                         decipher_only=False), critical=True)
-            .sign(key, hashes.SHA256()))
-    return Issued(cert, key)
-
-
-def make_leaf(ca: Issued, hosts: tuple[str, ...] = ("127.0.0.1",)) -> Issued:
-    key = ec.generate_private_key(ec.SECP256R1())
-    names: list[x509.GeneralName] = []
-    for host in hosts:
-        try:
-            names.append(x509.IPAddress(ip_address(host)))
-        except ValueError:
-            names.append(x509.DNSName(host))
-    now = datetime.now(UTC)
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])]))
-            .issuer_name(ca.cert.subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName(names), critical=False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .sign(ca.key, hashes.SHA256()))
-    return Issued(cert, key)
 
 
 def fingerprint_of(cert: Issued) -> str:
@@ -98,9 +38,7 @@ def fingerprint_of(cert: Issued) -> str:
 def https_server(tmp_path: Path, leaf: Issued, published_ca: bytes | None) -> Iterator[str]:
     """A tiny HTTPS server presenting ``leaf`` and answering ``GET /v1/tls/ca.pem`` with
     ``published_ca`` (404 when ``None``); yields its base URL."""
-    certfile, keyfile = tmp_path / "leaf.pem", tmp_path / "leaf-key.pem"
-    certfile.write_bytes(leaf.pem)
-    keyfile.write_bytes(leaf.key_pem)
+    certfile, keyfile = leaf.write(tmp_path, "leaf")
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -116,18 +54,8 @@ def https_server(tmp_path: Path, leaf: Issued, published_ca: bytes | None) -> It
         def log_message(self, *args: object) -> None:
             pass
 
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(certfile, keyfile)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"https://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_https(certfile, keyfile, Handler) as base_url:
+        yield base_url
 
 
 # --- fingerprint syntax ---------------------------------------------------------------------
@@ -179,7 +107,7 @@ def test_a_matching_ca_that_did_not_issue_the_servers_certificate_is_refused(
 def test_a_certificate_for_another_host_is_refused_before_the_ca_is_fetched(
         tmp_path: Path) -> None:
     ca = make_ca()
-    with https_server(tmp_path, make_leaf(ca, ("other.example",)), ca.pem) as url, \
+    with https_server(tmp_path, make_leaf(ca, hosts=("other.example",)), ca.pem) as url, \
             pytest.raises(TlsVerificationFailed):
         fetch_server_ca(url, fingerprint_of(ca))
 

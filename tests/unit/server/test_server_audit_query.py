@@ -4,16 +4,17 @@ an edited or deleted entry is found."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 
 from pos_app import cli
 from pos_app.api import schemas
-from pos_app.server import audit, migrate
+from pos_app.server import audit
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.models import AuditEntry, StockAlert
@@ -39,25 +40,26 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
+def _append_entries(session: Session) -> None:
+    """``SIZE`` entries cycling through ``ACTIONS``, staff, terminals and shifts."""
+    for i in range(SIZE):
+        action = ACTIONS[i % len(ACTIONS)]
+        ref_type = REFS.get(action)
+        audit.append(session, [audit.AuditRecord(
+            action=action, staff_id=1 + i % 3, terminal_id=1 + i % 4,
+            channel="box_office", shift_id=None if i % 5 == 0 else 1 + i % 2,
+            approved_by=2 if action == "refund" else None,
+            ticket_type_id=None if action == "shift_open" else 1 + i % 7,
+            quantity=1 + i % 4, before=(10, i % 5, 0), after=(10, i % 5 + 1, 0),
+            ref_type=ref_type, ref_id=f"{ref_type}-{i:04d}" if ref_type else None,
+            reason="Door sale" if i % 11 == 0 else f"note {i} 100%_done")], _at(i))
+
+
 @pytest.fixture
-def database(data_dir: Path) -> Iterator[Database]:
+def database(data_dir: Path, seeded: Callable[..., Database]) -> Database:
     data_dir.mkdir()
-    db = Database(f"sqlite:///{data_dir / SQLITE_FILENAME}")
-    migrate.upgrade(db)
-    with db.write() as session:
-        for i in range(SIZE):
-            action = ACTIONS[i % len(ACTIONS)]
-            ref_type = REFS.get(action)
-            audit.append(session, [audit.AuditRecord(
-                action=action, staff_id=1 + i % 3, terminal_id=1 + i % 4,
-                channel="box_office", shift_id=None if i % 5 == 0 else 1 + i % 2,
-                approved_by=2 if action == "refund" else None,
-                ticket_type_id=None if action == "shift_open" else 1 + i % 7,
-                quantity=1 + i % 4, before=(10, i % 5, 0), after=(10, i % 5 + 1, 0),
-                ref_type=ref_type, ref_id=f"{ref_type}-{i:04d}" if ref_type else None,
-                reason="Door sale" if i % 11 == 0 else f"note {i} 100%_done")], _at(i))
-    yield db
-    db.dispose()
+    return seeded(now=NOW, url=f"sqlite:///{data_dir / SQLITE_FILENAME}",
+                  extra=_append_entries)
 
 
 def _all(database: Database) -> list[AuditEntry]:

@@ -3,9 +3,8 @@ guard in SQL, all-or-nothing bulk changes, validations and the audit trail."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pydantic
@@ -13,12 +12,10 @@ import pytest
 from sqlalchemy import select, update
 
 from pos_app.api import schemas
-from pos_app.server import migrate
-from pos_app.server.catalog import parse_catalog
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.models import AuditEntry, Counters, TicketType
-from pos_app.server.services import capacity, catalog_import
+from pos_app.server.services import capacity
 from pos_app.server.services.principal import Principal
 
 NOW = datetime(2026, 3, 1, 18, 0, tzinfo=UTC)
@@ -27,23 +24,13 @@ MANAGER = Principal(session_id=2, staff_id=2, username="mia", display_name="Mia"
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    db = Database(f"sqlite:///{tmp_path / 'pos.sqlite3'}")
-    migrate.upgrade(db)
-    catalog = parse_catalog({"events": [
-        {"id": "gig", "name": "Gig", "venue": "Hall", "starts_at": "2026-03-14T19:30:00",
-         "timezone": "America/Chicago", "currency": "USD",
-         "ticket_types": [{"name": "GA", "price": 2500, "capacity": 10, "public_limit": 10,
-                           "thresholds": {"low": 3, "critical": 1},
-                           "alert_ladder": [5, 2, 0]}]},
-        {"id": "show", "name": "Show", "venue": "Hall", "starts_at": "2026-03-15T19:30:00",
-         "timezone": "America/Chicago", "currency": "USD",
-         "ticket_types": [{"name": "Seat", "price": 4000, "capacity": 4}]},
-    ]})
-    with db.write() as session:
-        catalog_import.import_catalog(session, catalog, now=NOW)
-    yield db
-    db.dispose()
+def database(seeded: Callable[..., Database]) -> Database:
+    return seeded(
+        now=NOW,
+        ticket_types=[{"name": "GA", "price": 2500, "capacity": 10, "public_limit": 10,
+                       "thresholds": {"low": 3, "critical": 1}, "alert_ladder": [5, 2, 0]}],
+        other_events=[{"id": "show", "name": "Show", "starts_at": "2026-03-15T19:30:00",
+                       "ticket_types": [{"name": "Seat", "price": 4000, "capacity": 4}]}])
 
 
 def _types(database: Database) -> dict[str, TicketType]:

@@ -3,23 +3,23 @@ bumps the inventory version (pos_app.server.services.changes)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
 from pos_app.api import schemas
-from pos_app.server import audit, migrate
-from pos_app.server.catalog import parse_catalog
+from pos_app.server import audit
 from pos_app.server.db import Database
 from pos_app.server.models import AuditEntry, StockAlert, TicketType
-from pos_app.server.services import catalog_import, changes, identity, sales, shifts
+from pos_app.server.services import changes, sales
 from pos_app.server.services.inventory import inventory_version
 from pos_app.server.services.principal import Principal
 
 NOW = datetime(2026, 3, 1, 18, 0, tzinfo=UTC)
+CASHIER = Principal(session_id=1, staff_id=1, username="sam", display_name="Sam",
+                    role="cashier", terminal_id=1, terminal_name="till")
 
 
 def test_every_rung_between_before_and_after_is_crossed_highest_first() -> None:
@@ -37,38 +37,21 @@ def test_staying_above_a_rung_or_going_up_crosses_nothing() -> None:
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    db = Database(f"sqlite:///{tmp_path / 'pos.sqlite3'}")
-    migrate.upgrade(db)
-    catalog = parse_catalog({"events": [{
-        "id": "gig", "name": "Gig", "venue": "Hall", "starts_at": "2026-03-14T19:30:00",
-        "timezone": "America/Chicago", "currency": "USD",
-        "ticket_types": [{"name": "GA", "price": 2500, "capacity": 12,
-                          "thresholds": {"low": 5, "critical": 2},
-                          "alert_ladder": [10, 5, 2, 0]}],
-    }]})
-    with db.write() as session:
-        catalog_import.import_catalog(session, catalog, now=NOW)
-        identity.add_staff(session, "sam", role="cashier", pin="1111", display_name="Sam")
-        identity.create_terminal(session, "till", now=NOW, ttl=timedelta(minutes=10))
-    cashier = Principal(session_id=1, staff_id=1, username="sam", display_name="Sam",
-                        role="cashier", terminal_id=1, terminal_name="till")
-    opened = shifts.open_shift(db, cashier, schemas.ShiftOpen(opening_float=0), key="shift",
-                               path="/v1/shifts", currency="USD", now=NOW)
-    assert opened.status == 201  # box-office cash sales need an open shift
-    yield db
-    db.dispose()
+def database(seeded: Callable[..., Database]) -> Database:
+    return seeded(now=NOW, ticket_types=[{"name": "GA", "price": 2500, "capacity": 12,
+                                          "thresholds": {"low": 5, "critical": 2},
+                                          "alert_ladder": [10, 5, 2, 0]}],
+                  staff=[("sam", "cashier", "1111", "Sam")], terminals=["till"],
+                  shift_for=CASHIER)  # box-office cash sales need an open shift
 
 
 def _sell(db: Database, quantity: int, key: str) -> int:
-    principal = Principal(session_id=1, staff_id=1, username="sam", display_name="Sam",
-                          role="cashier", terminal_id=1, terminal_name="till")
     with db.read() as session:
         tt_id = session.scalars(select(TicketType.id)).one()
     body = schemas.SaleCreate.model_validate({
         "lines": [{"ticket_type_id": tt_id, "quantity": quantity}],
         "payment": {"method": "cash", "tendered": 1_000_000}})
-    return sales.create_sale(db, principal, body, key=key, path="/v1/sales", now=NOW).status
+    return sales.create_sale(db, CASHIER, body, key=key, path="/v1/sales", now=NOW).status
 
 
 def test_a_sale_crossing_rungs_raises_one_stock_alert_per_rung(database: Database) -> None:

@@ -6,21 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from pos_app.api import schemas
 from pos_app.domain.clock import FixedClock
-from pos_app.server import audit, migrate
+from pos_app.server import audit
 from pos_app.server.app import create_app
-from pos_app.server.catalog import parse_catalog
 from pos_app.server.db import Database
 from pos_app.server.models import AuditEntry, Hold, TicketType
-from pos_app.server.services import catalog_import, expiry, holds, identity, inventory
+from pos_app.server.services import expiry, holds, inventory
 from pos_app.server.services.principal import Principal
 from pos_app.server.settings import ServerSettings
 
@@ -30,21 +28,11 @@ SAM = Principal(session_id=1, staff_id=1, username="sam", display_name="Sam", ro
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    db = Database(f"sqlite:///{tmp_path / 'pos.sqlite3'}")
-    migrate.upgrade(db)
-    catalog = parse_catalog({"events": [{
-        "id": "gig", "name": "Gig", "venue": "Hall", "starts_at": "2026-03-14T19:30:00",
-        "timezone": "America/Chicago", "currency": "USD",
-        "ticket_types": [{"name": "GA", "price": 2500, "capacity": 10},
-                         {"name": "VIP", "price": 9000, "capacity": 4},
-                         {"name": "Box", "price": 20000, "capacity": 2}]}]})
-    with db.write() as session:
-        catalog_import.import_catalog(session, catalog, now=START)
-        identity.add_staff(session, "sam", role="cashier", pin="1111", display_name="Sam")
-        identity.create_terminal(session, "till", now=START, ttl=timedelta(minutes=10))
-    yield db
-    db.dispose()
+def database(seeded: Callable[..., Database]) -> Database:
+    return seeded(now=START, ticket_types=[{"name": "GA", "price": 2500, "capacity": 10},
+                                           {"name": "VIP", "price": 9000, "capacity": 4},
+                                           {"name": "Box", "price": 20000, "capacity": 2}],
+                  staff=[("sam", "cashier", "1111", "Sam")], terminals=["till"])
 
 
 def _ids(database: Database) -> dict[str, int]:

@@ -4,19 +4,18 @@ before any sweeper, release, conversion into a sale, and the online channel's pu
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from pos_app.api import schemas
 from pos_app.domain.clock import FixedClock
-from pos_app.server import audit, migrate
-from pos_app.server.catalog import parse_catalog
+from pos_app.server import audit
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.models import (
@@ -28,7 +27,7 @@ from pos_app.server.models import (
     Shift,
     TicketType,
 )
-from pos_app.server.services import catalog_import, expiry, holds, identity, inventory, sales
+from pos_app.server.services import expiry, holds, inventory, sales
 from pos_app.server.services.principal import Principal
 
 START = datetime(2026, 3, 1, 18, 0, tzinfo=UTC)
@@ -42,35 +41,26 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
+def database(seeded: Callable[..., Database]) -> Database:
     """GA: capacity 10, public limit 6 (4 hidden for the door); VIP: capacity 4."""
-    db = Database(f"sqlite:///{tmp_path / 'pos.sqlite3'}")
-    migrate.upgrade(db)
-    catalog = parse_catalog({"events": [
-        {"id": "gig", "name": "Gig", "venue": "Hall", "starts_at": "2026-03-14T19:30:00",
-         "timezone": "America/Chicago", "currency": "USD",
-         "ticket_types": [{"name": "GA", "price": 2500, "capacity": 10, "public_limit": 6},
-                          {"name": "VIP", "price": 9000, "capacity": 4}]},
-        {"id": "other", "name": "Other", "venue": "Hall", "starts_at": "2026-03-15T19:30:00",
-         "timezone": "America/Chicago", "currency": "USD",
-         "ticket_types": [{"name": "Seat", "price": 1000, "capacity": 5}]},
-    ]})
-    with db.write() as session:
-        catalog_import.import_catalog(session, catalog, now=START)
-        identity.add_staff(session, "sam", role="cashier", pin="1111", display_name="Sam")
-        identity.add_staff(session, "kim", role="cashier", pin="2222", display_name="Kim")
-        identity.add_staff(session, "max", role="manager", pin="3333", display_name="Max")
-        for name in ("till-1", "till-2"):
-            identity.create_terminal(session, name, now=START, ttl=timedelta(minutes=10))
-        session.flush()
+
+    def open_shifts_and_channel_tokens(session: Session) -> None:
         for terminal_id, staff_id in ((1, 1), (2, 2)):
             session.add(Shift(terminal_id=terminal_id, status="open", currency="USD",
                               opening_float=0, opened_at=START, opened_by=staff_id))
         for name in ("web", "partner"):
             session.add(ChannelToken(channel="online", name=name, token_hash=name * 8,
                                      created_at=START))
-    yield db
-    db.dispose()
+
+    return seeded(
+        now=START,
+        ticket_types=[{"name": "GA", "price": 2500, "capacity": 10, "public_limit": 6},
+                      {"name": "VIP", "price": 9000, "capacity": 4}],
+        other_events=[{"id": "other", "name": "Other", "starts_at": "2026-03-15T19:30:00",
+                       "ticket_types": [{"name": "Seat", "price": 1000, "capacity": 5}]}],
+        staff=[("sam", "cashier", "1111", "Sam"), ("kim", "cashier", "2222", "Kim"),
+               ("max", "manager", "3333", "Max")],
+        terminals=["till-1", "till-2"], extra=open_shifts_and_channel_tokens)
 
 
 def staff(staff_id: int, terminal_id: int, role: str = "cashier") -> Principal:

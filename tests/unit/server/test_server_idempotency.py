@@ -12,25 +12,23 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from pos_app.server import migrate
-from pos_app.server.catalog import parse_catalog
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.models import TicketType
-from pos_app.server.services import catalog_import, idempotency
+from pos_app.server.services import idempotency
 from pos_app.server.services.idempotency import Outcome
 from pos_app.server.services.principal import Principal
 from tests.support.postgres import PostgresServer, postgres_bin_dir, start_postgres
 
 NOW = datetime(2026, 3, 1, 18, 0, tzinfo=UTC)
 PATH = "/v1/things"
+GIG_TYPES = [{"name": "GA", "price": 2500, "capacity": 1000}]
 
 
 @pytest.fixture(scope="module")
@@ -41,35 +39,18 @@ def postgres() -> Iterator[PostgresServer]:
         yield server
 
 
-def _seed(db: Database) -> Database:
-    migrate.upgrade(db)
-    catalog = parse_catalog({"events": [{
-        "id": "gig", "name": "Gig", "venue": "Hall", "starts_at": "2026-03-14T19:30:00",
-        "timezone": "America/Chicago", "currency": "USD",
-        "ticket_types": [{"name": "GA", "price": 2500, "capacity": 1000}],
-    }]})
-    with db.write() as session:
-        catalog_import.import_catalog(session, catalog, now=NOW)
-    return db
-
-
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    db = _seed(Database(f"sqlite:///{tmp_path / 'pos.sqlite3'}"))
-    yield db
-    db.dispose()
+def database(seeded: Callable[..., Database]) -> Database:
+    return seeded(now=NOW, ticket_types=GIG_TYPES)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def any_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        db = Database(f"sqlite:///{tmp_path / 'pos.sqlite3'}")
-    else:
+def any_database(request: pytest.FixtureRequest, seeded: Callable[..., Database]) -> Database:
+    url: str | None = None  # SQLite
+    if request.param == "postgresql":
         server: PostgresServer = request.getfixturevalue("postgres")
-        db = Database(server.create_database(f"t_{uuid.uuid4().hex[:12]}"))
-    _seed(db)
-    yield db
-    db.dispose()
+        url = server.create_database(f"t_{uuid.uuid4().hex[:12]}")
+    return seeded(now=NOW, ticket_types=GIG_TYPES, url=url)
 
 
 def _principal(terminal_id: int = 1) -> Principal:

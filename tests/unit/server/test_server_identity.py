@@ -3,16 +3,15 @@ entries, session expiry, and channel tokens (holds and sales only)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
 
 from pos_app.domain.clock import FixedClock
-from pos_app.server import admin, migrate
+from pos_app.server import admin
 from pos_app.server.app import create_app
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
@@ -37,14 +36,9 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    db = Database(f"sqlite:///{tmp_path / 'pos.sqlite3'}")
-    migrate.upgrade(db)
-    with db.write() as session:
-        identity.add_staff(session, "sam", role="cashier", pin="1111", display_name="Sam")
-        identity.add_staff(session, "max", role="manager", pin="2222", display_name="Max")
-    yield db
-    db.dispose()
+def database(seeded: Callable[..., Database]) -> Database:
+    return seeded(now=NOW, staff=[("sam", "cashier", "1111", "Sam"),
+                                  ("max", "manager", "2222", "Max")])
 
 
 @pytest.fixture

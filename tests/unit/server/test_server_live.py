@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,12 +14,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from pos_app.server import migrate
-from pos_app.server.catalog import parse_catalog
 from pos_app.server.db import Database, WriteConflict
 from pos_app.server.models import TicketType
 from pos_app.server.routes.inventory import KEEPALIVE, RETRY, EventStreamResponse, _events
-from pos_app.server.services import catalog_import, changes
+from pos_app.server.services import changes
 from pos_app.server.services.inventory import inventory_version
 from pos_app.server.services.live import Broadcaster, InventoryEvent, load_changes
 from pos_app.server.settings import ServerSettings
@@ -29,20 +26,11 @@ NOW = datetime(2026, 3, 1, 18, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    db = Database(f"sqlite:///{tmp_path / 'pos.sqlite3'}")
-    migrate.upgrade(db)
-    catalog = parse_catalog({"events": [{
-        "id": "gig", "name": "Gig", "venue": "Hall", "starts_at": "2026-03-14T19:30:00",
-        "timezone": "America/Chicago", "currency": "USD",
-        "ticket_types": [{"name": name, "price": 2500, "capacity": 100,
-                          "thresholds": {"low": 5, "critical": 2}, "alert_ladder": []}
-                         for name in ("GA", "VIP", "Balcony")],
-    }]})
-    with db.write() as session:
-        catalog_import.import_catalog(session, catalog, now=NOW)
-    yield db
-    db.dispose()
+def database(seeded: Callable[..., Database]) -> Database:
+    return seeded(now=NOW, ticket_types=[{"name": name, "price": 2500, "capacity": 100,
+                                          "thresholds": {"low": 5, "critical": 2},
+                                          "alert_ladder": []}
+                                         for name in ("GA", "VIP", "Balcony")])
 
 
 def _ids(db: Database) -> dict[str, int]:

@@ -3,21 +3,19 @@ transaction, manager approval, and no ticket refunded twice."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from pos_app.api import schemas
-from pos_app.server import audit, migrate
-from pos_app.server.catalog import parse_catalog
+from pos_app.server import audit
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.models import AuditEntry, IdempotencyKey, Refund, Sale, Ticket, TicketType
-from pos_app.server.services import catalog_import, identity, refunds, sales, shifts
+from pos_app.server.services import identity, refunds, sales
 from pos_app.server.services.principal import Principal
 
 NOW = datetime(2026, 3, 1, 18, 0, tzinfo=UTC)
@@ -32,25 +30,11 @@ CHANNEL = Principal(session_id=None, staff_id=None, username="channel:web", disp
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    db = Database(f"sqlite:///{tmp_path / 'pos.sqlite3'}")
-    migrate.upgrade(db)
-    catalog = parse_catalog({"events": [{
-        "id": "gig", "name": "Gig", "venue": "Hall", "starts_at": "2026-03-14T19:30:00",
-        "timezone": "America/Chicago", "currency": "USD",
-        "ticket_types": [{"name": "GA", "price": 2500, "capacity": 5},
-                         {"name": "VIP", "price": 9000, "capacity": 2}],
-    }]})
-    with db.write() as session:
-        catalog_import.import_catalog(session, catalog, now=NOW)
-        identity.add_staff(session, "sam", role="cashier", pin="1111", display_name="Sam")
-        identity.add_staff(session, "mia", role="manager", pin="2222", display_name="Mia")
-        identity.create_terminal(session, "till", now=NOW, ttl=timedelta(minutes=10))
-    opened = shifts.open_shift(db, CASHIER, schemas.ShiftOpen(opening_float=0), key="shift",
-                               path="/v1/shifts", currency="USD", now=NOW)
-    assert opened.status == 201
-    yield db
-    db.dispose()
+def database(seeded: Callable[..., Database]) -> Database:
+    return seeded(now=NOW, ticket_types=[{"name": "GA", "price": 2500, "capacity": 5},
+                                         {"name": "VIP", "price": 9000, "capacity": 2}],
+                  staff=[("sam", "cashier", "1111", "Sam"), ("mia", "manager", "2222", "Mia")],
+                  terminals=["till"], shift_for=CASHIER)
 
 
 def _ids(database: Database) -> dict[str, int]:

@@ -3,53 +3,37 @@ idempotent replays."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select, update
 
 from pos_app.api import schemas
-from pos_app.server import audit, migrate
-from pos_app.server.catalog import parse_catalog
+from pos_app.server import audit
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.models import AuditEntry, IdempotencyKey, Sale, TicketType
-from pos_app.server.services import catalog_import, identity, sales, shifts
+from pos_app.server.services import sales
 from pos_app.server.services.principal import Principal
 
 NOW = datetime(2026, 3, 1, 18, 0, tzinfo=UTC)
+CASHIER = Principal(session_id=1, staff_id=1, username="sam", display_name="Sam",
+                    role="cashier", terminal_id=1, terminal_name="till")
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    db = Database(f"sqlite:///{tmp_path / 'pos.sqlite3'}")
-    migrate.upgrade(db)
-    catalog = parse_catalog({"events": [{
-        "id": "gig", "name": "Gig", "venue": "Hall", "starts_at": "2026-03-14T19:30:00",
-        "timezone": "America/Chicago", "currency": "USD",
-        "ticket_types": [{"name": "GA", "price": 2500, "capacity": 3,
-                          "thresholds": {"low": 2, "critical": 1}},
-                         {"name": "VIP", "price": 9000, "capacity": 2}],
-    }]})
-    with db.write() as session:
-        catalog_import.import_catalog(session, catalog, now=NOW)
-        identity.add_staff(session, "sam", role="cashier", pin="1111", display_name="Sam")
-        identity.create_terminal(session, "till", now=NOW, ttl=timedelta(minutes=10))
-    cashier = Principal(session_id=1, staff_id=1, username="sam", display_name="Sam",
-                        role="cashier", terminal_id=1, terminal_name="till")
-    opened = shifts.open_shift(db, cashier, schemas.ShiftOpen(opening_float=0), key="shift",
-                               path="/v1/shifts", currency="USD", now=NOW)
-    assert opened.status == 201  # box-office cash sales need an open shift
-    yield db
-    db.dispose()
+def database(seeded: Callable[..., Database]) -> Database:
+    return seeded(now=NOW, ticket_types=[{"name": "GA", "price": 2500, "capacity": 3,
+                                          "thresholds": {"low": 2, "critical": 1}},
+                                         {"name": "VIP", "price": 9000, "capacity": 2}],
+                  staff=[("sam", "cashier", "1111", "Sam")], terminals=["till"],
+                  shift_for=CASHIER)  # box-office cash sales need an open shift
 
 
 @pytest.fixture
 def principal() -> Principal:
-    return Principal(session_id=1, staff_id=1, username="sam", display_name="Sam",
-                     role="cashier", terminal_id=1, terminal_name="till")
+    return CASHIER
 
 
 def _ids(database: Database) -> dict[str, int]:

@@ -5,43 +5,29 @@ needs."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from pos_app.api import schemas
-from pos_app.server import audit, migrate
-from pos_app.server.catalog import parse_catalog
+from pos_app.server import audit
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.models import AuditEntry, Hold, Refund, Sale, Shift, TicketType
-from pos_app.server.services import catalog_import, identity, sales, shifts
+from pos_app.server.services import sales, shifts
 from pos_app.server.services.principal import Principal
 
 NOW = datetime(2026, 3, 1, 18, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    db = Database(f"sqlite:///{tmp_path / 'pos.sqlite3'}")
-    migrate.upgrade(db)
-    catalog = parse_catalog({"events": [{
-        "id": "gig", "name": "Gig", "venue": "Hall", "starts_at": "2026-03-14T19:30:00",
-        "timezone": "America/Chicago", "currency": "USD",
-        "ticket_types": [{"name": "GA", "price": 2500, "capacity": 10},
-                         {"name": "VIP", "price": 9000, "capacity": 4}],
-    }]})
-    with db.write() as session:
-        catalog_import.import_catalog(session, catalog, now=NOW)
-        identity.add_staff(session, "sam", role="cashier", pin="1111", display_name="Sam")
-        identity.add_staff(session, "max", role="manager", pin="2222", display_name="Max")
-        identity.create_terminal(session, "till 1", now=NOW, ttl=timedelta(minutes=10))
-        identity.create_terminal(session, "till 2", now=NOW, ttl=timedelta(minutes=10))
-    yield db
-    db.dispose()
+def database(seeded: Callable[..., Database]) -> Database:
+    return seeded(now=NOW, ticket_types=[{"name": "GA", "price": 2500, "capacity": 10},
+                                         {"name": "VIP", "price": 9000, "capacity": 4}],
+                  staff=[("sam", "cashier", "1111", "Sam"), ("max", "manager", "2222", "Max")],
+                  terminals=["till 1", "till 2"])
 
 
 def staff(*, terminal_id: int = 1, role: str = "cashier") -> Principal:
