@@ -30,6 +30,7 @@ from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.routes import api_router
 from pos_app.server.services import expiry, idempotency, live
+from pos_app.server.services.principal_cache import PrincipalCache
 from pos_app.server.settings import ServerSettings
 
 __all__ = ["create_app"]
@@ -120,7 +121,8 @@ def create_app(settings: ServerSettings, *, database: Database | None = None) ->
     owned = database is None
     db = database or Database(settings.database_url,
                               busy_timeout_ms=settings.sqlite_busy_timeout_ms,
-                              retry_attempts=settings.db_retry_attempts)
+                              retry_attempts=settings.db_retry_attempts,
+                              batch_limit=settings.write_batch_limit)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -147,6 +149,7 @@ def create_app(settings: ServerSettings, *, database: Database | None = None) ->
     app.state.settings = settings
     app.state.database = db
     app.state.denial_throttle = denials.DenialThrottle()
+    app.state.principal_cache = PrincipalCache(settings.auth_cache_ttl)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pos_app.server import sql
 from pos_app.server.models import AuditEntry, AuditHead
 
 __all__ = ["CHAIN_LOCK", "GENESIS_HASH", "AuditRecord", "VerifyResult", "append", "entry_hash",
@@ -86,13 +87,21 @@ def entry_hash(entry: AuditEntry) -> str:
     return _hash_of({name: getattr(entry, name) for name in _FIELDS})
 
 
+_LOCK_CHAIN = sql.Statement("SELECT 1", postgresql=f"SELECT pg_advisory_xact_lock({CHAIN_LOCK})")
+_TAIL = sql.Statement("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+_INSERT = sql.Statement(
+    f"INSERT INTO audit_log ({', '.join((*_FIELDS, 'hash'))}) "
+    f"VALUES ({', '.join(':' + name for name in (*_FIELDS, 'hash'))})")
+_HEAD = sql.Statement("UPDATE audit_head SET seq = :seq, hash = :hash WHERE id = 1")
+
+
 def lock_chain(session: Session) -> None:
     """PostgreSQL: take the chain's advisory lock :data:`CHAIN_LOCK` in ``session``'s
     transaction (waits for the current holder's commit; held to the end of this transaction;
     taking it again in the same transaction is free). No-op on SQLite, whose writers are
     already serial."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
+    if sql.dialect(session) == "postgresql":
+        sql.execute(session, _LOCK_CHAIN)
 
 
 def append(session: Session, records: list[AuditRecord], at: datetime) -> None:
@@ -101,16 +110,16 @@ def append(session: Session, records: list[AuditRecord], at: datetime) -> None:
 
     ``at`` is the server-clock time of the change (timezone-aware). On PostgreSQL this
     serialises with every other appender until this transaction ends (:func:`lock_chain`):
-    call it last, just before commit.
+    call it last, just before commit. Runs as raw statements (:mod:`pos_app.server.sql`):
+    it is on every sale's path.
     """
     if not records:
         return
     lock_chain(session)
-    tail = session.execute(
-        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
-    ).first()
-    seq, prev = (tail[0], tail[1]) if tail is not None else (0, GENESIS_HASH)
+    tail = sql.execute(session, _TAIL).fetchone()
+    seq, prev = (int(tail[0]), str(tail[1])) if tail is not None else (0, GENESIS_HASH)
     at = at.astimezone(UTC)
+    stored_at = sql.db_time(session, at)
     rows: list[dict[str, Any]] = []
     for record in records:
         seq += 1
@@ -127,9 +136,13 @@ def append(session: Session, records: list[AuditRecord], at: datetime) -> None:
             "prev_hash": prev,
         }
         row["hash"] = prev = _hash_of(row)
+        row["at"] = stored_at
         rows.append(row)
-    session.execute(insert(AuditEntry), rows)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
+    if len(rows) == 1:
+        sql.execute(session, _INSERT, rows[0])
+    else:
+        sql.executemany(session, _INSERT, rows)
+    sql.execute(session, _HEAD, {"seq": seq, "hash": prev})
 
 
 def verify(session: Session, *, batch: int = 1000) -> VerifyResult:

@@ -23,11 +23,13 @@ in the same transaction, delivered only on commit); after the commit they are ha
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -37,7 +39,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pos_app.api.errors import ErrorCode
 from pos_app.server.errors import ApiError
-from pos_app.server.services.live import install_session_hooks
+from pos_app.server.group_commit import GroupCommitWriter
+from pos_app.server.services.live import TRANSACTION_INFO_KEYS, install_session_hooks
+from pos_app.server.sql import DIALECT_INFO
 
 __all__ = ["RETRYABLE_SQLSTATES", "Database", "Publisher", "WriteConflict", "is_retryable"]
 
@@ -66,9 +70,9 @@ class WriteConflict(ApiError):
 
 
 def is_retryable(exc: BaseException) -> bool:
-    """True for a PostgreSQL serialization failure or deadlock (SQLSTATE ``40001``/``40P01``)
-    raised through SQLAlchemy."""
-    orig = exc.orig if isinstance(exc, DBAPIError) else None
+    """True for a PostgreSQL serialization failure or deadlock (SQLSTATE ``40001``/``40P01``),
+    raised through SQLAlchemy or straight from psycopg (:mod:`pos_app.server.sql`)."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc  # raw driver errors (sql.py) too
     return getattr(orig, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
@@ -101,6 +105,8 @@ class Database:
         busy_timeout_ms: SQLite only: wait for another process's write lock this long.
         retry_attempts: PostgreSQL only: how often :meth:`run_write` runs a unit of work that
             failed with a serialization failure or deadlock (``settings.db_retry_attempts``).
+        batch_limit: most units :meth:`submit` commits in one transaction
+            (``settings.write_batch_limit``).
 
     Attributes:
         publisher: called as ``publisher(inventory_version, ticket_type_ids)`` after every
@@ -110,7 +116,7 @@ class Database:
     """
 
     def __init__(self, url: str, *, busy_timeout_ms: int = 15_000,
-                 retry_attempts: int = 5) -> None:
+                 retry_attempts: int = 5, batch_limit: int = 64) -> None:
         self.url = url
         if url.startswith("sqlite"):
             self.engine = create_engine(url, pool_size=10, max_overflow=40, pool_timeout=60)
@@ -123,9 +129,13 @@ class Database:
         self.retry_attempts = max(1, retry_attempts)
         self.publisher: Publisher | None = None
         self._write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
-        self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._write_sessions = sessionmaker(self._write_engine, expire_on_commit=False)
+        info = {DIALECT_INFO: self.dialect}
+        self._read_sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
+        self._write_sessions = sessionmaker(self._write_engine, expire_on_commit=False,
+                                            info=info)
         install_session_hooks(self._write_sessions, self._publish)
+        self._group = GroupCommitWriter(self, batch_limit=batch_limit,
+                                        info_keys=TRANSACTION_INFO_KEYS)
 
     @property
     def is_sqlite(self) -> bool:
@@ -167,7 +177,7 @@ class Database:
                 except BaseException:
                     session.rollback()
                     raise
-        except DBAPIError as exc:
+        except Exception as exc:
             if is_retryable(exc):
                 raise WriteConflict() from exc
             raise
@@ -202,11 +212,25 @@ class Database:
                 time.sleep(random.uniform(0.005, 0.020) * 2 ** (attempt - 1))
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def submit(self, unit: Callable[[Session], T]) -> Future[T]:
+        """Queue ``unit`` for the group-commit writer (:mod:`pos_app.server.group_commit`):
+        it runs in a write transaction shared with the other queued units, inside its own
+        savepoint, and the future resolves only after that transaction committed. ``unit``
+        follows the rules of :meth:`run_write` (retry-safe, effects through the session).
+        From an event loop: ``await asyncio.wrap_future(database.submit(unit))``."""
+        return self._group.submit(unit)
+
+    async def write_async(self, unit: Callable[[Session], T]) -> T:
+        """``await`` :meth:`submit`: run ``unit`` group-committed without blocking the event
+        loop; returns what it returned, raises what it (or the commit) raised."""
+        return await asyncio.wrap_future(self.submit(unit))
+
     def write_connection_engine(self) -> Engine:
         """The engine whose transactions begin as writes (``BEGIN IMMEDIATE`` on SQLite);
         used by migrations."""
         return self._write_engine
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Finish the queued group-commit units, then close every pooled connection."""
+        self._group.stop()
         self.engine.dispose()

@@ -15,9 +15,11 @@ Authentication leaves who the caller is on ``request.state`` (``principal``, or
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import datetime
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
@@ -28,6 +30,7 @@ from pos_app.server.errors import ApiError, Denial
 from pos_app.server.models import Terminal
 from pos_app.server.services import identity
 from pos_app.server.services.principal import Principal
+from pos_app.server.services.principal_cache import PrincipalCache, credentials_revoked
 from pos_app.server.settings import ServerSettings
 
 __all__ = [
@@ -38,19 +41,20 @@ __all__ = [
     "SellerPrincipal",
     "SettingsDep",
     "TerminalDep",
+    "forget_principals",
     "require_role",
 ]
 
 _bearer = HTTPBearer(auto_error=False, description="terminal token or session token")
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     """The :class:`Database` created by :func:`pos_app.server.app.create_app`."""
     database: Database = request.app.state.database
     return database
 
 
-def get_settings(request: Request) -> ServerSettings:
+async def get_settings(request: Request) -> ServerSettings:
     """The app's :class:`ServerSettings`."""
     settings: ServerSettings = request.app.state.settings
     return settings
@@ -83,18 +87,44 @@ def current_terminal(request: Request, database: DatabaseDep,
     return terminal
 
 
-def seller_principal(request: Request, database: DatabaseDep, settings: SettingsDep,
-                     credentials: BearerDep) -> Principal:
+def _principal_cache(request: Request) -> PrincipalCache:
+    cache: PrincipalCache = request.app.state.principal_cache  # set by create_app
+    return cache
+
+
+async def seller_principal(request: Request, database: DatabaseDep, settings: SettingsDep,
+                           credentials: BearerDep) -> Principal:
     """``Authorization: Bearer <token>``: a live staff session, else a sales channel's
-    token (not revoked)."""
-    with database.read() as session:
-        principal = identity.authenticate_bearer(session, _token(credentials),
-                                                 now=settings.clock.now())
+    token (not revoked). A token authenticated within ``settings.auth_cache_ttl`` is taken
+    from :class:`PrincipalCache` (on the event loop, no database); otherwise it is looked up
+    in a worker thread."""
+    token = _token(credentials)
+    now = settings.clock.now()
+    cache = _principal_cache(request)
+    cached = cache.get(token, now=now) if token else None
+    if cached is not None:
+        request.state.principal = cached
+        return cached
+
+    def look_up() -> tuple[Principal, datetime | None]:
+        with database.read() as session:
+            return identity.authenticate_bearer_until(session, token, now=now)
+
+    principal, expires_at = await anyio.to_thread.run_sync(look_up)
+    if token:
+        cache.put(token, principal, expires_at)
     request.state.principal = principal
     return principal
 
 
-def current_principal(principal: Annotated[Principal, Depends(seller_principal)]) -> Principal:
+def forget_principals() -> None:
+    """Void every cached principal of this process, after a sign-out committed (the service
+    already did so before its commit; this closes the window up to the commit)."""
+    credentials_revoked()
+
+
+async def current_principal(
+        principal: Annotated[Principal, Depends(seller_principal)]) -> Principal:
     """The staff session named by ``Authorization: Bearer <session token>``; a channel
     token is refused with 403 ``forbidden``."""
     if principal.is_channel:
@@ -110,10 +140,10 @@ SellerPrincipal = Annotated[Principal, Depends(seller_principal)]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def require_role(role: str) -> Callable[[Principal], Principal]:
+def require_role(role: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency: the current principal, refused with 403 ``forbidden`` below ``role``."""
 
-    def dependency(principal: CurrentPrincipal) -> Principal:
+    async def dependency(principal: CurrentPrincipal) -> Principal:
         if not principal.has_role(role):
             raise ApiError(ErrorCode.FORBIDDEN, f"This needs the {role} role.",
                            denial=Denial(f"needs the {role} role"))

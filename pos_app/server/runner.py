@@ -155,7 +155,8 @@ def _serve(options: ServeOptions) -> None:
             "single writer lock, which several processes would defeat; use --workers 1")
     settings = settings_from_environment(url)
     certfile, keyfile = _tls_paths(options)
-    database = Database(url, retry_attempts=settings.db_retry_attempts)
+    database = Database(url, retry_attempts=settings.db_retry_attempts,
+                        batch_limit=settings.write_batch_limit)
     migrate.upgrade(database)
     if options.demo and admin.load_demo(options.database):
         log.info("demo catalog and staff loaded (alex/1234 cashier, morgan/2468 manager)")

@@ -52,6 +52,12 @@ class ServerSettings:
         db_retry_attempts: how often a PostgreSQL serialization failure or deadlock is
             retried before answering 409 ``request_in_progress``.
         sse_keepalive: interval of the comment line that keeps an SSE stream open (15 s).
+        auth_cache_ttl: how long a bearer token, once authenticated, is trusted without a
+            database lookup (1 s; zero looks every request up). Sign-out in this process
+            takes effect at once, a revocation elsewhere within this time
+            (:mod:`pos_app.server.services.principal_cache`).
+        write_batch_limit: most writes committed together by the group-commit writer
+            (:class:`pos_app.server.db.Database`); 1 commits each on its own.
     """
 
     database_url: str
@@ -69,3 +75,5 @@ class ServerSettings:
     variance_threshold: int = 500
     db_retry_attempts: int = 5
     sse_keepalive: timedelta = timedelta(seconds=15)
+    auth_cache_ttl: timedelta = timedelta(seconds=1)
+    write_batch_limit: int = 64

@@ -12,9 +12,10 @@ run it:
    ``tests/benchmarks/wrk/sale.lua`` (unique ``Idempotency-Key`` per request, one session per
    wrk thread): first all on the hot ticket type, then spread over the 100 types; the Lua
    ``response`` hook counts statuses, so "confirmed" means HTTP 201;
-3. stops the server and calls ``pos_app.server.services.sales.create_sale`` directly in
-   threads against the same database (1 thread on SQLite, where writes serialise; 32 on
-   PostgreSQL), with the same principals: the ceiling without HTTP, JSON and TLS;
+3. stops the server and awaits ``pos_app.server.services.sales.create_sale_async`` directly
+   from 32 concurrent tasks against the same database, with the same principals: the
+   server's sale path (group commit included) without HTTP, JSON, TLS and authentication,
+   the ceiling;
 4. does the same on a fresh PostgreSQL cluster (``start_postgres()``, fsync on);
 5. prints the figures, the targets (>= 400 confirmed sales/s on the hot type on each database,
    HTTPS >= 1/3 of direct) and the floor figures of ``shared/MEASUREMENTS.md``.
@@ -32,7 +33,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -177,8 +177,11 @@ def run_wrk(site: Site, workload: str, ids: list[int], seconds: int) -> WrkRun:
 
 def run_direct(url: str, tokens: list[str], workload: str, ids: list[int], threads: int,
                seconds: float) -> DirectRun:
-    """``create_sale`` called in ``threads`` threads for ``seconds``: no HTTP, no JSON over
-    the wire, no TLS; the same principals (authenticated once, from the session tokens)."""
+    """``create_sale_async`` awaited by ``threads`` concurrent tasks for ``seconds``: the
+    server's own sale path (idempotency key, group commit, audit, live stamp) without HTTP,
+    JSON over the wire, TLS or authentication; the same principals (authenticated once,
+    from the session tokens)."""
+    import asyncio
     import random
 
     from pos_app.api import schemas
@@ -193,22 +196,20 @@ def run_direct(url: str, tokens: list[str], workload: str, ids: list[int], threa
         nonce = uuid.uuid4().hex[:12]
         counts = [[0, 0] for _ in range(threads)]
         errors: list[str] = []
-        start = threading.Barrier(threads + 1)
-        stop_at = [0.0]
 
-        def worker(index: int) -> None:
+        async def worker(index: int, stop_at: float) -> None:
             principal = principals[index % len(principals)]
             rng = random.Random(index)
-            start.wait()
             n = 0
-            while time.monotonic() < stop_at[0]:
+            while time.monotonic() < stop_at:
                 n += 1
                 body = schemas.SaleCreate.model_validate({
                     "lines": [{"ticket_type_id": rng.choice(ids), "quantity": 1}],
                     "payment": {"method": "cash", "tendered": PRICE}})
                 try:
-                    outcome = sales.create_sale(db, principal, body, key=f"{nonce}-{index}-{n}",
-                                                path="/v1/sales", now=datetime.now(UTC))
+                    outcome = await sales.create_sale_async(
+                        db, principal, body, key=f"{nonce}-{index}-{n}", path="/v1/sales",
+                        now=datetime.now(UTC))
                 except Exception as exc:
                     if len(errors) < 5:
                         errors.append(repr(exc))
@@ -216,15 +217,12 @@ def run_direct(url: str, tokens: list[str], workload: str, ids: list[int], threa
                     continue
                 counts[index][0 if outcome.status == 201 else 1] += 1
 
-        pool = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(threads)]
-        for thread in pool:
-            thread.start()
-        began = time.monotonic()
-        stop_at[0] = began + seconds
-        start.wait()
-        for thread in pool:
-            thread.join()
-        elapsed = time.monotonic() - began
+        async def drive() -> float:
+            began = time.monotonic()
+            await asyncio.gather(*(worker(i, began + seconds) for i in range(threads)))
+            return time.monotonic() - began
+
+        elapsed = asyncio.run(drive())
     finally:
         db.dispose()
     done = sum(c[0] for c in counts)
@@ -332,9 +330,9 @@ def bench_database(name: str, server: LiveServer, direct_threads: int,
 def report(results: dict[str, dict[str, Any]]) -> None:
     print()
     print(f"POST /v1/sales over HTTPS: wrk -t{WRK_THREADS} -c{CONNECTIONS} -d{SECONDS}s; "
-          f"direct = create_sale() in threads, no HTTP")
+          f"direct = create_sale_async() from {CONNECTIONS} tasks, no HTTP")
     header = (f"{'database':10} {'workload':8} {'req/s':>7} {'201/s':>7} {'409':>5} "
-              f"{'other':>5} {'p50 ms':>7} {'p99 ms':>7} {'direct/s':>9} {'thr':>3} "
+              f"{'other':>5} {'p50 ms':>7} {'p99 ms':>7} {'direct/s':>9} {'tasks':>5} "
               f"{'ratio':>6}  targets")
     print(header)
     print("-" * len(header))
@@ -349,7 +347,7 @@ def report(results: dict[str, dict[str, Any]]) -> None:
             print(f"{database:10} {workload:8} {http.requests_per_s:7.0f} "
                   f"{http.confirmed_per_s:7.0f} {http.n409:5d} {http.other:5d} "
                   f"{http.p50_ms:7.1f} {http.p99_ms:7.1f} {direct.sales_per_s:9.0f} "
-                  f"{direct.threads:3d} {ratio:6.2f}  {', '.join(checks)}")
+                  f"{direct.threads:5d} {ratio:6.2f}  {', '.join(checks)}")
             if http.other or http.socket_errors:
                 print(f"   !! {http.other} non-201/409 answers, {http.socket_errors} socket "
                       f"errors; first: {http.first_other[:200]}")
@@ -374,7 +372,7 @@ def main() -> dict[str, dict[str, Any]]:
     try:
         if only in ("", "sqlite"):
             with sqlite_server(root) as server:
-                results["sqlite"] = bench_database("sqlite", server, direct_threads=1,
+                results["sqlite"] = bench_database("sqlite", server, direct_threads=CONNECTIONS,
                                                    calibration=calibrate_sqlite(root))
         if only in ("", "postgres"):
             if postgres_bin_dir() is None:

@@ -28,16 +28,18 @@ _POST_ERRORS = errors(
 
 
 @router.post("", status_code=201, response_model=Sale, responses=_POST_ERRORS)
-def create_sale(body: SaleCreate, principal: SellerPrincipal, database: DatabaseDep,
-                settings: SettingsDep,
-                idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
-                ) -> JSONResponse:
+async def create_sale(body: SaleCreate, principal: SellerPrincipal, database: DatabaseDep,
+                      settings: SettingsDep,
+                      idempotency_key: str | None = Header(default=None,
+                                                           alias="Idempotency-Key"),
+                      ) -> JSONResponse:
     """Sell ``lines`` for cash in one transaction. Requires ``Idempotency-Key``: a repeat
     with the same key and body answers the stored outcome with ``Idempotent-Replayed: true``.
     Stored outcomes: 201, 409 ``insufficient_inventory``, 422 ``insufficient_tender``."""
     key = idempotency.check_key(idempotency_key)
-    outcome = sales.create_sale(database, principal, body, key=key, path="/v1/sales",
-                                now=settings.clock.now())
+    # Group-committed on the writer thread: the event loop waits without blocking.
+    outcome = await sales.create_sale_async(database, principal, body, key=key,
+                                            path="/v1/sales", now=settings.clock.now())
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
     if outcome.status == 201 and not outcome.replayed:
         headers["Location"] = f"/v1/sales/{outcome.body['id']}"

@@ -6,7 +6,13 @@ from fastapi import APIRouter, Response
 
 from pos_app.api.errors import ErrorCode
 from pos_app.api.schemas import ErrorBody, SessionCreate, SessionResponse
-from pos_app.server.deps import CurrentPrincipal, DatabaseDep, SettingsDep, TerminalDep
+from pos_app.server.deps import (
+    CurrentPrincipal,
+    DatabaseDep,
+    SettingsDep,
+    TerminalDep,
+    forget_principals,
+)
 from pos_app.server.errors import ApiError
 from pos_app.server.routes.responses import errors
 from pos_app.server.services import identity
@@ -44,4 +50,5 @@ def sign_out(principal: CurrentPrincipal, database: DatabaseDep,
         raise ApiError(ErrorCode.FORBIDDEN, "A channel token has no session to end.")
     with database.write() as session:
         identity.sign_out(session, principal.session_id, now=settings.clock.now())
+    forget_principals()
     return Response(status_code=204)

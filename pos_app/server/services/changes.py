@@ -27,12 +27,14 @@ from pos_app.server import audit
 from pos_app.server.models import StockAlert
 from pos_app.server.services.inventory import bump_counters
 
-__all__ = ["Actor", "CountChange", "Counts", "changed_ticket_types", "crossed_rungs", "record"]
+__all__ = ["CHANGED_INFO", "Actor", "CountChange", "Counts", "changed_ticket_types",
+           "crossed_rungs", "record"]
 
 Counts = tuple[int, int, int]
 """``(capacity, sold, held)`` of one ticket type."""
 
-_CHANGED = "pos_changed_ticket_types"
+CHANGED_INFO = "pos_changed_ticket_types"
+"""``session.info`` key: ticket type ids changed in the current transaction."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ def crossed_rungs(ladder: Sequence[int], before_available: int, after_available:
 def changed_ticket_types(session: Session) -> set[int]:
     """Ticket type ids changed in ``session``'s current transaction (read by the publisher
     after commit; cleared by it)."""
-    changed: set[int] = session.info.setdefault(_CHANGED, set())
+    changed: set[int] = session.info.setdefault(CHANGED_INFO, set())
     return changed
 
 

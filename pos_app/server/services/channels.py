@@ -15,6 +15,7 @@ from pos_app.api.errors import ErrorCode
 from pos_app.server import security
 from pos_app.server.errors import ApiError
 from pos_app.server.models import ChannelToken
+from pos_app.server.services.principal_cache import credentials_revoked
 
 __all__ = ["BOX_OFFICE", "create_channel_token", "revoke_channel_token"]
 
@@ -59,4 +60,5 @@ def revoke_channel_token(session: Session, token_id: int, *, now: datetime) -> b
     if row.revoked_at is None:
         row.revoked_at = now
         session.flush()
+    credentials_revoked()  # cached principals of this process are void at once
     return True

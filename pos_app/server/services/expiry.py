@@ -33,6 +33,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from pos_app.server import sql
 from pos_app.server.db import Database
 from pos_app.server.models import Hold, HoldLine, TicketType
 from pos_app.server.services import changes
@@ -57,6 +58,22 @@ def _lapsed(now: datetime, ticket_type_ids: Collection[int] | None) -> list[Colu
     return conditions
 
 
+def _lapsed_candidates(session: Session, ticket_type_ids: Collection[int] | None,
+                       now: datetime) -> list[str]:
+    """Ids of the lapsed ``active`` holds (on ``ticket_type_ids`` unless None), ascending,
+    locked ``FOR UPDATE SKIP LOCKED`` on PostgreSQL. A raw statement: every sale runs it."""
+    where = "h.status = 'active' AND h.expires_at <= :now"
+    params: dict[str, object] = {"now": sql.db_time(session, now)}
+    if ticket_type_ids is not None:
+        placeholders, ids = sql.in_list("tt", sorted(ticket_type_ids))
+        where += (" AND EXISTS (SELECT 1 FROM hold_lines hl WHERE hl.hold_id = h.id AND "
+                  f"hl.ticket_type_id IN ({placeholders}))")
+        params.update(ids)
+    query = f"SELECT h.id FROM holds h WHERE {where} ORDER BY h.id"
+    statement = sql.Statement(query, postgresql=f"{query} FOR UPDATE OF h SKIP LOCKED")
+    return [str(row[0]) for row in sql.execute(session, statement, params).fetchall()]
+
+
 def expire_lapsed(session: Session, ticket_type_ids: Collection[int] | None, *,
                   now: datetime) -> list[str]:
     """Expire, in the caller's write transaction, every ``active`` hold with
@@ -79,9 +96,7 @@ def expire_lapsed(session: Session, ticket_type_ids: Collection[int] | None, *,
     # Lock the lapsed holds in id order, skipping any another transaction has locked: it is
     # expiring, converting or releasing that hold, and our guard on the ticket type rows it
     # locked waits for its commit (then PostgreSQL re-evaluates the guard on fresh counts).
-    candidates = list(session.execute(
-        select(Hold.id).where(*_lapsed(now, ticket_type_ids))
-        .order_by(Hold.id).with_for_update(skip_locked=True)).scalars().all())
+    candidates = _lapsed_candidates(session, ticket_type_ids, now)
     if not candidates:
         return []
     # Claim them; a hold converted/released/expired meanwhile is not returned.

@@ -52,13 +52,14 @@ import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 import anyio.to_thread
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from pos_app.api.errors import ErrorCode
+from pos_app.server import sql
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.models import IdempotencyKey
@@ -77,6 +78,7 @@ __all__ = [
     "purge_expired",
     "request_hash",
     "run_idempotent",
+    "run_idempotent_async",
     "run_purger",
     "start_purger",
     "stop_purger",
@@ -163,7 +165,44 @@ def _in_progress() -> ApiError:
                     headers={"Retry-After": "1"})
 
 
-def _answer(row: IdempotencyKey, digest: str) -> Outcome:
+class _StoredKey(NamedTuple):
+    """A key's stored row, as much of it as answering needs."""
+
+    status: str
+    request_hash: str
+    response_status: int | None
+    response_body: dict[str, Any] | None
+
+
+_FIND = sql.Statement(
+    "SELECT status, request_hash, response_status, response_body FROM idempotency_keys "
+    "WHERE scope = :scope AND \"key\" = :key")
+_INSERT = sql.Statement(
+    "INSERT INTO idempotency_keys (scope, \"key\", method, path, request_hash, status, "
+    "response_status, response_body, created_at, completed_at) VALUES (:scope, :key, "
+    ":method, :path, :request_hash, :status, :response_status, :response_body, :at, :at)")
+
+
+def _find(session: Session, scope: str, key: str) -> _StoredKey | None:
+    """The stored key ``key`` of ``scope``, or None (a raw statement: every request with a
+    key reads it twice)."""
+    row = sql.execute(session, _FIND, {"scope": scope, "key": key}).fetchone()
+    if row is None:
+        return None
+    return _StoredKey(str(row[0]), str(row[1]), row[2], sql.from_db_json(row[3]))
+
+
+def _store(session: Session, *, scope: str, key: str, method: str, path: str,
+           request_hash: str, status: str, response: Outcome | None, now: datetime) -> None:
+    sql.execute(session, _INSERT, {
+        "scope": scope, "key": key, "method": method, "path": path,
+        "request_hash": request_hash, "status": status,
+        "response_status": response.status if response is not None else None,
+        "response_body": sql.db_json(session, response.body) if response is not None else None,
+        "at": sql.db_time(session, now)})
+
+
+def _answer(row: _StoredKey, digest: str) -> Outcome:
     """The answer a request with ``digest`` gets from the stored ``row``."""
     if row.status == "voided":
         raise ApiError(ErrorCode.IDEMPOTENCY_KEY_VOIDED,
@@ -173,12 +212,6 @@ def _answer(row: IdempotencyKey, digest: str) -> Outcome:
                        "This Idempotency-Key was already used for a different request.")
     return Outcome(status=int(row.response_status or 0), body=dict(row.response_body or {}),
                    replayed=True)
-
-
-def _select(scope: str, key: str) -> Any:
-    return (select(IdempotencyKey)
-            .where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
-            .execution_options(populate_existing=True))
 
 
 class _InFlight:
@@ -216,14 +249,17 @@ def _in_flight(db: Database) -> _InFlight:
         return registry
 
 
+_TRY_KEY_LOCK = sql.Statement(
+    "SELECT 1", postgresql="SELECT pg_try_advisory_xact_lock(hashtextextended(:k, 0))")
+
+
 def _lock_key_everywhere(session: Session, scope: str, key: str) -> bool:
     """On PostgreSQL, try to take the key's transaction-scoped advisory lock (seen by every
     server process; released at commit or rollback, also by a crash). True on SQLite, whose
     server is one process (the in-process registry decides there)."""
-    if session.get_bind().dialect.name != "postgresql":
+    if sql.dialect(session) != "postgresql":
         return True
-    return bool(session.execute(text("SELECT pg_try_advisory_xact_lock(hashtextextended(:k, 0))"),
-                                {"k": f"{scope}\n{key}"}).scalar())
+    return bool(sql.execute(session, _TRY_KEY_LOCK, {"k": f"{scope}\n{key}"}).fetchone()[0])
 
 
 def run_idempotent(db: Database, principal: Principal, key: str, *, method: str, path: str,
@@ -254,30 +290,56 @@ def run_idempotent(db: Database, principal: Principal, key: str, *, method: str,
     scope = principal.idempotency_scope
     digest = request_hash(method, path, body)
     with db.read() as session:
-        row = session.scalars(_select(scope, key)).first()
+        row = _find(session, scope, key)
         if row is not None:
             return _answer(row, digest)
     registry = _in_flight(db)
     if not registry.enter(scope, key):
         raise _in_progress()
+    try:
+        # PostgreSQL serialization failures and deadlocks re-run the whole unit (effects go
+        # only through the session), a bounded number of times, then 409.
+        return db.run_write(_unit(scope, key, digest, method, path, effect, now))
+    finally:
+        registry.leave(scope, key)
+
+
+def _unit(scope: str, key: str, digest: str, method: str, path: str,
+          effect: Callable[[Session], Response], now: datetime) -> Callable[[Session], Outcome]:
+    """The write unit of an idempotent request: lock and read the key, run ``effect``,
+    store the outcome with the key (steps 2-3 of the module notes)."""
     def unit(session: Session) -> Outcome:
         if not _lock_key_everywhere(session, scope, key):
             raise _in_progress()
-        row = session.scalars(_select(scope, key)).first()
+        row = _find(session, scope, key)
         if row is not None:  # completed or voided while we waited for the writer
             return _answer(row, digest)
         result = effect(session)
         outcome = Outcome(status=result.status, body=dict(result.body))
-        session.execute(insert(IdempotencyKey).values(
-            scope=scope, key=key, method=method.upper(), path=path, request_hash=digest,
-            status="completed", response_status=outcome.status,
-            response_body=outcome.body, created_at=now, completed_at=now))
+        _store(session, scope=scope, key=key, method=method.upper(), path=path,
+               request_hash=digest, status="completed", response=outcome, now=now)
         return outcome
 
+    return unit
+
+
+async def run_idempotent_async(db: Database, principal: Principal, key: str, *, method: str,
+                               path: str, body: Any, effect: Callable[[Session], Response],
+                               now: datetime) -> Outcome:
+    """:func:`run_idempotent` for an ``async`` route: the unit is group-committed
+    (:meth:`Database.write_async`) with the other requests queued at the same moment, and
+    the event loop never blocks. There is no separate read first: the unit reads the key in
+    its transaction, so a replay costs one queued unit, not a thread.
+
+    Returns and raises as :func:`run_idempotent`.
+    """
+    scope = principal.idempotency_scope
+    digest = request_hash(method, path, body)
+    registry = _in_flight(db)
+    if not registry.enter(scope, key):
+        raise _in_progress()
     try:
-        # PostgreSQL serialization failures and deadlocks re-run the whole unit (effects go
-        # only through the session), a bounded number of times, then 409.
-        return db.run_write(unit)
+        return await db.write_async(_unit(scope, key, digest, method, path, effect, now))
     finally:
         registry.leave(scope, key)
 
@@ -286,7 +348,7 @@ def lookup_key(db: Database, principal: Principal, key: str) -> KeyState | None:
     """The caller's key ``key`` (``GET /v1/idempotency-keys/{key}``); None when never seen."""
     scope = principal.idempotency_scope
     with db.read() as session:
-        row = session.scalars(_select(scope, key)).first()
+        row = _find(session, scope, key)
         if row is not None:
             return _state(row)
         if _in_flight(db).running(scope, key) or not _lock_key_everywhere(session, scope, key):
@@ -294,7 +356,7 @@ def lookup_key(db: Database, principal: Principal, key: str) -> KeyState | None:
         return None
 
 
-def _state(row: IdempotencyKey) -> KeyState:
+def _state(row: _StoredKey) -> KeyState:
     if row.status == "voided":
         return KeyState("voided")
     return KeyState("completed", Outcome(int(row.response_status or 0),
@@ -313,7 +375,7 @@ def void_key(db: Database, principal: Principal, key: str, *, now: datetime) -> 
     """
     scope = principal.idempotency_scope
     with db.read() as session:  # answered without the writer lock when nothing changes
-        row = session.scalars(_select(scope, key)).first()
+        row = _find(session, scope, key)
         if row is not None:
             return _state(row)
     registry = _in_flight(db)
@@ -324,12 +386,11 @@ def void_key(db: Database, principal: Principal, key: str, *, now: datetime) -> 
         # that starts now waits for us and then finds the key voided.
         if registry.running(scope, key) or not _lock_key_everywhere(session, scope, key):
             raise _in_progress()
-        row = session.scalars(_select(scope, key)).first()
+        row = _find(session, scope, key)
         if row is not None:
             return _state(row)
-        session.execute(insert(IdempotencyKey).values(
-            scope=scope, key=key, method="", path="", request_hash="", status="voided",
-            created_at=now, completed_at=now))
+        _store(session, scope=scope, key=key, method="", path="", request_hash="",
+               status="voided", response=None, now=now)
         return KeyState("voided")
 
 

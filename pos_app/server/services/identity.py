@@ -24,11 +24,13 @@ from pos_app.server.db import Database
 from pos_app.server.errors import ApiError, Denial
 from pos_app.server.models import ChannelToken, LoginAttempt, Staff, StaffSession, Terminal
 from pos_app.server.services.principal import ROLE_RANK, Principal
+from pos_app.server.services.principal_cache import credentials_revoked
 
 __all__ = [
     "SESSION_EXPIRED",
     "add_staff",
     "authenticate_bearer",
+    "authenticate_bearer_until",
     "authenticate_session",
     "authenticate_terminal",
     "channel_principal",
@@ -196,8 +198,10 @@ def sign_in(db: Database, terminal: Terminal, username: str, pin: str, *, now: d
     )
 
 
-def _staff_principal(session: Session, token_hash: str, now: datetime) -> Principal | None:
-    """The principal of the staff session with ``token_hash``; None when there is none."""
+def _staff_principal(session: Session, token_hash: str,
+                     now: datetime) -> tuple[Principal, datetime] | None:
+    """The principal of the staff session with ``token_hash`` and the session's expiry; None
+    when there is none."""
     row = session.execute(
         select(StaffSession, Staff, Terminal)
         .join(Staff, Staff.id == StaffSession.staff_id)
@@ -216,7 +220,8 @@ def _staff_principal(session: Session, token_hash: str, now: datetime) -> Princi
                             terminal_id=terminal.id, channel="box_office")
     return Principal(session_id=staff_session.id, staff_id=staff.id, username=staff.username,
                      display_name=staff.display_name, role=staff.role,
-                     terminal_id=terminal.id, terminal_name=terminal.name)
+                     terminal_id=terminal.id, terminal_name=terminal.name), \
+        staff_session.expires_at
 
 
 def authenticate_session(session: Session, token: str | None, *, now: datetime) -> Principal:
@@ -229,11 +234,11 @@ def authenticate_session(session: Session, token: str | None, *, now: datetime) 
     if not token:
         raise _unauthorized("Sign in and send the session token as 'Authorization: Bearer'.",
                             "no credentials")
-    principal = _staff_principal(session, security.hash_token(token), now)
-    if principal is None:
+    found = _staff_principal(session, security.hash_token(token), now)
+    if found is None:
         raise _unauthorized("The session token is not valid; sign in again.",
                             "token not valid")
-    return principal
+    return found[0]
 
 
 def channel_principal(token_row: ChannelToken) -> Principal:
@@ -252,13 +257,24 @@ def authenticate_bearer(session: Session, token: str | None, *, now: datetime) -
         ApiError: 401 ``unauthorized``: no token, an unknown or revoked token, or an expired
             or signed-out staff session (message :data:`SESSION_EXPIRED`).
     """
+    return authenticate_bearer_until(session, token, now=now)[0]
+
+
+def authenticate_bearer_until(session: Session, token: str | None, *,
+                              now: datetime) -> tuple[Principal, datetime | None]:
+    """:func:`authenticate_bearer`, also returning when the credential expires (a staff
+    session's ``expires_at``; None for a channel token, which lasts until revoked).
+
+    Raises:
+        ApiError: as :func:`authenticate_bearer`.
+    """
     if not token:
         raise _unauthorized("Send a session token or channel token as "
                             "'Authorization: Bearer <token>'.", "no credentials")
     token_hash = security.hash_token(token)
-    principal = _staff_principal(session, token_hash, now)
-    if principal is not None:
-        return principal
+    found = _staff_principal(session, token_hash, now)
+    if found is not None:
+        return found
     channel = session.scalars(
         select(ChannelToken).where(ChannelToken.token_hash == token_hash)).first()
     if channel is None:
@@ -266,7 +282,7 @@ def authenticate_bearer(session: Session, token: str | None, *, now: datetime) -
     if channel.revoked_at is not None:
         raise _unauthorized("This channel token was revoked.", "channel token revoked",
                             channel=channel.channel)
-    return channel_principal(channel)
+    return channel_principal(channel), None
 
 
 def sign_out(session: Session, session_id: int, *, now: datetime) -> None:
@@ -275,6 +291,7 @@ def sign_out(session: Session, session_id: int, *, now: datetime) -> None:
     if staff_session is not None and staff_session.revoked_at is None:
         staff_session.revoked_at = now
         session.flush()
+    credentials_revoked()  # cached principals of this process are void at once
 
 
 def add_staff(session: Session, username: str, *, role: str, pin: str,

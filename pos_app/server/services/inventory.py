@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pos_app.api import schemas
 from pos_app.domain import inventory as rules
-from pos_app.server import audit
+from pos_app.server import audit, sql
 from pos_app.server.models import Counters, Event, Hold, HoldLine, TicketType
 
-__all__ = ["INVENTORY_VERSION_SEQUENCE", "SALE_NUMBER_SEQUENCE", "bump_counters",
+__all__ = ["BUMPED_VERSION_INFO", "INVENTORY_VERSION_SEQUENCE", "SALE_NUMBER_SEQUENCE",
+           "bump_counters",
            "bumped_version", "forget_bumped_version", "inventory_version", "lapsed_held",
            "list_events", "next_sale_number", "ticket_type_out"]
 
@@ -22,7 +23,8 @@ INVENTORY_VERSION_SEQUENCE = "pos_inventory_version_seq"
 SALE_NUMBER_SEQUENCE = "pos_sale_number_seq"
 """PostgreSQL: the sequence handing out sale numbers (migration 0003)."""
 
-_BUMPED_VERSION = "pos_inventory_version"  # session.info: the version this transaction took
+BUMPED_VERSION_INFO = "pos_inventory_version"
+"""``session.info`` key: the inventory version the current transaction took."""
 
 
 def _on_postgresql(session: Session) -> bool:
@@ -87,13 +89,13 @@ def inventory_version(session: Session) -> int:
 def bumped_version(session: Session) -> int | None:
     """The inventory version :func:`bump_counters` handed to ``session``'s current
     transaction, or None when it took none."""
-    version = session.info.get(_BUMPED_VERSION)
+    version = session.info.get(BUMPED_VERSION_INFO)
     return int(version) if version is not None else None
 
 
 def forget_bumped_version(session: Session) -> None:
     """Forget :func:`bumped_version` (the transaction ended)."""
-    session.info.pop(_BUMPED_VERSION, None)
+    session.info.pop(BUMPED_VERSION_INFO, None)
 
 
 def list_events(session: Session, *, now: datetime) -> schemas.EventsResponse:
@@ -117,6 +119,22 @@ def list_events(session: Session, *, now: datetime) -> schemas.EventsResponse:
     ])
 
 
+_NEXT_VERSION = sql.Statement(
+    "UPDATE counters SET inventory_version = inventory_version + 1 WHERE id = 1 "
+    "RETURNING inventory_version, last_sale_number",
+    postgresql=f"SELECT nextval('{INVENTORY_VERSION_SEQUENCE}'), 0")
+_NEXT_VERSION_AND_NUMBER = sql.Statement(
+    "UPDATE counters SET inventory_version = inventory_version + 1, "
+    "last_sale_number = last_sale_number + 1 WHERE id = 1 "
+    "RETURNING inventory_version, last_sale_number",
+    postgresql=f"SELECT nextval('{INVENTORY_VERSION_SEQUENCE}'), "
+               f"nextval('{SALE_NUMBER_SEQUENCE}')")
+_NEXT_NUMBER = sql.Statement(
+    "UPDATE counters SET last_sale_number = last_sale_number + 1 WHERE id = 1 "
+    "RETURNING last_sale_number",
+    postgresql=f"SELECT nextval('{SALE_NUMBER_SEQUENCE}')")
+
+
 def bump_counters(session: Session, *, sale_number: bool = False) -> tuple[int, int]:
     """Take the next inventory version (and, with ``sale_number=True``, the next sale number)
     in the caller's transaction; returns ``(inventory_version, last_sale_number)``.
@@ -127,24 +145,13 @@ def bump_counters(session: Session, *, sale_number: bool = False) -> tuple[int, 
     to commit), so versions are handed out in commit order and a reader that sees version
     ``v`` committed also sees every version below it; ``last_sale_number`` is the new sale
     number with ``sale_number=True``, else 0. Call after the inventory guard, just before
-    commit. A second call in one transaction takes another version.
+    commit. A second call in one transaction takes another version. Raw statements
+    (:mod:`pos_app.server.sql`): every sale takes one.
     """
-    if _on_postgresql(session):
-        audit.lock_chain(session)
-        version = int(session.scalar(text(f"SELECT nextval('{INVENTORY_VERSION_SEQUENCE}')"))
-                      or 0)
-        number = next_sale_number(session) if sale_number else 0
-        session.info[_BUMPED_VERSION] = version
-        return version, number
-    values = {Counters.inventory_version: Counters.inventory_version + 1}
-    if sale_number:
-        values[Counters.last_sale_number] = Counters.last_sale_number + 1
-    row = session.execute(
-        update(Counters).where(Counters.id == 1).values(values)
-        .returning(Counters.inventory_version, Counters.last_sale_number)
-        .execution_options(synchronize_session=False)
-    ).one()
-    session.info[_BUMPED_VERSION] = int(row[0])
+    audit.lock_chain(session)  # no-op on SQLite
+    row = sql.execute(session, _NEXT_VERSION_AND_NUMBER if sale_number
+                      else _NEXT_VERSION).fetchone()
+    session.info[BUMPED_VERSION_INFO] = int(row[0])
     return int(row[0]), int(row[1])
 
 
@@ -154,12 +161,4 @@ def next_sale_number(session: Session) -> int:
     SQLite: the ``counters`` row, sequential (call after the guard, just before commit).
     PostgreSQL: ``nextval`` of :data:`SALE_NUMBER_SEQUENCE`, no row lock; a rolled-back sale
     leaves a gap in the numbers."""
-    if _on_postgresql(session):
-        return int(session.scalar(text(f"SELECT nextval('{SALE_NUMBER_SEQUENCE}')")) or 0)
-    row = session.execute(
-        update(Counters).where(Counters.id == 1)
-        .values({Counters.last_sale_number: Counters.last_sale_number + 1})
-        .returning(Counters.last_sale_number)
-        .execution_options(synchronize_session=False)
-    ).one()
-    return int(row[0])
+    return int(sql.execute(session, _NEXT_NUMBER).fetchone()[0])

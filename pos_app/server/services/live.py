@@ -40,14 +40,16 @@ from datetime import datetime
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, select, text, update
+from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from pos_app.api import schemas
+from pos_app.server import sql
 from pos_app.server.models import Event, TicketType
-from pos_app.server.services.changes import changed_ticket_types
+from pos_app.server.services.changes import CHANGED_INFO, changed_ticket_types
 from pos_app.server.services.inventory import (
+    BUMPED_VERSION_INFO,
     bump_counters,
     bumped_version,
     forget_bumped_version,
@@ -60,7 +62,8 @@ if TYPE_CHECKING:
     from pos_app.server.db import Database
     from pos_app.server.settings import ServerSettings
 
-__all__ = ["NOTIFY_CHANNEL", "Broadcaster", "InventoryChanges", "InventoryEvent",
+__all__ = ["NOTIFY_CHANNEL", "TRANSACTION_INFO_KEYS", "Broadcaster", "InventoryChanges",
+           "InventoryEvent",
            "LiveInventory", "PostgresListener", "Subscription", "install_session_hooks",
            "load_changes"]
 
@@ -68,6 +71,11 @@ log = logging.getLogger("pos_app.server.live")
 
 NOTIFY_CHANNEL = "pos_inventory"
 """PostgreSQL ``LISTEN``/``NOTIFY`` channel; the payload is the committed inventory version."""
+_NOTIFY = sql.Statement("SELECT 1", postgresql=f"SELECT pg_notify('{NOTIFY_CHANNEL}', :payload)")
+
+TRANSACTION_INFO_KEYS = (CHANGED_INFO, BUMPED_VERSION_INFO)
+"""``session.info`` keys a unit of work fills for the hooks below; a group-commit batch
+(:mod:`pos_app.server.group_commit`) restores them when it rolls a unit back."""
 
 _COMMITTING = "pos_live_committing"  # session.info: (version, ids) stamped, awaiting commit
 
@@ -119,12 +127,12 @@ def _stamp(session: Session) -> None:
     version = bumped_version(session)
     if version is None:  # changed counts without changes.record: still a new version
         version, _ = bump_counters(session)
-    session.execute(update(TicketType).where(TicketType.id.in_(sorted(ids)))
-                    .values(changed_version=version)
-                    .execution_options(synchronize_session=False))
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_notify(:channel, :payload)"),
-                        {"channel": NOTIFY_CHANNEL, "payload": str(version)})
+    placeholders, params = sql.in_list("id", sorted(ids))
+    sql.execute(session, sql.Statement(
+        f"UPDATE ticket_types SET changed_version = :version WHERE id IN ({placeholders})"),
+        {"version": version, **params})
+    if sql.dialect(session) == "postgresql":
+        sql.execute(session, _NOTIFY, {"payload": str(version)})
     session.info[_COMMITTING] = (version, frozenset(ids))
 
 

@@ -35,25 +35,26 @@ from __future__ import annotations
 import base64
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from pos_app.api import schemas
 from pos_app.api.errors import ERROR_STATUS, ErrorCode
+from pos_app.server import sql
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
-from pos_app.server.models import Event, Hold, HoldLine, Sale, SaleLine, Ticket, TicketType
+from pos_app.server.models import Hold, HoldLine, Sale, SaleLine, Ticket, TicketType
 from pos_app.server.services import changes, expiry, holds, idempotency, shifts
 from pos_app.server.services.inventory import next_sale_number
 from pos_app.server.services.principal import Principal
 
-__all__ = ["SaleOutcome", "create_sale", "get_sale", "new_ticket_code"]
+__all__ = ["SaleOutcome", "create_sale", "create_sale_async", "get_sale", "new_ticket_code"]
 
 
 @dataclass(frozen=True)
@@ -122,12 +123,13 @@ class _Type:
 def _load_types(session: Session, body: schemas.SaleCreate) -> list[_Type]:
     assert body.lines is not None  # the schema guarantees hold_id xor lines
     ids = sorted(line.ticket_type_id for line in body.lines)
-    types = [_Type(int(r[0]), str(r[1]), str(r[2]), int(r[3]), list(r[4] or []), str(r[5]))
-             for r in session.execute(
-                 select(TicketType.id, TicketType.event_id, TicketType.name, TicketType.price,
-                        TicketType.alert_ladder, Event.currency)
-                 .join(Event, Event.id == TicketType.event_id)
-                 .where(TicketType.id.in_(ids)).order_by(TicketType.id))]
+    placeholders, params = sql.in_list("id", ids)
+    rows = sql.execute(session, sql.Statement(
+        "SELECT tt.id, tt.event_id, tt.name, tt.price, tt.alert_ladder, e.currency "
+        "FROM ticket_types tt JOIN events e ON e.id = tt.event_id "
+        f"WHERE tt.id IN ({placeholders}) ORDER BY tt.id"), params).fetchall()
+    types = [_Type(int(r[0]), str(r[1]), str(r[2]), int(r[3]),
+                   list(sql.from_db_json(r[4]) or []), str(r[5])) for r in rows]
     missing = sorted(set(ids) - {t.id for t in types})
     if missing:
         raise ApiError(ErrorCode.INVALID_REQUEST,
@@ -138,6 +140,34 @@ def _load_types(session: Session, body: schemas.SaleCreate) -> list[_Type]:
     return types
 
 
+_INSERT_SALE = sql.Statement(
+    "INSERT INTO sales (id, number, status, channel, event_id, total, currency, method, "
+    "tendered, change, reference, created_at, terminal_id, staff_id, shift_id, "
+    "channel_token_id) VALUES (:id, :number, :status, :channel, :event_id, :total, "
+    ":currency, :method, :tendered, :change, :reference, :created_at, :terminal_id, "
+    ":staff_id, :shift_id, :channel_token_id)")
+_INSERT_LINE = sql.Statement(
+    "INSERT INTO sale_lines (sale_id, ticket_type_id, name, quantity, unit_price, amount) "
+    "VALUES (:sale_id, :ticket_type_id, :name, :quantity, :unit_price, :amount)")
+_INSERT_TICKET = sql.Statement(
+    "INSERT INTO tickets (code, sale_id, ticket_type_id, status) "
+    "VALUES (:code, :sale_id, :ticket_type_id, :status)")
+_GUARD = "UPDATE ticket_types SET sold = sold + :q, version = version + 1 " \
+         "WHERE id = :id AND sold + held + :q <= {limit} RETURNING capacity, sold, held"
+_GUARD_BOX_OFFICE = sql.Statement(_GUARD.format(limit="capacity"))
+_GUARD_CHANNEL = sql.Statement(_GUARD.format(
+    limit="CASE WHEN public_limit IS NOT NULL AND public_limit < capacity "
+          "THEN public_limit ELSE capacity END"))
+
+
+def _insert_many(session: Session, statement: sql.Statement,
+                 rows: list[dict[str, Any]]) -> None:
+    if len(rows) == 1:
+        sql.execute(session, statement, rows[0])
+    else:
+        sql.executemany(session, statement, rows)
+
+
 def create_sale(db: Database, principal: Principal, body: schemas.SaleCreate, *, key: str,
                 path: str, now: datetime) -> SaleOutcome:
     """Sell ``body.lines`` for cash as ``principal`` under idempotency ``key``.
@@ -145,15 +175,32 @@ def create_sale(db: Database, principal: Principal, body: schemas.SaleCreate, *,
     Returns the outcome to send (201 Sale body, or a stored business refusal), possibly a
     replay. Raises :class:`ApiError` for refusals that are not stored (see module notes).
     """
+    done = idempotency.run_idempotent(db, principal, key, method="POST", path=path,
+                                      body=body.model_dump(mode="json"),
+                                      effect=_effect(principal, body, now), now=now)
+    return SaleOutcome(done.status, done.body, replayed=done.replayed)
+
+
+async def create_sale_async(db: Database, principal: Principal, body: schemas.SaleCreate, *,
+                            key: str, path: str, now: datetime) -> SaleOutcome:
+    """:func:`create_sale` from an event loop: the sale is group-committed with the other
+    requests queued at that moment (:func:`idempotency.run_idempotent_async`); answered
+    only after the commit. Returns and raises as :func:`create_sale`."""
+    done = await idempotency.run_idempotent_async(
+        db, principal, key, method="POST", path=path, body=body.model_dump(mode="json"),
+        effect=_effect(principal, body, now), now=now)
+    return SaleOutcome(done.status, done.body, replayed=done.replayed)
+
+
+def _effect(principal: Principal, body: schemas.SaleCreate,
+            now: datetime) -> Callable[[Session], SaleOutcome]:
     def effect(session: Session) -> SaleOutcome:
         _check_payment(principal, body)
         if body.hold_id is not None:
             return _convert(session, principal, body, body.hold_id, now)
         return _sell(session, principal, body, _load_types(session, body), now)
 
-    done = idempotency.run_idempotent(db, principal, key, method="POST", path=path,
-                                      body=body.model_dump(mode="json"), effect=effect, now=now)
-    return SaleOutcome(done.status, done.body, replayed=done.replayed)
+    return effect
 
 
 def _sell(session: Session, principal: Principal, body: schemas.SaleCreate,
@@ -188,22 +235,16 @@ def _sell(session: Session, principal: Principal, body: schemas.SaleCreate,
               "amount": t.price * quantity[t.id]} for t in types]
     tickets = [{"code": new_ticket_code(), "sale_id": sale_id, "ticket_type_id": t.id,
                 "status": "valid"} for t in types for _ in range(quantity[t.id])]
-    session.execute(insert(Sale).values(sale))
-    session.execute(insert(SaleLine), lines)
-    session.execute(insert(Ticket), tickets)
+    sql.execute(session, _INSERT_SALE, {**sale, "created_at": sql.db_time(session, now)})
+    _insert_many(session, _INSERT_LINE, lines)
+    _insert_many(session, _INSERT_TICKET, tickets)
 
-    limit = holds.guard_limit(principal)  # capacity; the public limit for a channel
+    # The guard: capacity for the box office, the public limit for a channel (holds.guard_limit).
+    guard = _GUARD_CHANNEL if principal.is_channel else _GUARD_BOX_OFFICE
     counts: dict[int, tuple[int, int, int]] = {}
     for t in types:  # id order: concurrent multi-line sales lock rows in the same order
         q = quantity[t.id]
-        row = session.execute(
-            update(TicketType)
-            .where(TicketType.id == t.id,
-                   TicketType.sold + TicketType.held + q <= limit)
-            .values(sold=TicketType.sold + q, version=TicketType.version + 1)
-            .returning(TicketType.capacity, TicketType.sold, TicketType.held)
-            .execution_options(synchronize_session=False)
-        ).first()
+        row = sql.execute(session, guard, {"q": q, "id": t.id}).fetchone()
         if row is None:
             savepoint.rollback()
             refused = holds.insufficient(

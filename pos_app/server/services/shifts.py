@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from pos_app.api import schemas
 from pos_app.api.errors import ERROR_STATUS, ErrorCode
 from pos_app.domain import cashup
-from pos_app.server import audit
+from pos_app.server import audit, sql
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.models import (
@@ -72,6 +72,12 @@ class ShiftOutcome:
     replayed: bool = False
 
 
+_OPEN_SHIFT = sql.Statement(
+    "SELECT id FROM shifts WHERE terminal_id = :terminal_id AND status = 'open'")
+_OPEN_SHIFT_LOCKED = sql.Statement(
+    _OPEN_SHIFT.sqlite, postgresql=f"{_OPEN_SHIFT.sqlite} FOR SHARE")
+
+
 def open_shift_id(session: Session, terminal_id: int | None, *, lock: bool = True) -> int | None:
     """Id of the open shift at ``terminal_id``, or ``None``.
 
@@ -80,11 +86,9 @@ def open_shift_id(session: Session, terminal_id: int | None, *, lock: bool = Tru
     """
     if terminal_id is None:
         return None
-    query = select(Shift.id).where(Shift.terminal_id == terminal_id, Shift.status == "open")
-    if lock:
-        query = query.with_for_update(read=True)
-    found = session.scalar(query)
-    return int(found) if found is not None else None
+    row = sql.execute(session, _OPEN_SHIFT_LOCKED if lock else _OPEN_SHIFT,
+                      {"terminal_id": terminal_id}).fetchone()
+    return int(row[0]) if row is not None else None
 
 
 # --- writes -------------------------------------------------------------------------------------
