@@ -225,8 +225,13 @@ def wire_hold(**changes: Any) -> Hold:
     return Hold.model_validate({**body, **changes})
 
 
-def wire_sale() -> Sale:
-    """Sale #7: two General Admission and one VIP; the second GA ticket is refunded."""
+def wire_sale(payment: dict[str, Any] | None = None,
+              codes: tuple[str, str, str] = (GA_CODE, VIP_CODE, GA_CODE_2)) -> Sale:
+    """Sale #7: two General Admission and one VIP; the second GA ticket is refunded.
+    ``payment`` defaults to $250.00 cash tendered, $40.00 change; ``codes`` are the tickets'
+    codes (GA, VIP, refunded GA)."""
+    if payment is None:
+        payment = {"method": "cash", "tendered": 25000, "change": 4000}
     return Sale.model_validate(
         {
             "id": "sale-uuid",
@@ -252,11 +257,11 @@ def wire_sale() -> Sale:
             ],
             "total": 21000,
             "currency": "USD",
-            "payment": {"method": "cash", "tendered": 25000, "change": 4000},
+            "payment": payment,
             "tickets": [
-                {"code": GA_CODE, "ticket_type_id": 1, "status": "valid"},
-                {"code": VIP_CODE, "ticket_type_id": 2, "status": "valid"},
-                {"code": GA_CODE_2, "ticket_type_id": 1, "status": "refunded"},
+                {"code": codes[0], "ticket_type_id": 1, "status": "valid"},
+                {"code": codes[1], "ticket_type_id": 2, "status": "valid"},
+                {"code": codes[2], "ticket_type_id": 1, "status": "refunded"},
             ],
             "created_at": "2026-01-25T15:00:00Z",
             "terminal_id": 3,

@@ -15,7 +15,6 @@ import pytest
 import segno
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from pos_app.api.schemas import Event, Sale
 from pos_app.receipts import (
     PAGE_WIDTH,
     ReceiptData,
@@ -25,8 +24,8 @@ from pos_app.receipts import (
     write_receipt,
 )
 from pos_app.receipts.qr import qr_matrix, trace_runs
+from tests.unit.receipts.samples import MM, as_lists, wire_event, wire_sale
 
-MM = 72 / 25.4
 CODES = ("GA7K-3QX9-PL2M-8HTR", "VIP2-M4ZT-9QKD-77XA", "GA7K-4MZ2-RT8N-1QWE")
 
 
@@ -75,10 +74,6 @@ def qr_symbols_in(pdf: bytes) -> list[list[list[int]]]:
                     matrix[row][col] = 1
         symbols.append(matrix)
     return symbols
-
-
-def as_lists(matrix: Any) -> list[list[int]]:
-    return [[int(bool(module)) for module in row] for row in matrix]
 
 
 # --- what the customer reads -------------------------------------------------------------------
@@ -292,79 +287,8 @@ def test_write_receipt_goes_through_a_temporary_file_renamed_into_place(
 # --- from the wire schemas ---------------------------------------------------------------------
 
 
-def wire_event() -> Event:
-    ticket_type = {
-        "event_id": "evt-1",
-        "currency": "USD",
-        "capacity": 500,
-        "public_limit": None,
-        "sold": 3,
-        "held": 0,
-        "available": 497,
-        "public_available": 497,
-        "stock_level": "in_stock",
-        "thresholds": {"low": 50, "critical": 10},
-        "alert_ladder": [],
-        "version": 1,
-    }
-    return Event.model_validate(
-        {
-            "id": "evt-1",
-            "name": "Harbour Lights - Live at the Grand Hall",
-            "venue": "The Grand Hall, Chicago IL",
-            "starts_at": "2026-01-26T02:00:00Z",
-            "timezone": "America/Chicago",
-            "currency": "USD",
-            "ticket_types": [
-                {**ticket_type, "id": 1, "name": "General Admission", "price": 4500},
-                {**ticket_type, "id": 2, "name": "VIP", "price": 12000},
-            ],
-        }
-    )
-
-
-def wire_sale(payment: dict[str, Any]) -> Sale:
-    return Sale.model_validate(
-        {
-            "id": "sale-uuid",
-            "number": 7,
-            "status": "partially_refunded",
-            "channel": "box_office",
-            "event_id": "evt-1",
-            "lines": [
-                {
-                    "ticket_type_id": 1,
-                    "name": "General Admission",
-                    "quantity": 2,
-                    "unit_price": 4500,
-                    "amount": 9000,
-                },
-                {
-                    "ticket_type_id": 2,
-                    "name": "VIP",
-                    "quantity": 1,
-                    "unit_price": 12000,
-                    "amount": 12000,
-                },
-            ],
-            "total": 21000,
-            "currency": "USD",
-            "payment": payment,
-            "tickets": [
-                {"code": CODES[0], "ticket_type_id": 1, "status": "valid"},
-                {"code": CODES[1], "ticket_type_id": 2, "status": "valid"},
-                {"code": CODES[2], "ticket_type_id": 1, "status": "refunded"},
-            ],
-            "created_at": "2026-01-25T15:00:00Z",
-            "terminal_id": 3,
-            "staff_id": 5,
-            "shift_id": 11,
-        }
-    )
-
-
 def test_receipt_from_sale_names_and_prices_each_valid_ticket_by_its_type() -> None:
-    sale = wire_sale({"method": "cash", "tendered": 25000, "change": 4000})
+    sale = wire_sale({"method": "cash", "tendered": 25000, "change": 4000}, codes=CODES)
 
     data = receipt_from_sale(
         sale, wire_event(), staff_name="Maria Lopez", terminal_name="Box Office 1"
@@ -383,7 +307,7 @@ def test_receipt_from_sale_names_and_prices_each_valid_ticket_by_its_type() -> N
 
 
 def test_receipt_from_sale_refuses_a_sale_of_another_event() -> None:
-    sale = wire_sale({"method": "external", "reference": "shop-123"})
+    sale = wire_sale({"method": "external", "reference": "shop-123"}, codes=CODES)
     event = wire_event().model_copy(update={"id": "evt-2"})
 
     with pytest.raises(ValueError, match="evt-2"):
