@@ -30,7 +30,7 @@ from pos_app.server.errors import ApiError, Denial
 from pos_app.server.models import Terminal
 from pos_app.server.services import identity
 from pos_app.server.services.principal import Principal
-from pos_app.server.services.principal_cache import PrincipalCache, credentials_revoked
+from pos_app.server.services.principal_cache import PrincipalCache
 from pos_app.server.settings import ServerSettings
 
 __all__ = [
@@ -41,7 +41,6 @@ __all__ = [
     "SellerPrincipal",
     "SettingsDep",
     "TerminalDep",
-    "forget_principals",
     "require_role",
 ]
 
@@ -115,12 +114,6 @@ async def seller_principal(request: Request, database: DatabaseDep, settings: Se
         cache.put(token, principal, expires_at)
     request.state.principal = principal
     return principal
-
-
-def forget_principals() -> None:
-    """Void every cached principal of this process, after a sign-out committed (the service
-    already did so before its commit; this closes the window up to the commit)."""
-    credentials_revoked()
 
 
 async def current_principal(

@@ -11,11 +11,11 @@ from pos_app.server.deps import (
     DatabaseDep,
     SettingsDep,
     TerminalDep,
-    forget_principals,
 )
 from pos_app.server.errors import ApiError
 from pos_app.server.routes.responses import errors
 from pos_app.server.services import identity
+from pos_app.server.services.principal_cache import credentials_revoked
 
 __all__ = ["router"]
 
@@ -50,5 +50,5 @@ def sign_out(principal: CurrentPrincipal, database: DatabaseDep,
         raise ApiError(ErrorCode.FORBIDDEN, "A channel token has no session to end.")
     with database.write() as session:
         identity.sign_out(session, principal.session_id, now=settings.clock.now())
-    forget_principals()
+    credentials_revoked()  # again after the commit: no lookup in between may be cached
     return Response(status_code=204)

@@ -18,11 +18,11 @@ lookup found for at most ``ttl`` (default 1 s, ``ServerSettings.auth_cache_ttl``
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from datetime import datetime, timedelta
 
+from pos_app.server.security import hash_token
 from pos_app.server.services.principal import Principal
 
 __all__ = ["PrincipalCache", "credentials_revoked"]
@@ -50,10 +50,6 @@ class PrincipalCache:
         self._lock = threading.Lock()
         self._generation = _generation
 
-    @staticmethod
-    def _key(token: str) -> str:
-        return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
     def get(self, token: str, *, now: datetime) -> Principal | None:
         """The principal cached for ``token``, or None (absent, older than ``ttl``, or its
         credential expired by ``now``, the server clock)."""
@@ -62,7 +58,7 @@ class PrincipalCache:
         if self._generation != _generation:
             self.clear()
             return None
-        key = self._key(token)
+        key = hash_token(token)
         entry = self._entries.get(key)
         if entry is None:
             return None
@@ -82,7 +78,7 @@ class PrincipalCache:
         with self._lock:
             if len(self._entries) >= _MAX_ENTRIES:
                 self._entries.clear()
-            self._entries[self._key(token)] = (principal, expires_at, time.monotonic())
+            self._entries[hash_token(token)] = (principal, expires_at, time.monotonic())
 
     def clear(self) -> None:
         """Forget everything."""
