@@ -23,14 +23,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from pos_app.server import sql
 from pos_app.server.models import AuditEntry, AuditHead
 
 __all__ = ["CHAIN_LOCK", "GENESIS_HASH", "AuditRecord", "VerifyResult", "append", "entry_hash",
-           "lock_chain", "verify"]
+           "install_session_hooks", "lock_chain", "verify"]
 
 GENESIS_HASH = "0" * 64
 
@@ -95,13 +95,44 @@ _INSERT = sql.Statement(
 _HEAD = sql.Statement("UPDATE audit_head SET seq = :seq, hash = :hash WHERE id = 1")
 
 
+_CHAIN_HELD = "pos_audit_chain_held"  # session.info: the lock was taken outside savepoints
+_TAIL_INFO = "pos_audit_tail"  # session.info: (seq, hash) this transaction last appended
+
+
 def lock_chain(session: Session) -> None:
     """PostgreSQL: take the chain's advisory lock :data:`CHAIN_LOCK` in ``session``'s
-    transaction (waits for the current holder's commit; held to the end of this transaction;
-    taking it again in the same transaction is free). No-op on SQLite, whose writers are
-    already serial."""
-    if sql.dialect(session) == "postgresql":
-        sql.execute(session, _LOCK_CHAIN)
+    transaction (waits for the current holder's commit; held to the end of this transaction).
+    Taken outside any savepoint, it is remembered and not asked for again in this
+    transaction (a savepoint rollback releases locks taken inside it, so those are asked for
+    each time). :meth:`pos_app.server.db.Database.write` takes it first thing in every write
+    transaction on PostgreSQL, so every writer locks the chain before any row: one lock
+    order, no deadlock between a group-commit batch (chain held, next unit guarding a row)
+    and another writer (row locked, waiting for the chain). No-op on SQLite, whose writers
+    are already serial."""
+    if sql.dialect(session) != "postgresql" or session.info.get(_CHAIN_HELD):
+        return
+    sql.execute(session, _LOCK_CHAIN)
+    if not session.in_nested_transaction():
+        session.info[_CHAIN_HELD] = True
+
+
+def install_session_hooks(factory: sessionmaker[Session]) -> None:
+    """Forget the remembered chain lock and tail when a transaction ends, and the tail when
+    a savepoint rolls back (its append may be undone); done by
+    :class:`pos_app.server.db.Database` for its write sessions."""
+
+    def committed(session: Session) -> None:
+        if not session.in_transaction():  # the outer COMMIT, not a RELEASE SAVEPOINT
+            session.info.pop(_CHAIN_HELD, None)
+            session.info.pop(_TAIL_INFO, None)
+
+    def rolled_back(session: Session, previous: SessionTransaction) -> None:
+        session.info.pop(_TAIL_INFO, None)
+        if not previous.nested:
+            session.info.pop(_CHAIN_HELD, None)
+
+    event.listen(factory, "after_commit", committed)
+    event.listen(factory, "after_soft_rollback", rolled_back)
 
 
 def append(session: Session, records: list[AuditRecord], at: datetime) -> None:
@@ -116,7 +147,9 @@ def append(session: Session, records: list[AuditRecord], at: datetime) -> None:
     if not records:
         return
     lock_chain(session)
-    tail = sql.execute(session, _TAIL).fetchone()
+    tail = session.info.get(_TAIL_INFO)  # what this transaction appended last, if anything
+    if tail is None:
+        tail = sql.execute(session, _TAIL).fetchone()
     seq, prev = (int(tail[0]), str(tail[1])) if tail is not None else (0, GENESIS_HASH)
     at = at.astimezone(UTC)
     stored_at = sql.db_time(session, at)
@@ -138,11 +171,9 @@ def append(session: Session, records: list[AuditRecord], at: datetime) -> None:
         row["hash"] = prev = _hash_of(row)
         row["at"] = stored_at
         rows.append(row)
-    if len(rows) == 1:
-        sql.execute(session, _INSERT, rows[0])
-    else:
-        sql.executemany(session, _INSERT, rows)
-    sql.execute(session, _HEAD, {"seq": seq, "hash": prev})
+    sql.defer(session, _INSERT, rows)
+    sql.defer(session, _HEAD, {"seq": seq, "hash": prev})
+    session.info[_TAIL_INFO] = (seq, prev)
 
 
 def verify(session: Session, *, batch: int = 1000) -> VerifyResult:

@@ -38,10 +38,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pos_app.api.errors import ErrorCode
+from pos_app.server.audit import install_session_hooks as install_audit_hooks
+from pos_app.server.audit import lock_chain
 from pos_app.server.errors import ApiError
 from pos_app.server.group_commit import GroupCommitWriter
 from pos_app.server.services.live import TRANSACTION_INFO_KEYS, install_session_hooks
-from pos_app.server.sql import DIALECT_INFO
+from pos_app.server.sql import DIALECT_INFO, install_deferred_hooks
 
 __all__ = ["RETRYABLE_SQLSTATES", "Database", "Publisher", "WriteConflict", "is_retryable"]
 
@@ -134,6 +136,9 @@ class Database:
         self._write_sessions = sessionmaker(self._write_engine, expire_on_commit=False,
                                             info=info)
         install_session_hooks(self._write_sessions, self._publish)
+        install_audit_hooks(self._write_sessions)
+        if not self.is_sqlite:
+            install_deferred_hooks(self.engine)
         self._group = GroupCommitWriter(self, batch_limit=batch_limit,
                                         info_keys=TRANSACTION_INFO_KEYS)
 
@@ -172,6 +177,8 @@ class Database:
         try:
             with self._write_sessions() as session:
                 try:
+                    if not self.is_sqlite:
+                        lock_chain(session)  # chain before rows, in every writer: no deadlock
                     yield session
                     session.commit()
                 except BaseException:

@@ -37,6 +37,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from pos_app.server import sql
+
 if TYPE_CHECKING:
     from pos_app.server.db import Database
 
@@ -153,6 +155,7 @@ class GroupCommitWriter:
                     savepoint = session.begin_nested()
                     try:
                         value = job.unit(session)
+                        sql.flush_deferred(session)  # a deferred INSERT's error is this unit's
                         savepoint.commit()
                     except Exception as exc:
                         if savepoint.is_active:

@@ -114,6 +114,6 @@ def record(session: Session, changes: Sequence[CountChange], *, actor: Actor,
     if alerts:
         session.execute(insert(StockAlert), alerts)
     audit.append(session, records, now)
-    version, _ = bump_counters(session)
+    version = bump_counters(session)
     changed_ticket_types(session).update(c.ticket_type_id for c in changes)
     return version

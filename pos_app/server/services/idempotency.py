@@ -194,7 +194,9 @@ def _find(session: Session, scope: str, key: str) -> _StoredKey | None:
 
 def _store(session: Session, *, scope: str, key: str, method: str, path: str,
            request_hash: str, status: str, response: Outcome | None, now: datetime) -> None:
-    sql.execute(session, _INSERT, {
+    # Deferred (sent with the next statement, at the latest before COMMIT): under the key's
+    # lock nobody else can have stored it, so its failure would be a bug.
+    sql.defer(session, _INSERT, {
         "scope": scope, "key": key, "method": method, "path": path,
         "request_hash": request_hash, "status": status,
         "response_status": response.status if response is not None else None,

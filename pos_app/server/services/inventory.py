@@ -121,38 +121,36 @@ def list_events(session: Session, *, now: datetime) -> schemas.EventsResponse:
 
 _NEXT_VERSION = sql.Statement(
     "UPDATE counters SET inventory_version = inventory_version + 1 WHERE id = 1 "
-    "RETURNING inventory_version, last_sale_number",
-    postgresql=f"SELECT nextval('{INVENTORY_VERSION_SEQUENCE}'), 0")
-_NEXT_VERSION_AND_NUMBER = sql.Statement(
-    "UPDATE counters SET inventory_version = inventory_version + 1, "
-    "last_sale_number = last_sale_number + 1 WHERE id = 1 "
-    "RETURNING inventory_version, last_sale_number",
-    postgresql=f"SELECT nextval('{INVENTORY_VERSION_SEQUENCE}'), "
-               f"nextval('{SALE_NUMBER_SEQUENCE}')")
+    "RETURNING inventory_version",
+    postgresql=f"SELECT nextval('{INVENTORY_VERSION_SEQUENCE}')")
 _NEXT_NUMBER = sql.Statement(
     "UPDATE counters SET last_sale_number = last_sale_number + 1 WHERE id = 1 "
     "RETURNING last_sale_number",
     postgresql=f"SELECT nextval('{SALE_NUMBER_SEQUENCE}')")
 
 
-def bump_counters(session: Session, *, sale_number: bool = False) -> tuple[int, int]:
-    """Take the next inventory version (and, with ``sale_number=True``, the next sale number)
-    in the caller's transaction; returns ``(inventory_version, last_sale_number)``.
+def bump_counters(session: Session) -> int:
+    """The inventory version of the caller's transaction: taken at the first call, the same
+    one at every later call of the transaction (its changes all become visible at one
+    commit, so readers cannot tell them apart); returns it.
 
     SQLite: increments the ``counters`` row (writes are serialised anyway). PostgreSQL:
     ``nextval`` of :data:`INVENTORY_VERSION_SEQUENCE` (no row lock; a rolled-back transaction
     leaves a gap) taken under the audit chain's advisory lock (:func:`audit.lock_chain`, held
     to commit), so versions are handed out in commit order and a reader that sees version
-    ``v`` committed also sees every version below it; ``last_sale_number`` is the new sale
-    number with ``sale_number=True``, else 0. Call after the inventory guard, just before
-    commit. A second call in one transaction takes another version. Raw statements
+    ``v`` committed also sees every version below it. A rolled-back savepoint makes the
+    transaction forget its version (the live hooks,
+    :func:`pos_app.server.services.live.install_session_hooks`), since the savepoint may
+    have undone the increment; a later call takes a new one. Raw statements
     (:mod:`pos_app.server.sql`): every sale takes one.
     """
-    audit.lock_chain(session)  # no-op on SQLite
-    row = sql.execute(session, _NEXT_VERSION_AND_NUMBER if sale_number
-                      else _NEXT_VERSION).fetchone()
-    session.info[BUMPED_VERSION_INFO] = int(row[0])
-    return int(row[0]), int(row[1])
+    version = session.info.get(BUMPED_VERSION_INFO)
+    if version is not None:
+        return int(version)
+    audit.lock_chain(session)  # no-op on SQLite, and once per transaction on PostgreSQL
+    version = int(sql.execute(session, _NEXT_VERSION).fetchone()[0])
+    session.info[BUMPED_VERSION_INFO] = version
+    return version
 
 
 def next_sale_number(session: Session) -> int:

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from pos_app.api import schemas
 from pos_app.server import sql
@@ -108,6 +108,7 @@ def install_session_hooks(factory: sessionmaker[Session],
     event.listen(factory, "before_commit", _stamp)
     event.listen(factory, "after_commit", after_commit)
     event.listen(factory, "after_rollback", _after_rollback)
+    event.listen(factory, "after_soft_rollback", _after_savepoint_rollback)
 
 
 def _note_new_ticket_types(session: Session, _context: Any) -> None:
@@ -126,7 +127,7 @@ def _stamp(session: Session) -> None:
         return
     version = bumped_version(session)
     if version is None:  # changed counts without changes.record: still a new version
-        version, _ = bump_counters(session)
+        version = bump_counters(session)
     placeholders, params = sql.in_list("id", sorted(ids))
     sql.execute(session, sql.Statement(
         f"UPDATE ticket_types SET changed_version = :version WHERE id IN ({placeholders})"),
@@ -139,6 +140,13 @@ def _stamp(session: Session) -> None:
 def _forget(session: Session) -> None:
     changed_ticket_types(session).clear()
     forget_bumped_version(session)
+
+
+def _after_savepoint_rollback(session: Session, previous: SessionTransaction) -> None:
+    """A rolled-back savepoint may have undone the version's increment (SQLite's counters
+    row): take a new one if the transaction changes inventory again."""
+    if previous.nested:
+        forget_bumped_version(session)
 
 
 def _after_rollback(session: Session) -> None:

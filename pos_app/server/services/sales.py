@@ -2,19 +2,24 @@
 
 1. The caller authenticated (:class:`Principal`) and pydantic validated the body.
 2. Claim the idempotency key (a replay or a refusal of the key ends here).
-3. Check the lines (one event, known ticket types) and the cash tendered.
-4. SAVEPOINT; insert the sale, its lines and its tickets.
-5. Guard last: for each line in ticket type id order ``UPDATE ticket_types SET sold = sold +
-   :q, version = version + 1 WHERE id = :id AND sold + held + :q <= capacity RETURNING
-   capacity, sold, held``. A row count of 0 rolls back to the savepoint and answers 409
-   ``insufficient_inventory``.
-6. Bump the counters (inventory version, sale number), append the audit entries with the
-   guard's before/after counts, store the response with the key; commit.
+3. Check the lines (one event, known ticket types), the open shift and the cash tendered.
+4. The guard, first: for each line in ticket type id order ``UPDATE ticket_types SET sold =
+   sold + :q, version = version + 1 WHERE id = :id AND sold + held + :q <= capacity
+   RETURNING capacity, sold, held`` (the last one also takes the sale number on
+   PostgreSQL). A multi-line sale runs its guards in a savepoint; a line short of stock
+   rolls them back. Then lapsed holds of these ticket types are expired
+   (:func:`expiry.expire_lapsed`) and, if any was, the guards run once more; still short,
+   409 ``insufficient_inventory``.
+5. Insert the sale, its lines and its tickets, append the audit entries with the guard's
+   before/after counts, take the transaction's inventory version, store the response with
+   the key; commit. The INSERTs are deferred (:func:`pos_app.server.sql.defer`): on
+   PostgreSQL they travel in one round trip with the next statement.
 
 Deviation from the design note, on purpose: audit entries are appended after the guard, not
 before it, so their before/after counts are the guard's own (``RETURNING``) and not a
-read-then-write guess. The hot rows (ticket types, counters, audit tail) are locked only from
-step 5 to commit.
+read-then-write guess. A lapsed hold still counts as held until it is expired, which happens
+only when a sale would otherwise be short (or by the sweeper): the guard then sees the same
+availability as every read, which subtracts lapsed holds.
 
 Outcomes stored with the key and replayed: 201 sale, 409 ``insufficient_inventory``,
 422 ``insufficient_tender``. Not stored (the transaction rolls back): 422 ``invalid_request``
@@ -23,8 +28,7 @@ payment from a channel token), 404 for an unknown ``hold_id`` (or another channe
 403 for a terminal converting a hold of another channel, and every 5xx.
 
 Channels and holds: a channel token's ``lines`` are guarded against the public limit
-(:func:`holds.guard_limit`) and paid ``external``. Lapsed holds of the ticket types are expired
-in the same transaction right before the guard (:func:`expiry.expire_lapsed`). ``{hold_id}``
+(:func:`holds.guard_limit`) and paid ``external``. ``{hold_id}``
 converts a hold (:func:`_convert`): the hold is claimed (``active`` and unexpired, else the
 stored 409 ``hold_expired`` / ``hold_not_active``), its quantities move held -> sold under a
 ``held >= :q`` guard, and the sale carries the hold's lines and prices and ``hold_id``.
@@ -51,7 +55,7 @@ from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.models import Hold, HoldLine, Sale, SaleLine, Ticket, TicketType
 from pos_app.server.services import changes, expiry, holds, idempotency, shifts
-from pos_app.server.services.inventory import next_sale_number
+from pos_app.server.services.inventory import SALE_NUMBER_SEQUENCE, next_sale_number
 from pos_app.server.services.principal import Principal
 
 __all__ = ["SaleOutcome", "create_sale", "create_sale_async", "get_sale", "new_ticket_code"]
@@ -152,20 +156,25 @@ _INSERT_LINE = sql.Statement(
 _INSERT_TICKET = sql.Statement(
     "INSERT INTO tickets (code, sale_id, ticket_type_id, status) "
     "VALUES (:code, :sale_id, :ticket_type_id, :status)")
-_GUARD = "UPDATE ticket_types SET sold = sold + :q, version = version + 1 " \
-         "WHERE id = :id AND sold + held + :q <= {limit} RETURNING capacity, sold, held"
-_GUARD_BOX_OFFICE = sql.Statement(_GUARD.format(limit="capacity"))
-_GUARD_CHANNEL = sql.Statement(_GUARD.format(
-    limit="CASE WHEN public_limit IS NOT NULL AND public_limit < capacity "
-          "THEN public_limit ELSE capacity END"))
+_GUARD = ("UPDATE ticket_types SET sold = sold + :q, version = version + 1 "
+          "WHERE id = :id AND sold + held + :q <= {limit} RETURNING capacity, sold, held, ")
+_PUBLIC_LIMIT = ("CASE WHEN public_limit IS NOT NULL AND public_limit < capacity "
+                 "THEN public_limit ELSE capacity END")
 
 
-def _insert_many(session: Session, statement: sql.Statement,
-                 rows: list[dict[str, Any]]) -> None:
-    if len(rows) == 1:
-        sql.execute(session, statement, rows[0])
-    else:
-        sql.executemany(session, statement, rows)
+def _guard(limit: str) -> tuple[sql.Statement, sql.Statement]:
+    """The guard against ``limit``, plain and numbered: the numbered one (a sale's last
+    guard) also takes the sale number on PostgreSQL (``nextval`` in ``RETURNING`` runs only
+    when the row passed, so a refusal takes no number); on SQLite it returns NULL there and
+    :func:`next_sale_number` follows."""
+    text = _GUARD.format(limit=limit)
+    return (sql.Statement(text + "NULL"),
+            sql.Statement(text + "NULL",
+                          postgresql=text + f"nextval('{SALE_NUMBER_SEQUENCE}')"))
+
+
+_GUARD_BOX_OFFICE = _guard("capacity")
+_GUARD_CHANNEL = _guard(_PUBLIC_LIMIT)  # holds.guard_limit, as SQL
 
 
 def create_sale(db: Database, principal: Principal, body: schemas.SaleCreate, *, key: str,
@@ -205,8 +214,8 @@ def _effect(principal: Principal, body: schemas.SaleCreate,
 
 def _sell(session: Session, principal: Principal, body: schemas.SaleCreate,
           types: list[_Type], now: datetime) -> SaleOutcome:
-    """The sale of ``body.lines``: the hot path, in Core statements (one INSERT per table,
-    no ORM flushes), the guard last."""
+    """The sale of ``body.lines``: the hot path, in raw statements (:mod:`pos_app.server.sql`),
+    the guard first and the rows it pays for after it."""
     assert body.lines is not None
     # Box-office cash goes into a drawer: it needs the terminal's open shift (stored refusal).
     shift_id = shifts.open_shift_id(session, principal.terminal_id)
@@ -218,13 +227,20 @@ def _sell(session: Session, principal: Principal, body: schemas.SaleCreate,
     paid = _settle(body.payment, total)
     if isinstance(paid, SaleOutcome):
         return paid
-    expiry.expire_lapsed(session, list(quantity), now=now)  # lapsed holds give tickets back
+    guarded = _guard_lines(session, principal, types, quantity)
+    if isinstance(guarded, int) and expiry.expire_lapsed(session, list(quantity), now=now):
+        # Lapsed holds count as held until expired: those on these ticket types just gave
+        # their tickets back, so try once more before refusing.
+        guarded = _guard_lines(session, principal, types, quantity)
+    if isinstance(guarded, int):
+        refused = holds.insufficient(
+            session, principal, quantity, failed=guarded,
+            message="Not enough tickets left for this sale; nothing was sold.")
+        return SaleOutcome(refused.status, refused.body)
+    counts, number = guarded
 
-    savepoint = session.begin_nested()
-    # The number is taken inside the savepoint: a refused sale leaves no gap on SQLite (on
-    # PostgreSQL a sequence never rolls back; nextval takes no lock).
     sale_id = uuid.uuid4().hex
-    sale = {"id": sale_id, "number": next_sale_number(session), "status": "confirmed",
+    sale = {"id": sale_id, "number": number, "status": "confirmed",
             "channel": principal.channel, "event_id": types[0].event_id, "total": total,
             "currency": types[0].currency, "method": paid.method, "tendered": paid.tendered,
             "change": paid.change, "reference": paid.reference, "created_at": now,
@@ -235,24 +251,10 @@ def _sell(session: Session, principal: Principal, body: schemas.SaleCreate,
               "amount": t.price * quantity[t.id]} for t in types]
     tickets = [{"code": new_ticket_code(), "sale_id": sale_id, "ticket_type_id": t.id,
                 "status": "valid"} for t in types for _ in range(quantity[t.id])]
-    sql.execute(session, _INSERT_SALE, {**sale, "created_at": sql.db_time(session, now)})
-    _insert_many(session, _INSERT_LINE, lines)
-    _insert_many(session, _INSERT_TICKET, tickets)
-
-    # The guard: capacity for the box office, the public limit for a channel (holds.guard_limit).
-    guard = _GUARD_CHANNEL if principal.is_channel else _GUARD_BOX_OFFICE
-    counts: dict[int, tuple[int, int, int]] = {}
-    for t in types:  # id order: concurrent multi-line sales lock rows in the same order
-        q = quantity[t.id]
-        row = sql.execute(session, guard, {"q": q, "id": t.id}).fetchone()
-        if row is None:
-            savepoint.rollback()
-            refused = holds.insufficient(
-                session, principal, quantity, failed=t.id,
-                message="Not enough tickets left for this sale; nothing was sold.")
-            return SaleOutcome(refused.status, refused.body)
-        counts[t.id] = (int(row[0]), int(row[1]), int(row[2]))
-    savepoint.commit()
+    # New rows only (their failure would be a bug): sent with the next statement that reads.
+    sql.defer(session, _INSERT_SALE, {**sale, "created_at": sql.db_time(session, now)})
+    sql.defer(session, _INSERT_LINE, lines)
+    sql.defer(session, _INSERT_TICKET, tickets)
 
     changes.record(session, [
         changes.CountChange(
@@ -266,6 +268,31 @@ def _sell(session: Session, principal: Principal, body: schemas.SaleCreate,
     out = _sale_out(SimpleNamespace(**sale), [SimpleNamespace(**ln) for ln in lines],
                     [SimpleNamespace(**tk) for tk in tickets])
     return SaleOutcome(status=201, body=out.model_dump(mode="json"))
+
+
+def _guard_lines(session: Session, principal: Principal, types: list[_Type],
+                 quantity: dict[int, int]) -> tuple[dict[int, tuple[int, int, int]], int] | int:
+    """Run the guard of every line in ticket type id order (concurrent multi-line sales lock
+    rows in one order); returns the ``(capacity, sold, held)`` after each and the sale number,
+    or, having changed nothing, the ticket type id of the first line that is short. A single
+    line needs no savepoint: its one guard either changed the row or did nothing."""
+    plain, numbered = _GUARD_CHANNEL if principal.is_channel else _GUARD_BOX_OFFICE
+    savepoint = session.begin_nested() if len(types) > 1 else None
+    counts: dict[int, tuple[int, int, int]] = {}
+    number: int | None = None
+    for i, t in enumerate(types):
+        last = i == len(types) - 1
+        row = sql.execute(session, numbered if last else plain,
+                          {"q": quantity[t.id], "id": t.id}).fetchone()
+        if row is None:
+            if savepoint is not None:
+                savepoint.rollback()
+            return t.id
+        counts[t.id] = (int(row[0]), int(row[1]), int(row[2]))
+        number = int(row[3]) if row[3] is not None else None
+    if savepoint is not None:
+        savepoint.commit()
+    return counts, number if number is not None else next_sale_number(session)
 
 
 @dataclass(frozen=True)

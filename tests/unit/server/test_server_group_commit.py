@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from pos_app.api import schemas
 from pos_app.api.errors import ErrorCode
-from pos_app.server import audit
+from pos_app.server import audit, sql
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.group_commit import GroupCommitWriter
@@ -31,10 +31,11 @@ CASHIER = Principal(session_id=1, staff_id=1, username="sam", display_name="Sam"
 
 
 @pytest.fixture
-def database(seeded: Callable[..., Database]) -> Database:
+def database(seeded: Callable[..., Database], dialect_url: str | None) -> Database:
+    """On SQLite and on PostgreSQL (where statements are deferred and pipelined)."""
     return seeded(now=NOW, ticket_types=[{"name": "GA", "price": 2500, "capacity": 5}],
                   staff=[("sam", "cashier", "1111", "Sam")], terminals=["till"],
-                  shift_for=CASHIER)
+                  shift_for=CASHIER, url=dialect_url)
 
 
 def _ga(db: Database) -> int:
@@ -117,6 +118,35 @@ def test_a_failing_unit_is_rolled_back_alone(database: Database) -> None:
         assert idempotency._find(session, CASHIER.idempotency_scope, "broken") is None
 
 
+def test_a_unit_whose_deferred_insert_fails_is_rolled_back_alone(database: Database) -> None:
+    """On PostgreSQL the sale's INSERTs are deferred and pipelined; one that breaks a
+    constraint must fail its own unit (flushed before its savepoint is released), not the
+    next unit nor the batch."""
+    orphan = sql.Statement("INSERT INTO sale_lines (sale_id, ticket_type_id, name, quantity, "
+                           "unit_price, amount) VALUES ('no-such-sale', 1, 'x', 1, 1, 1)")
+
+    def broken(session: Session) -> None:
+        _sale_unit(database, "broken")(session)
+        sql.defer(session, orphan, {})
+
+    writer, release = _held_writer(database)
+    try:
+        before = writer.submit(_sale_unit(database, "a"))
+        failing = writer.submit(broken)
+        after = writer.submit(_sale_unit(database, "c"))
+        release.set()
+        assert before.result(10).status == 201
+        with pytest.raises(Exception, match=r"(?i)foreign key"):
+            failing.result(10)
+        assert after.result(10).status == 201
+    finally:
+        writer.stop()
+    assert _counts(database) == (2, 2)
+    with database.read() as session:
+        assert audit.verify(session).ok
+        assert idempotency._find(session, CASHIER.idempotency_scope, "broken") is None
+
+
 def test_a_rolled_back_unit_leaves_no_inventory_version_behind(database: Database) -> None:
     published: list[tuple[int, frozenset[int]]] = []
     database.publisher = lambda version, ids: published.append((version, frozenset(ids)))
@@ -163,15 +193,20 @@ def test_a_failed_commit_fails_every_unit_of_the_batch(database: Database) -> No
 
         def poison(session: Session) -> None:
             # A deferred constraint breaks only at COMMIT: the whole batch must fail.
-            session.execute(text("PRAGMA defer_foreign_keys = ON"))
-            session.execute(text("INSERT INTO sale_lines (sale_id, ticket_type_id, name, "
-                                 "quantity, unit_price, amount) VALUES "
-                                 "('no-such-sale', 1, 'x', 1, 1, 1)"))
+            if database.is_sqlite:
+                session.execute(text("PRAGMA defer_foreign_keys = ON"))
+                session.execute(text("INSERT INTO sale_lines (sale_id, ticket_type_id, name, "
+                                     "quantity, unit_price, amount) VALUES "
+                                     "('no-such-sale', 1, 'x', 1, 1, 1)"))
+            else:
+                session.execute(text("CREATE TEMP TABLE poison (v int UNIQUE DEFERRABLE "
+                                     "INITIALLY DEFERRED) ON COMMIT DROP"))
+                session.execute(text("INSERT INTO poison VALUES (1), (1)"))
 
         second: Future[Any] = writer.submit(poison)
         release.set()
         for future in (first, second):
-            with pytest.raises(Exception, match="FOREIGN KEY"):
+            with pytest.raises(Exception, match=r"FOREIGN KEY|duplicate key"):
                 future.result(10)
     finally:
         writer.stop()

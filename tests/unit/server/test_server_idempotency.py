@@ -7,8 +7,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,19 +23,10 @@ from pos_app.server.models import TicketType
 from pos_app.server.services import idempotency
 from pos_app.server.services.idempotency import Outcome
 from pos_app.server.services.principal import Principal
-from tests.support.postgres import PostgresServer, postgres_bin_dir, start_postgres
 
 NOW = datetime(2026, 3, 1, 18, 0, tzinfo=UTC)
 PATH = "/v1/things"
 GIG_TYPES = [{"name": "GA", "price": 2500, "capacity": 1000}]
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    if postgres_bin_dir() is None:
-        pytest.skip("PostgreSQL server binaries are not installed")
-    with start_postgres(fsync=False) as server:
-        yield server
 
 
 @pytest.fixture
@@ -44,13 +34,9 @@ def database(seeded: Callable[..., Database]) -> Database:
     return seeded(now=NOW, ticket_types=GIG_TYPES)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def any_database(request: pytest.FixtureRequest, seeded: Callable[..., Database]) -> Database:
-    url: str | None = None  # SQLite
-    if request.param == "postgresql":
-        server: PostgresServer = request.getfixturevalue("postgres")
-        url = server.create_database(f"t_{uuid.uuid4().hex[:12]}")
-    return seeded(now=NOW, ticket_types=GIG_TYPES, url=url)
+@pytest.fixture
+def any_database(dialect_url: str | None, seeded: Callable[..., Database]) -> Database:
+    return seeded(now=NOW, ticket_types=GIG_TYPES, url=dialect_url)
 
 
 def _principal(terminal_id: int = 1) -> Principal:
