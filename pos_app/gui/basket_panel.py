@@ -1,4 +1,5 @@
-"""The right-hand panel: basket table, total, cash tendered, quick amounts and Charge.
+"""The right-hand panel: basket table, total, cash tendered, quick amounts, Exact cash and
+Charge.
 
 The panel only collects the cashier's intent. It asks for a charge with
 ``charge_requested(tendered)``; the sell screen runs it and calls :meth:`set_charging`.
@@ -126,7 +127,16 @@ class BasketPanel(QFrame):
         self.hint_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.charge_button = named(QPushButton("Charge"), "chargeButton")
         self.charge_button.setAccessibleName("Charge")
+        self.charge_button.setToolTip("Enter")
         self.charge_button.setAutoDefault(False)
+        self.exact_button = named(QPushButton("Exact cash  ·  Ctrl+Enter"), "exactButton")
+        self.exact_button.setAccessibleName("Charge exact cash")
+        self.exact_button.setToolTip("Ctrl+Enter: the customer pays the total exactly")
+        self.exact_button.setAutoDefault(False)
+        charge_row = QVBoxLayout()
+        charge_row.setSpacing(8)
+        charge_row.addWidget(self.exact_button)
+        charge_row.addWidget(self.charge_button)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 18, 20, 20)
@@ -139,12 +149,13 @@ class BasketPanel(QFrame):
         layout.addWidget(rule)
         layout.addLayout(grid)
         layout.addWidget(self.hint_label)
-        layout.addWidget(self.charge_button)
+        layout.addLayout(charge_row)
 
         self.minus_button.clicked.connect(self.on_minus_button_clicked)
         self.plus_button.clicked.connect(self.on_plus_button_clicked)
         self.clear_button.clicked.connect(self.on_clear_button_clicked)
         self.charge_button.clicked.connect(self.on_charge_button_clicked)
+        self.exact_button.clicked.connect(self.on_exact_button_clicked)
         self.tendered_edit.textEdited.connect(self.on_tendered_edit_text_edited)
         self.tendered_edit.returnPressed.connect(self.on_tendered_edit_return_pressed)
         self.table.selectionModel().selectionChanged.connect(self._refresh)
@@ -256,6 +267,14 @@ class BasketPanel(QFrame):
             assert tendered is not None
             self.charge_requested.emit(tendered)
 
+    def on_exact_button_clicked(self) -> None:
+        """Charge with tendered = total (the "Exact cash" button, Ctrl+Enter)."""
+        if self._charging or self._blocked is not None or self._basket.is_empty():
+            return
+        self._hide_change = False
+        self.set_tendered(self._basket.total)
+        self.on_charge_button_clicked()
+
     def on_basket_total_changed(self, _total: int) -> None:
         self._hide_change = False
         self._refresh()
@@ -308,6 +327,8 @@ class BasketPanel(QFrame):
         self.hint_label.style().unpolish(self.hint_label)
         self.hint_label.style().polish(self.hint_label)
         self.charge_button.setEnabled(self.can_charge())
+        self.exact_button.setEnabled(not self._charging and self._blocked is None
+                                     and not basket.is_empty())
         if not self._charging:
             self.charge_button.setText(
                 f"Charge {format_money(total, self._currency)}" if total else "Charge")

@@ -24,6 +24,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from pos_app.api.schemas import Event, EventsResponse, Sale, SessionResponse, TicketType
+from pos_app.domain.money import format_money
 from pos_app.gui.basket_model import BasketFull, BasketModel, WrongEvent
 from pos_app.gui.basket_panel import BasketPanel
 from pos_app.gui.event_list import EventList, EventListModel
@@ -32,10 +33,11 @@ from pos_app.gui.live_inventory import LiveInventory
 from pos_app.gui.ports import RegisterPort, SaleOutcomeLike
 from pos_app.gui.printing import ReceiptPrinter
 from pos_app.gui.sale_result import MessageBanner, SaleResultCard
+from pos_app.gui.sell_keys import SellKeys
 from pos_app.gui.shift_dialog import ShiftController
 from pos_app.gui.task_runner import Task, TaskRunner
 from pos_app.gui.ticket_tiles import TicketTileGrid
-from pos_app.gui.widgets import named
+from pos_app.gui.widgets import announce, named
 
 __all__ = ["SellScreen", "deliver_receipt"]
 
@@ -194,6 +196,7 @@ class SellScreen(QWidget):
         self.shifts.install(self.header, before=self.header.sign_out_button)
         self.shifts.shift_opened.connect(self.on_shifts_shift_opened)
         self.shifts.shift_open_abandoned.connect(self.on_shifts_shift_open_abandoned)
+        self.keys = SellKeys(self)
         self.sale_confirmed.connect(self.shifts.on_sale_confirmed)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setInterval(refresh_interval_ms)
@@ -320,6 +323,20 @@ class SellScreen(QWidget):
 
     # --- basket -----------------------------------------------------------------------------
 
+    def add_tile_at(self, position: int) -> None:
+        """F1..F12: add one ticket of the tile at ``position`` (0-based), as a tap would."""
+        tile = self.tiles.tile_at(position)
+        if tile is None:
+            return
+        if not tile.isEnabled():
+            self.announce(f"{tile.ticket_type.name} cannot be added now.")
+            return
+        self.tiles.on_tile_clicked(tile)
+
+    def announce(self, text: str) -> None:
+        """Tell a screen reader ``text`` (sale and payment state changes)."""
+        announce(self, text)
+
     def on_tiles_ticket_type_chosen(self, ticket_type: TicketType) -> None:
         if self.charging:
             return
@@ -330,6 +347,8 @@ class SellScreen(QWidget):
             return
         self._start_new_sale()
         self.focus_tender()  # a tap on a tile must not leave digits and Enter on the tile
+        self.announce(f"{ticket_type.name} added: {self.basket.quantity_of(ticket_type.id)} "
+                      f"in basket, total {format_money(self.basket.total, ticket_type.currency)}")
 
     def on_panel_basket_edited(self) -> None:
         self._start_new_sale()
@@ -361,6 +380,7 @@ class SellScreen(QWidget):
                                              tendered)
         self._sell_task.finished.connect(self.on_sell_task_finished)
         self._sell_task.failed.connect(self.on_sell_task_failed)
+        self.announce("Charging " + format_money(self.basket.total, self.basket.currency or "USD"))
         self.charge_started.emit()
 
     def _charge_over(self) -> None:
@@ -382,6 +402,7 @@ class SellScreen(QWidget):
             if code == "offline":
                 self.set_unreachable(True)
             self.banner.show_message(outcome.message, "error")
+            self.announce(f"Not sold. {outcome.message}")
             self.sale_refused.emit(outcome)
             if code == "unauthorized":
                 self.session_expired.emit()
@@ -391,6 +412,7 @@ class SellScreen(QWidget):
             self.panel.hide_change_preview()
             self.focus_tender()
             self.banner.show_message(outcome.message, "warning")
+            self.announce(f"Sale outcome unknown. {outcome.message}")
             self.show_unknown(outcome)
             self.sale_unknown.emit(outcome)
 
@@ -449,6 +471,9 @@ class SellScreen(QWidget):
         self.basket.clear()
         self.panel.set_tendered(None)
         self.result_card.show_sale(sale)
+        change = sale.payment.change or 0
+        self.announce(f"Sale {sale.number} confirmed. Change due "
+                      f"{format_money(change, sale.currency)}.")
         self.result_card.new_sale_button.setFocus(Qt.FocusReason.OtherFocusReason)
         event = self._charge_event
         self.sale_confirmed.emit(outcome)
@@ -607,6 +632,7 @@ class SellScreen(QWidget):
         state = str(getattr(outcome.state, "value", outcome.state))
         if state in ("pending", "unknown"):
             self.banner.show_message(outcome.message, "warning")
+            self.announce(f"Sale outcome unknown. {outcome.message}")
             self.show_unknown(outcome)
             self.sale_unknown.emit(outcome)
             return

@@ -25,6 +25,7 @@ from pos_app.api.schemas import Event, TicketType
 from pos_app.domain.inventory import StockLevel
 from pos_app.domain.money import format_money
 from pos_app.gui.basket_model import BasketModel
+from pos_app.gui.sell_keys import tile_key_name
 from pos_app.gui.widgets import named, restyle
 
 __all__ = ["LEVEL_TEXT", "TicketTile", "TicketTileGrid"]
@@ -41,9 +42,14 @@ LEVEL_TEXT = {
 class TicketTile(QPushButton):
     """One ticket type as a big button. Click adds one to the basket."""
 
-    def __init__(self, ticket_type: TicketType, parent: QWidget | None = None) -> None:
+    def __init__(self, ticket_type: TicketType, parent: QWidget | None = None, *,
+                 key: str | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("ticketTile")
+        self.key = key
+        self._key = named(QLabel(key or ""), "tileKey")
+        if key is None:
+            self._key.hide()  # (not setVisible(True): a label without a parent yet is a window)
         self.setMinimumSize(160, 128)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -54,9 +60,11 @@ class TicketTile(QPushButton):
         self._level = named(QLabel(), "tileLevel")
         self._in_basket = named(QLabel(), "tileInBasket")
         self._in_basket.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        for label in (self._name, self._price, self._left, self._level, self._in_basket):
+        for label in (self._key, self._name, self._price, self._left, self._level,
+                      self._in_basket):
             label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         top = QHBoxLayout()
+        top.addWidget(self._key, 0, Qt.AlignmentFlag.AlignTop)
         top.addWidget(self._name, 1)
         top.addWidget(self._in_basket, 0, Qt.AlignmentFlag.AlignTop)
         bottom = QHBoxLayout()
@@ -113,7 +121,8 @@ class TicketTile(QPushButton):
 
     def _update_accessible(self) -> None:
         ticket_type = self.ticket_type
-        self.setAccessibleName(f"Add {ticket_type.name}")
+        self.setAccessibleName(f"Add {ticket_type.name}"
+                               + (f" ({self.key})" if self.key else ""))
         self.setAccessibleDescription(
             f"{format_money(ticket_type.price, ticket_type.currency)}, {self._left.text()}, "
             f"{self.in_basket} in basket" + (", counts not current" if self.stale else ""))
@@ -173,7 +182,13 @@ class TicketTileGrid(QScrollArea):
         raise KeyError(name)
 
     def tiles(self) -> list[TicketTile]:
+        """The tiles in the order shown (F1 first)."""
         return list(self._tiles.values())
+
+    def tile_at(self, position: int) -> TicketTile | None:
+        """The tile at ``position`` (0-based, F1 is 0), or None."""
+        tiles = self.tiles()
+        return tiles[position] if 0 <= position < len(tiles) else None
 
     @property
     def stale(self) -> bool:
@@ -205,7 +220,7 @@ class TicketTileGrid(QScrollArea):
             return
         self._title.setText(event.name)
         for position, ticket_type in enumerate(event.ticket_types):
-            tile = TicketTile(ticket_type)
+            tile = TicketTile(ticket_type, key=tile_key_name(position))
             tile.set_stale(self._stale)
             tile.clicked.connect(lambda _checked=False, t=tile: self.on_tile_clicked(t))
             self._tiles[ticket_type.id] = tile
