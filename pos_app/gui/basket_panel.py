@@ -129,13 +129,16 @@ class BasketPanel(QFrame):
         self.charge_button.setAccessibleName("Charge")
         self.charge_button.setToolTip("Enter")
         self.charge_button.setAutoDefault(False)
-        self.exact_button = named(QPushButton("Exact cash  ·  Ctrl+Enter"), "exactButton")
+        self.exact_button = named(QPushButton("Exact cash"), "exactButton")
         self.exact_button.setAccessibleName("Charge exact cash")
         self.exact_button.setToolTip("Ctrl+Enter: the customer pays the total exactly")
         self.exact_button.setAutoDefault(False)
+        self._actions_row = QHBoxLayout()
+        self._actions_row.setSpacing(8)
+        self._actions_row.addWidget(self.exact_button, 1)
         charge_row = QVBoxLayout()
         charge_row.setSpacing(8)
-        charge_row.addWidget(self.exact_button)
+        charge_row.addLayout(self._actions_row)
         charge_row.addWidget(self.charge_button)
 
         layout = QVBoxLayout(self)
@@ -185,6 +188,10 @@ class BasketPanel(QFrame):
         self._blocked = reason
         self.charge_button.setToolTip(reason or "")
         self._refresh()
+
+    def add_action_button(self, button: QPushButton) -> None:
+        """Put ``button`` (e.g. "Hold for cash") beside Exact cash, above Charge."""
+        self._actions_row.insertWidget(0, button, 1)
 
     def selected_row(self) -> int | None:
         rows = self.table.selectionModel().selectedRows()

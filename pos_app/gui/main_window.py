@@ -1,20 +1,36 @@
-"""The POS window: a stack of the sign-in and sell screens, and a status bar."""
+"""The POS window: a stack of the sign-in screen, the sell screen and the hold desk, and a
+status bar."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget, QWidget
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from pos_app.api.schemas import SessionResponse
+from pos_app.gui.hold_desk import HoldDesk
 from pos_app.gui.journal_status import JournalStatus
 from pos_app.gui.live_inventory import FeedFactory, LiveInventory
 from pos_app.gui.ports import RegisterPort
 from pos_app.gui.printing import ReceiptPrinter
+from pos_app.gui.sell_holds import CashHoldFlow
 from pos_app.gui.sell_screen import SellScreen
 from pos_app.gui.signin import SignInScreen
 from pos_app.gui.task_runner import TaskRunner
 from pos_app.gui.widgets import named
+
+if TYPE_CHECKING:
+    from pos_app.gui.ports import HoldDeskPort
 
 __all__ = ["MainWindow"]
 
@@ -47,6 +63,10 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.signin)
         self.stack.addWidget(self.sell)
         self.setCentralWidget(self.stack)
+        self.cash_holds: CashHoldFlow | None = None
+        self.desk: HoldDesk | None = None
+        if hasattr(register, "list_holds"):  # a register that keeps cash holds
+            self._add_hold_desk(cast("HoldDeskPort", register), runner, printer)
 
         self.server_label = named(QLabel(), "statusServer")
         self.terminal_label = named(QLabel(), "statusTerminal")
@@ -83,6 +103,53 @@ class MainWindow(QMainWindow):
             self.show_sell(restored)
         else:
             self.show_sign_in()
+
+    def _add_hold_desk(self, register: HoldDeskPort, runner: TaskRunner,
+                       printer: ReceiptPrinter) -> None:
+        """"Hold for cash" on the basket, "Holds" in the header, and the hold desk page."""
+        self.cash_holds = CashHoldFlow(self.sell, register, runner, printer)
+        self.desk = HoldDesk(register, runner, printer)
+        self.desk_page = named(QWidget(), "holdDeskPage")
+        back = named(QPushButton("← Back to selling  ·  Ctrl+L"), "secondaryButton")
+        back.setAccessibleName("Back to selling")
+        back.clicked.connect(self.show_selling)
+        top = QHBoxLayout()
+        top.setContentsMargins(20, 12, 20, 0)
+        top.addWidget(back)
+        top.addStretch(1)
+        page = QVBoxLayout(self.desk_page)
+        page.setContentsMargins(0, 0, 0, 0)
+        page.setSpacing(0)
+        page.addLayout(top)
+        page.addWidget(self.desk, 1)
+        self.stack.addWidget(self.desk_page)
+        shortcut = QShortcut(QKeySequence("Ctrl+L"), self.desk_page)
+        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        shortcut.activated.connect(self.show_selling)
+        self.cash_holds.holds_requested.connect(self.show_hold_desk)
+        self.cash_holds.hold_placed.connect(self.on_cash_holds_hold_placed)
+        self.desk.session_expired.connect(self.on_desk_session_expired)
+
+    def show_hold_desk(self) -> None:
+        """The hold desk (cash holds: find, take payment, release)."""
+        if self.desk is not None and self.register.session is not None:
+            self.stack.setCurrentWidget(self.desk_page)
+            self.desk.search_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def show_selling(self) -> None:
+        """Back from the hold desk to the sell screen."""
+        if self.register.session is not None:
+            self.stack.setCurrentWidget(self.sell)
+            self.sell.refresh_events()  # a paid or released hold changed the counts
+            self.sell.focus_tender()
+
+    def on_cash_holds_hold_placed(self, _outcome: object) -> None:
+        if self.desk is not None:
+            self.desk.refresh_quietly()
+
+    def on_desk_session_expired(self) -> None:
+        self.stack.setCurrentWidget(self.sell)
+        self.on_sell_session_expired()
 
     def show_sign_in(self, message: str | None = None) -> None:
         self.stack.setCurrentWidget(self.signin)

@@ -22,6 +22,7 @@ from pos_app.api.schemas import (
     ErrorBody,
     Event,
     EventsResponse,
+    Hold,
     HoldCreate,
     HoldLineIn,
     ManagerApproval,
@@ -458,6 +459,28 @@ class Register:
             send=lambda k: self.client.create_hold(body, idempotency_key=k),
             message=lambda h: hold_message("hold", h))
         return HoldOutcome(key, "hold", state, hold, error, message)
+
+    def list_holds(self, status: str | None = None, kind: str | None = None,
+                   q: str | None = None, *, limit: int = 500) -> list[Hold]:
+        """Holds, newest first, as the server reads them now (``GET /v1/holds``, following
+        ``next_cursor``; not journaled): ``status`` ``active`` / ``converted`` / ``released`` /
+        ``expired`` (effective: a lapsed hold is ``expired``), ``kind`` ``cash`` /
+        ``checkout``, ``q`` part of the code, customer name or phone (any case). Stops after
+        ``limit`` holds.
+
+        Raises ``NotSignedIn``, ``Unauthorized``, ``InvalidRequest`` (a bad filter),
+        ``ServerUnreachable``, ``OutcomeUnknown``.
+        """
+        found: list[Hold] = []
+        cursor: str | None = None
+        while len(found) < limit:
+            page = self.client.list_holds(status=status, kind=kind, q=q or None,
+                                          limit=min(100, limit - len(found)), cursor=cursor)
+            found.extend(page.holds)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        return found
 
     def release_hold(self, ref: str, reason: str | None = None) -> HoldOutcome:
         """Release hold ``ref`` (id or code) with an optional ``reason`` through the journal

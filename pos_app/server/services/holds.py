@@ -242,8 +242,8 @@ def list_holds(session: Session, principal: Principal, *, now: datetime,
                limit: int = 100, cursor: str | None = None) -> schemas.HoldList:
     """``GET /v1/holds``: newest first, filtered by effective ``status`` (``active`` means not
     lapsed; ``expired`` includes lapsed ones), ``kind`` and ``q`` (a case-insensitive part of
-    the code or the customer's name); ``limit`` 1..=1000 per page, ``cursor`` from the previous
-    page's ``next_cursor``.
+    the code, the customer's name or the customer's phone as stored); ``limit`` 1..=1000 per
+    page, ``cursor`` from the previous page's ``next_cursor``.
 
     Raises:
         ApiError: 422 ``invalid_request`` for a malformed cursor.
@@ -263,7 +263,8 @@ def list_holds(session: Session, principal: Principal, *, now: datetime,
     text = (q or "").strip()
     if text:
         query = query.where(or_(Hold.code.icontains(text, autoescape=True),
-                                Hold.customer_name.icontains(text, autoescape=True)))
+                                Hold.customer_name.icontains(text, autoescape=True),
+                                Hold.customer_phone.icontains(text, autoescape=True)))
     if cursor:
         at, hold_id = _decode_cursor(cursor)
         query = query.where(or_(Hold.created_at < at,

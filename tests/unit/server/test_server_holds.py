@@ -325,6 +325,22 @@ def test_holds_are_found_by_code_or_customer_name_and_paged(database: Database,
             holds.list_holds(session, SAM, now=now, cursor="not-a-cursor")
 
 
+def test_holds_are_found_by_part_of_the_customers_phone(database: Database,
+                                                        clock: FixedClock) -> None:
+    ga = ids(database)["GA"]
+    ada = place(database, SAM, {ga: 1}, clock.now(),
+                customer={"name": "Ada Lovelace", "phone": "+1 555-0100"}).body
+    place(database, SAM, {ga: 1}, clock.now(), customer={"name": "Grace", "phone": "555-0199"})
+    place(database, SAM, {ga: 1}, clock.now(), customer={"name": "No Phone"})
+    with database.read() as session:
+        by_phone = holds.list_holds(session, SAM, now=clock.now(), q="555-0100").holds
+        by_tail = holds.list_holds(session, SAM, now=clock.now(), q=" 0100 ").holds
+        both = holds.list_holds(session, SAM, now=clock.now(), q="555-01").holds
+        assert [h.id for h in by_phone] == [ada["id"]] == [h.id for h in by_tail]
+        assert len(both) == 2
+        assert holds.list_holds(session, SAM, now=clock.now(), q="555-0111").holds == []
+
+
 def test_a_staff_hold_records_terminal_staff_and_open_shift(database: Database,
                                                             clock: FixedClock) -> None:
     placed = place(database, KIM, {ids(database)["GA"]: 1}, clock.now()).body

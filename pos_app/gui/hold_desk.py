@@ -1,0 +1,574 @@
+"""The hold desk: find a customer's cash hold, take payment for it, release it, reprint its
+slip. :func:`place_cash_hold` (from :mod:`pos_app.gui.hold_placement`, re-exported here) is
+what the sell screen calls to hold a basket for cash.
+
+Every register call (listing, paying, releasing, placing) and every slip or receipt runs on
+the :class:`~pos_app.gui.task_runner.TaskRunner`; the GUI thread only renders outcomes.
+What the cashier is told comes from journal-settled outcomes: a payment shows change due
+only when the sale is ``confirmed``.
+
+The keyboard alone does everything (:mod:`pos_app.gui.hold_keys`): type to search, Down
+into the table, Enter takes payment, Delete releases, F5 refreshes.
+
+State changes are announced to screen readers (``QAccessibleAnnouncementEvent`` where this
+Qt has it) and written to the live status line under the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from PySide6.QtCore import (
+    QItemSelectionModel,
+    QModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QAccessible, QHideEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pos_app.api.schemas import Event, Hold, Sale
+from pos_app.domain.clock import utc_now
+from pos_app.gui.hold_actions import HoldActions
+from pos_app.gui.hold_detail import HoldDetailPanel
+from pos_app.gui.hold_dialog import ReleaseHoldDialog, TakePaymentDialog
+from pos_app.gui.hold_keys import HoldDeskKeys
+from pos_app.gui.hold_placement import (
+    HoldPlacement,
+    deliver_hold_slip,
+    deliver_sale_receipt,
+    place_cash_hold,
+    printed_sentence,
+)
+from pos_app.gui.holds_model import (
+    HoldsFilterProxy,
+    HoldsTableModel,
+    expired_message,
+    status_label,
+)
+from pos_app.gui.ports import HoldDeskPort, HoldOutcomeLike, SaleOutcomeLike
+from pos_app.gui.printing import ReceiptPrinter
+from pos_app.gui.sale_result import MessageBanner, SaleResultCard
+from pos_app.gui.task_runner import Task, TaskRunner
+from pos_app.gui.widgets import named
+
+try:  # Qt 6.8+
+    from PySide6.QtGui import QAccessibleAnnouncementEvent
+except ImportError:  # pragma: no cover - older PySide6: the live label alone
+    QAccessibleAnnouncementEvent = None  # type: ignore[assignment,misc]
+
+__all__ = [
+    "FILTERS",
+    "HoldDesk",
+    "HoldPlacement",
+    "HoldsTableModel",
+    "deliver_hold_slip",
+    "place_cash_hold",
+]
+
+FILTERS: tuple[tuple[str | None, str], ...] = (
+    ("active", "Active"), ("converted", "Converted"), ("released", "Released"),
+    ("expired", "Expired"), (None, "All"))
+"""The filter buttons: the server's ``status`` value (``None``: every status) and label."""
+SEARCH_DELAY_MS = 250
+_DESK_STYLE = """
+QWidget#holdDesk { background: #eef1f5; }
+QTableView#holdsTable {
+    background: #ffffff; alternate-background-color: #f8fafc;
+    border: 1px solid #e2e8f0; border-radius: 12px; font-size: 15px;
+    selection-background-color: #dbeafe; selection-color: #0f172a; outline: none;
+}
+QTableView#holdsTable QHeaderView::section {
+    background: #f1f5f9; color: #475569; font-size: 12px; font-weight: 700;
+    border: none; border-bottom: 1px solid #e2e8f0; padding: 8px 10px;
+}
+QTableView#holdsTable::item { padding: 0 8px; }
+QPushButton#filterChip { border-radius: 24px; padding: 0 18px; font-size: 14px; }
+QPushButton#filterChip:checked { background: #0f172a; color: #ffffff; border-color: #0f172a; }
+QLineEdit#holdSearch { font-size: 17px; }
+QLabel#liveStatus { font-size: 13px; color: #475569; min-height: 20px; }
+"""
+
+
+def _default_clock(register: object) -> Callable[[], datetime]:
+    """The local UTC clock, moved by ``register.server_time_offset`` (a ``timedelta``,
+    server minus local) when the register knows it."""
+
+    def now() -> datetime:
+        offset = getattr(register, "server_time_offset", None)
+        return utc_now() + (offset if isinstance(offset, timedelta) else timedelta(0))
+
+    return now
+
+
+def _read_holds(register: HoldDeskPort, status: str | None, q: str,
+                known_events: frozenset[str]) -> tuple[list[Hold], dict[str, Event]]:
+    """Worker: the cash holds for the desk's filter and search, and the events (for their
+    time zones) when a hold's event is not known yet."""
+    holds = register.list_holds(status, "cash", q or None)
+    events: dict[str, Event] = {}
+    if any(hold.event_id not in known_events for hold in holds):
+        events = {event.id: event for event in register.events().events}
+    return holds, events
+
+
+class HoldDesk(QWidget):
+    """Cash holds: search, filter, take payment, release, reprint the slip.
+
+    ``clock`` (aware UTC ``datetime``) decides when a hold reads expired; by default the
+    local clock, moved by the register's ``server_time_offset`` when it has one.
+    The list is read when the desk is shown, after every action, on F5 and every
+    ``refresh_interval_ms`` while it is shown (0: not on a timer).
+
+    Signals:
+        holds_loaded(object): a fresh ``list[Hold]`` is shown.
+        holds_failed(object): reading the holds raised this exception.
+        payment_confirmed(object): a hold was paid (``SaleOutcome``, confirmed).
+        payment_refused(object): a payment was not confirmed (refused, unknown or voided).
+        hold_released(object): a hold was released (``HoldOutcome``, confirmed).
+        release_refused(object): a release was not confirmed.
+        slip_delivered(str) / receipt_delivered(str): printed ("Printed on ...") or saved.
+        print_failed(object): a slip or receipt could not be rendered or printed.
+        session_expired(): the server no longer accepts the session.
+        announced(str): this sentence was announced to screen readers.
+    """
+
+    holds_loaded = Signal(object)
+    holds_failed = Signal(object)
+    payment_confirmed = Signal(object)
+    payment_refused = Signal(object)
+    hold_released = Signal(object)
+    release_refused = Signal(object)
+    slip_delivered = Signal(str)
+    receipt_delivered = Signal(str)
+    print_failed = Signal(object)
+    session_expired = Signal()
+    announced = Signal(str)
+
+    def __init__(self, register: HoldDeskPort, runner: TaskRunner, printer: ReceiptPrinter,
+                 parent: QWidget | None = None, *,
+                 clock: Callable[[], datetime] | None = None,
+                 refresh_interval_ms: int = 30_000) -> None:
+        super().__init__(parent)
+        self.setObjectName("holdDesk")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setStyleSheet(_DESK_STYLE)
+        self._register = register
+        self._runner = runner
+        self._printer = printer
+        self._events: dict[str, Event] = {}
+        self._read_task: Task | None = None
+        self._read_query: tuple[str | None, str] | None = None
+        self._last_sale: Sale | None = None
+        self.status: str | None = "active"
+        self.last_announcement = ""
+        self._announce_next = False
+        self._load_failed = False
+
+        self.model = HoldsTableModel(clock or _default_clock(register), self)
+        self.hold_actions = HoldActions(register, runner, self, self.model.status_of)
+        self.proxy = HoldsFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.banner = MessageBanner()
+        title = named(QLabel("Cash holds"), "sectionTitle")
+        subtitle = named(QLabel("Find the customer's hold by code, name or phone, then take "
+                                "payment or release it."), "sectionSubtitle")
+        self.refresh_button = named(QPushButton("Refresh  F5"), "secondaryButton")
+        self.refresh_button.setAccessibleName("Refresh the holds")
+        self.search_edit = named(QLineEdit(), "holdSearch")
+        self.search_edit.setPlaceholderText("Search code, customer name or phone")
+        self.search_edit.setAccessibleName("Search holds by code, customer name or phone")
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.setMaxLength(120)
+        self.filter_group = QButtonGroup(self)
+        self.filter_group.setExclusive(True)
+        self.filter_buttons: dict[str | None, QPushButton] = {}
+        filters = QHBoxLayout()
+        filters.setSpacing(8)
+        for number, (status, label) in enumerate(FILTERS, start=1):
+            button = named(QPushButton(label), "filterChip")
+            button.setCheckable(True)
+            button.setChecked(status == self.status)
+            button.setAccessibleName(f"Show {label.lower()} holds")
+            button.setToolTip(f"Ctrl+{number}")
+            button.clicked.connect(lambda _c=False, s=status: self.set_status_filter(s))
+            self.filter_group.addButton(button)
+            self.filter_buttons[status] = button
+            filters.addWidget(button)
+
+        self.table = named(QTableView(), "holdsTable")
+        self.table.setAccessibleName("Cash holds")
+        self.table.setModel(self.proxy)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setTabKeyNavigation(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(48)
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setMinimumSectionSize(72)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(HoldsTableModel.TICKETS, QHeaderView.ResizeMode.Stretch)
+        self.result_card = SaleResultCard()
+        self.result_card.new_sale_button.setText("Done")
+        self.result_card.new_sale_button.setAccessibleName("Close the payment result")
+        self.live_label = named(QLabel(), "liveStatus")
+        self.live_label.setAccessibleName("Hold desk status")
+        self.detail = HoldDetailPanel()
+        self.detail.setFixedWidth(380)
+
+        heading = QVBoxLayout()
+        heading.setSpacing(2)
+        heading.addWidget(title)
+        heading.addWidget(subtitle)
+        top = QHBoxLayout()
+        top.addLayout(heading, 1)
+        top.addWidget(self.refresh_button, 0, Qt.AlignmentFlag.AlignBottom)
+        search_row = QHBoxLayout()
+        search_row.setSpacing(16)
+        search_row.addWidget(self.search_edit, 1)
+        search_row.addLayout(filters)
+        left = QVBoxLayout()
+        left.setSpacing(14)
+        left.addLayout(top)
+        left.addLayout(search_row)
+        left.addWidget(self.table, 1)
+        left.addWidget(self.result_card)
+        left.addWidget(self.live_label)
+        body = QHBoxLayout()
+        body.setContentsMargins(20, 16, 20, 20)
+        body.setSpacing(20)
+        body.addLayout(left, 1)
+        body.addWidget(self.detail)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
+        layout.addLayout(body, 1)
+
+        self.setTabOrder(self.search_edit, self.table)
+        self.setTabOrder(self.table, self.detail.pay_button)
+        self.setTabOrder(self.detail.pay_button, self.detail.release_button)
+        self.setTabOrder(self.detail.release_button, self.detail.reprint_button)
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self.refresh)
+        self._tick_timer = QTimer(self)
+        self._tick_timer.setInterval(1_000)
+        self._tick_timer.timeout.connect(self.on_tick_timer_timeout)
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setInterval(refresh_interval_ms)
+        self._refresh_timer.timeout.connect(self.refresh_quietly)
+
+        self.search_edit.textEdited.connect(self.on_search_edit_text_edited)
+        self.search_edit.textChanged.connect(self.on_search_edit_text_changed)
+        self.search_edit.returnPressed.connect(self.on_search_edit_return_pressed)
+        self.keys = HoldDeskKeys(self)
+        self.table.doubleClicked.connect(lambda _i: self.take_payment())
+        self.table.selectionModel().currentRowChanged.connect(self.on_table_current_changed)
+        self.refresh_button.clicked.connect(self.refresh)
+        self.detail.pay_button.clicked.connect(self.take_payment)
+        self.detail.release_button.clicked.connect(self.release_selected)
+        self.detail.reprint_button.clicked.connect(self.reprint_slip)
+        self.result_card.reprint_requested.connect(self.on_result_card_reprint_requested)
+        self.result_card.dismissed.connect(self.focus_table)
+        self.hold_actions.paid.connect(self.on_hold_actions_paid)
+        self.hold_actions.payment_refused.connect(self.payment_refused)
+        self.hold_actions.released.connect(self.on_hold_actions_released)
+        self.hold_actions.release_refused.connect(self.release_refused)
+        self.hold_actions.expired.connect(self.on_hold_actions_expired)
+        self.hold_actions.told.connect(self.on_hold_actions_told)
+        self.hold_actions.dialog_closed.connect(self.on_hold_actions_dialog_closed)
+        self.hold_actions.session_expired.connect(self.session_expired)
+        self._show_selected()
+
+    # --- reading ------------------------------------------------------------------------------
+
+    @property
+    def search_text(self) -> str:
+        return self.search_edit.text().strip()
+
+    def selected_hold(self) -> Hold | None:
+        """The hold on the table's current row, or ``None``."""
+        index = self.table.currentIndex()
+        if not index.isValid():
+            return None
+        return self.model.hold_at(self.proxy.mapToSource(index).row())
+
+    def refresh(self) -> None:
+        """Re-read the holds for the current filter and search on a worker (a request made
+        while one runs is sent when it answers); the number found is announced."""
+        self._announce_next = True
+        self._read()
+
+    def refresh_quietly(self) -> None:
+        """:meth:`refresh` without announcing the count (timers, after an action whose own
+        outcome was just announced)."""
+        self._read()
+
+    def _read(self) -> None:
+        self._search_timer.stop()
+        query = (self.status, self.search_text)
+        if self._read_task is not None:
+            self._read_query = None  # stale: ask again when it answers
+            return
+        self._read_query = query
+        self._read_task = self._runner.read(_read_holds, self._register, query[0], query[1],
+                                            frozenset(self._events))
+        self._read_task.finished.connect(self.on_read_task_finished)
+        self._read_task.failed.connect(self.on_read_task_failed)
+
+    def on_read_task_finished(self, result: tuple[list[Hold], dict[str, Event]]) -> None:
+        asked, self._read_task = self._read_query, None
+        if asked != (self.status, self.search_text):
+            self._read()  # the filter or search changed meanwhile
+            return
+        self._announce_next, announce = False, self._announce_next
+        holds, events = result
+        self._events.update(events)
+        chosen = self.selected_hold()
+        self.model.set_holds(holds, {e.id: e.timezone for e in events.values()})
+        self._reselect(chosen.id if chosen is not None else None)
+        if self._load_failed:
+            self._load_failed = False
+            self.banner.clear()
+        if announce:
+            self._announce_count(len(holds))
+        self.holds_loaded.emit(holds)
+
+    def on_read_task_failed(self, exc: BaseException) -> None:
+        from pos_app.client import NotSignedIn, Unauthorized
+
+        self._read_task = None
+        self._load_failed = True
+        if isinstance(exc, NotSignedIn | Unauthorized):
+            self.session_expired.emit()
+        self.banner.show_message(f"Could not load the holds: {exc}", "warning")
+        self.announce(f"Could not load the holds: {exc}", assertive=True)
+        self.holds_failed.emit(exc)
+
+    def set_status_filter(self, status: str | None) -> None:
+        """Show holds of ``status`` (``active``, ``converted``, ``released``, ``expired``,
+        ``None``: all) and re-read them."""
+        self.status = status
+        button = self.filter_buttons.get(status)
+        if button is not None and not button.isChecked():
+            button.setChecked(True)
+        self.refresh()
+
+    # --- keyboard (the key map: pos_app.gui.hold_keys) ----------------------------------------
+
+    def focus_table(self) -> None:
+        """Put the keyboard in the table, on the current row (the first when none)."""
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+        if not self.table.currentIndex().isValid() and self.proxy.rowCount() > 0:
+            self._select_proxy_row(0)
+
+    def on_search_edit_text_edited(self, _text: str) -> None:
+        self._search_timer.start()
+
+    def on_search_edit_text_changed(self, text: str) -> None:
+        self.proxy.set_search(text)
+        if not text:
+            self._search_timer.start()  # the clear button: show everything again
+
+    def on_search_edit_return_pressed(self) -> None:
+        if self._search_timer.isActive():
+            self.refresh()
+        self.focus_table()
+
+    # --- selection and countdown ---------------------------------------------------------------
+
+    def on_table_current_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
+        self._show_selected()
+
+    def on_tick_timer_timeout(self) -> None:
+        self.model.tick()
+        self._show_selected()
+
+    def _show_selected(self) -> None:
+        hold = self.selected_hold()
+        if hold is None:
+            self.detail.show_hold(None, "", None, self.model.now())
+            return
+        self.detail.show_hold(hold, self.model.status_of(hold), self.model.zone_of(hold),
+                              self.model.now())
+
+    def _select_proxy_row(self, row: int) -> None:
+        index = self.proxy.index(row, 0)
+        self.table.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows)
+        self.table.scrollTo(index)
+
+    def _reselect(self, hold_id: str | None) -> None:
+        row = self.model.row_of(hold_id) if hold_id is not None else None
+        if row is not None:
+            proxy_row = self.proxy.mapFromSource(self.model.index(row, 0)).row()
+            if proxy_row >= 0:
+                self._select_proxy_row(proxy_row)
+                return
+        if self.proxy.rowCount() > 0:
+            self._select_proxy_row(0)
+        self._show_selected()
+
+    # --- take payment and release (see pos_app.gui.hold_actions) -----------------------------
+
+    @property
+    def payment_dialog(self) -> TakePaymentDialog | None:
+        """The open cash tendered dialog, or ``None``."""
+        return self.hold_actions.payment_dialog
+
+    @property
+    def release_dialog(self) -> ReleaseHoldDialog | None:
+        """The open release dialog, or ``None``."""
+        return self.hold_actions.release_dialog
+
+    def take_payment(self) -> None:
+        """Open the cash tendered dialog for the selected hold; an expired or ended hold is
+        refused at once, in plain words."""
+        hold = self.selected_hold()
+        if hold is not None and not self.hold_actions.busy:
+            self.result_card.clear()
+            self.hold_actions.take_payment(hold)
+
+    def release_selected(self) -> None:
+        """Ask why, then release the selected active hold."""
+        hold = self.selected_hold()
+        if hold is not None:
+            self.hold_actions.release(hold)
+
+    def on_hold_actions_paid(self, hold: Hold | None, outcome: SaleOutcomeLike) -> None:
+        sale = outcome.sale
+        assert sale is not None
+        self.banner.clear()
+        self._last_sale = sale
+        self.result_card.show_sale(sale)
+        self.result_card.new_sale_button.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.announce(f"Hold {hold.code if hold else ''} paid. Change due "
+                      f"{self.result_card.change_text()}.", assertive=True)
+        self._print_receipt(sale, reprint=False)
+        self.payment_confirmed.emit(outcome)
+        self.refresh_quietly()
+
+    def on_hold_actions_released(self, outcome: HoldOutcomeLike) -> None:
+        self.banner.show_message(outcome.message, "info")
+        self.announce(outcome.message)
+        if outcome.hold is not None:
+            self.model.replace_hold(outcome.hold)
+        self.hold_released.emit(outcome)
+        self.refresh_quietly()
+
+    def on_hold_actions_expired(self, hold: Hold) -> None:
+        text = expired_message(hold, self.model.zone_of(hold), self.model.now())
+        self.banner.show_message(text, "error")
+        self.announce(text, assertive=True)
+        self.refresh_quietly()
+
+    def on_hold_actions_told(self, text: str, kind: str) -> None:
+        self.banner.show_message(text, kind)
+        self.announce(text, assertive=True)
+        self.refresh_quietly()
+
+    def on_hold_actions_dialog_closed(self) -> None:
+        if not self.result_card.isVisible():
+            self.focus_table()
+
+    # --- printing -----------------------------------------------------------------------------
+
+    def reprint_slip(self) -> None:
+        """Print the selected hold's slip again, marked REPRINT."""
+        hold = self.selected_hold()
+        if hold is None:
+            return
+        self.announce(f"Reprinting the slip of hold {hold.code}…")
+        task = self._runner.read(deliver_hold_slip, self._register, self._printer, hold,
+                                 reprint=True, event=self._events.get(hold.event_id))
+        task.finished.connect(self.on_slip_task_finished)
+        task.failed.connect(self.on_print_task_failed)
+
+    def on_slip_task_finished(self, where: str) -> None:
+        self.announce(printed_sentence("Slip", where))
+        self.slip_delivered.emit(where)
+
+    def _print_receipt(self, sale: Sale, *, reprint: bool) -> None:
+        self.result_card.set_receipt_status("Printing reprint…" if reprint
+                                            else "Printing receipt…", busy=True)
+        task = self._runner.read(deliver_sale_receipt, self._register, self._printer, sale,
+                                 dict(self._events), reprint)
+        task.finished.connect(self.on_receipt_task_finished)
+        task.failed.connect(self.on_print_task_failed)
+
+    def on_result_card_reprint_requested(self) -> None:
+        if self._last_sale is not None:
+            self._print_receipt(self._last_sale, reprint=True)
+
+    def on_receipt_task_finished(self, where: str) -> None:
+        shown = printed_sentence("Receipt", where)
+        self.result_card.set_receipt_status(shown)
+        self.result_card.receipt_label.setToolTip(where)
+        self.receipt_delivered.emit(where)
+
+    def on_print_task_failed(self, exc: BaseException) -> None:
+        text = f"Printing failed: {exc}"
+        if self.result_card.isVisible():
+            self.result_card.set_receipt_status(f"{text}. Press Reprint to retry.", failed=True)
+        self.announce(text, assertive=True)
+        self.print_failed.emit(exc)
+
+    # --- announcements ------------------------------------------------------------------------
+
+    def announce(self, text: str, *, assertive: bool = False) -> None:
+        """Tell screen readers ``text`` (``assertive``: interrupt them) and show it on the
+        live status line."""
+        self.last_announcement = text
+        self.live_label.setText(text)
+        self.live_label.setAccessibleDescription(text)
+        if QAccessibleAnnouncementEvent is not None:
+            event = QAccessibleAnnouncementEvent(self.live_label, text)
+            event.setPoliteness(QAccessible.AnnouncementPoliteness.Assertive if assertive
+                                else QAccessible.AnnouncementPoliteness.Polite)
+            QAccessible.updateAccessibility(event)
+        self.announced.emit(text)
+
+    def _announce_count(self, count: int) -> None:
+        label = "" if self.status is None else f"{status_label(self.status).lower()} "
+        found = f"{count} {label}hold{'s' if count != 1 else ''}"
+        if self.search_text:
+            found += f" matching “{self.search_text}”"
+        self.announce(found + ".")
+
+    # --- visibility -----------------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.on_tick_timer_timeout()
+        self._tick_timer.start()
+        self.refresh()  # the cashier opened the desk: show what is held now
+        if self._refresh_timer.interval() > 0:
+            self._refresh_timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self._tick_timer.stop()  # nothing to count down on a hidden desk
+        self._refresh_timer.stop()
+
