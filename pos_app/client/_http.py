@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import ssl
 import threading
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import quote, urlencode
 
-import httpx
 from pydantic import BaseModel, ValidationError
 
 from pos_app.api.schemas import (
@@ -47,13 +47,22 @@ from pos_app.client._errors import (
     api_error_from,
 )
 
+if TYPE_CHECKING:  # imported on the first request (~80 ms): the window shows before that
+    import httpx
+
 __all__ = ["InventoryClient", "KeyState", "sale_json", "tls_context"]
 
 _M = TypeVar("_M", bound=BaseModel)
+REQUEST_THREADS_KEPT = 256
 _USER_AGENT = "pos-app-terminal/1"
-# Failures while opening the connection: the request bytes were never sent.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError,
-             httpx.UnsupportedProtocol)
+
+
+def _not_sent() -> tuple[type[Exception], ...]:
+    """Failures while opening the connection: the request bytes were never sent."""
+    import httpx
+
+    return (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError,
+            httpx.UnsupportedProtocol)
 
 
 def tls_context(ca_file: Path) -> ssl.SSLContext:
@@ -109,6 +118,10 @@ class InventoryClient:
     ``NotPaired`` when the needed token is missing (before any traffic). Safe to share between
     threads. The process's proxy variables are ignored (``trust_env=False``): terminals talk to
     their server directly.
+
+    ``request_threads`` (always on, cheap): the last :data:`REQUEST_THREADS_KEPT` requests as
+    ``(thread, method, path)``, ``thread`` being the ``threading.current_thread()`` that sent
+    it; the window's tests use it to prove no request runs on the GUI thread.
     """
 
     def __init__(self, base_url: str, *, ca_file: Path, terminal_token: str | None = None,
@@ -117,15 +130,37 @@ class InventoryClient:
         self.base_url = base_url.rstrip("/")
         self.ca_file = Path(ca_file)
         self._lock = threading.Lock()
+        self.request_threads: deque[tuple[threading.Thread, str, str]] = deque(
+            maxlen=REQUEST_THREADS_KEPT)
         self._terminal_token = terminal_token
         self._session_token = session_token
-        verify: ssl.SSLContext | bool = tls_context(self.ca_file) if transport is None else True
-        self._http = httpx.Client(
-            base_url=self.base_url, verify=verify, transport=transport, trust_env=False,
-            timeout=httpx.Timeout(connect=timeout, read=timeout, write=timeout, pool=timeout),
-            headers={"User-Agent": _USER_AGENT, "Accept": "application/json"},
-            follow_redirects=False,
-        )
+        self._verify: ssl.SSLContext | bool = (tls_context(self.ca_file) if transport is None
+                                               else True)
+        self._transport = transport
+        self._timeout = timeout
+        self._client: httpx.Client | None = None
+        self._closed = False
+
+    @property
+    def _http(self) -> httpx.Client:
+        """The ``httpx.Client``, made on first use (so is the ``httpx`` import)."""
+        client = self._client
+        if client is not None:
+            return client
+        import httpx  # outside the lock: the first import takes a while
+
+        with self._lock:
+            if self._client is None:
+                if self._closed:
+                    raise RuntimeError("The client has been closed.")
+                timeout = self._timeout
+                self._client = httpx.Client(
+                    base_url=self.base_url, verify=self._verify, transport=self._transport,
+                    trust_env=False, follow_redirects=False,
+                    timeout=httpx.Timeout(connect=timeout, read=timeout, write=timeout,
+                                          pool=timeout),
+                    headers={"User-Agent": _USER_AGENT, "Accept": "application/json"})
+            return self._client
 
     # --- tokens -------------------------------------------------------------------------------
 
@@ -164,9 +199,13 @@ class InventoryClient:
     def _send(self, method: str, path: str, *, json: Any = None,
               headers: Mapping[str, str] | None = None) -> httpx.Response:
         """Send one request; translate transport failures and error statuses."""
+        self.request_threads.append((threading.current_thread(), method, path))
+        http = self._http
+        import httpx
+
         try:
-            response = self._http.request(method, path, json=json, headers=headers)
-        except _NOT_SENT as exc:
+            response = http.request(method, path, json=json, headers=headers)
+        except _not_sent() as exc:
             if _is_cert_failure(exc):
                 raise TlsVerificationFailed(
                     f"The server at {self.base_url} did not present a certificate from the "
@@ -371,7 +410,10 @@ class InventoryClient:
 
     def close(self) -> None:
         """Close the connection pool; the client cannot be used afterwards."""
-        self._http.close()
+        with self._lock:
+            client, self._client, self._closed = self._client, None, True
+        if client is not None:
+            client.close()
 
     def __enter__(self) -> InventoryClient:
         return self

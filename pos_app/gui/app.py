@@ -1,12 +1,32 @@
-"""Composition root of the window: build it from a register, or run the whole application."""
+"""Composition root of the window: build it from a register, or run the whole application.
+
+Start-up: the first screen is painted before anything it does not need is imported (httpx,
+the live feed, reportlab are imported on first use); right after that first paint,
+:func:`show_window` imports them on a background thread while the cashier types the PIN, so
+neither the start-up nor the GUI thread pays for them later, then freezes the start-up heap out
+of the cyclic garbage collector (a full collection of it stalled the GUI thread ~0.1 s).
+
+Start-up probe (benchmarks, ``tests/benchmarks/bench_gui.py``): with the environment variable
+``POS_APP_STARTUP_PROBE=1``, :func:`show_window` (so ``pos-app``) prints one line
+``startup-probe shown <t>`` (``t``: ``time.time()`` in seconds) on standard output when the
+first screen (sign-in, or selling for a restored session) has been painted, then quits the
+event loop (exit 0).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import importlib
+import os
 import sys
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
@@ -17,7 +37,12 @@ from pos_app.gui.ports import RegisterPort
 from pos_app.gui.printing import ReceiptPrinter
 from pos_app.gui.task_runner import TaskRunner
 
-__all__ = ["STYLESHEET", "apply_style", "create_main_window", "feed_factory_for", "run_app"]
+__all__ = ["STARTUP_PROBE_VARIABLE", "STYLESHEET", "apply_style", "create_main_window",
+           "feed_factory_for", "run_app", "show_window"]
+
+STARTUP_PROBE_VARIABLE = "POS_APP_STARTUP_PROBE"
+#: Imported in the background after the first paint (see the module docstring).
+PRELOADED_MODULES = ("pos_app.client._live", "pos_app.receipts")
 
 STYLESHEET = Path(__file__).resolve().parents[2] / "resources" / "styles" / "pos.qss"
 WINDOW_SIZE = (1280, 800)
@@ -84,5 +109,50 @@ def run_app(register: RegisterPort) -> int:
     app.setStyle("Fusion")
     apply_style(app)
     window = create_main_window(register)
-    window.show()
+    show_window(window)
     return int(app.exec())
+
+
+def show_window(window: MainWindow) -> None:
+    """Show ``window`` as ``pos-app`` does: once its first screen is painted, import
+    :data:`PRELOADED_MODULES` on a background thread and ``gc.freeze()``, or, with
+    ``POS_APP_STARTUP_PROBE=1``, print the time and quit (see the module docstring)."""
+    probing = os.environ.get(STARTUP_PROBE_VARIABLE) == "1"
+    after = _report_and_quit if probing else _start_preloading
+    (window.stack.currentWidget() or window).installEventFilter(_FirstPaint(after, window))
+    window.show()
+
+
+class _FirstPaint(QObject):
+    """Calls ``after()`` once, from the event loop's next pass after the watched widget's
+    first paint (that paint and its flush complete first)."""
+
+    def __init__(self, after: Callable[[], None], parent: QObject) -> None:
+        super().__init__(parent)
+        self._after: Callable[[], None] | None = after
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and self._after is not None:
+            QTimer.singleShot(0, self._after)
+            self._after = None
+            watched.removeEventFilter(self)
+        return False
+
+
+def _report_and_quit() -> None:
+    print(f"startup-probe shown {time.time():.6f}", flush=True)
+    QApplication.quit()
+
+
+def _start_preloading() -> None:
+    def preload() -> None:
+        for name in PRELOADED_MODULES:
+            # Best effort: a module that fails here fails again, and is reported, where used.
+            with contextlib.suppress(Exception):
+                importlib.import_module(name)
+        # Everything allocated so far (modules, classes, schemas, widgets) lives as long as the
+        # process: keep it out of the cyclic collector. A full collection runs on whichever
+        # thread allocates, often the GUI thread, and scanning this heap took ~0.1 s there.
+        gc.freeze()
+
+    threading.Thread(target=preload, name="pos-preload", daemon=True).start()
