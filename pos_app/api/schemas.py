@@ -634,12 +634,20 @@ class HoldCreate(Request):
     (pay-later at the box office, 4 hours by default, ``customer`` with a name required).
     ``ttl_seconds`` may shorten the kind's default (1 ..= default), never lengthen it; the
     server refuses a longer one with 422 ``invalid_request``.
+
+    ``replaces`` (an extension of ``shared/API.md``, for a basket that grows or shrinks while
+    the customer pays, or a basket's checkout hold becoming a cash hold): the id or code of an
+    active hold placed at this terminal (a manager: any; a channel token: its own), released
+    in the same transaction as the new hold is placed; when the new hold is refused, the old
+    one stands.
     """
 
     kind: Literal["checkout", "cash"]
     lines: Annotated[list[HoldLineIn], Field(min_length=1, max_length=MAX_HOLD_LINES)]
     customer: Customer | None = None
     ttl_seconds: Annotated[int, Field(ge=1, le=MAX_TTL_SECONDS)] | None = None
+    replaces: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z]+$")] \
+        | None = None
 
     @model_validator(mode="after")
     def _valid(self) -> HoldCreate:

@@ -441,15 +441,19 @@ class Register:
 
     def hold(self, lines: Sequence[SaleLineIn], kind: str = "cash",
              customer: Customer | None = None, *,
-             ttl_seconds: int | None = None) -> HoldOutcome:
+             ttl_seconds: int | None = None, replaces: str | None = None) -> HoldOutcome:
         """Hold ``lines`` (``kind`` ``cash``: pay later, ``customer`` with a name required;
         ``checkout``: a basket being paid now) through the journal (operation ``hold``).
+        ``replaces``: the id of this terminal's active hold of the same kind that the new one
+        takes the place of, in one server transaction (a grown or shrunk basket); when the new
+        hold is refused the old one stays.
 
         Raises ``ValueError`` (pydantic) for a body the wire schema rejects and
         ``NotSignedIn``; nothing is journaled then.
         """
         body = HoldCreate.model_validate({
             "kind": kind, "customer": customer, "ttl_seconds": ttl_seconds,
+            "replaces": replaces,
             "lines": [HoldLineIn(ticket_type_id=line.ticket_type_id, quantity=line.quantity)
                       for line in lines]})
         staff_id = self._staff_id()

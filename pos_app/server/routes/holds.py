@@ -18,9 +18,13 @@ __all__ = ["router"]
 router = APIRouter(prefix="/holds", tags=["holds"])
 
 _CREATE_ERRORS = errors(
-    401, 409, 422,
+    401, 403, 404, 409, 422,
+    s403="forbidden: replaces names another terminal's hold (a cashier)",
+    s404="not_found: replaces names no hold the caller can see",
     s409="insufficient_inventory (with lines: available is what the caller's channel may "
-         "buy; stored and replayed), idempotency_key_voided, request_in_progress",
+         "buy; with replaces, the old hold stands and hold_id names it), hold_expired / "
+         "hold_not_active for the replaced hold (all stored and replayed), "
+         "idempotency_key_voided, request_in_progress",
     s422="invalid_request: schema error (a cash hold without customer.name, quantity outside "
          "1..50, 1..20 lines, repeated ticket type), ttl_seconds longer than the kind's "
          "default, unknown ticket type, lines of several events, missing Idempotency-Key "
@@ -50,7 +54,9 @@ def create_hold(body: HoldCreate, principal: SellerPrincipal, database: Database
                 ) -> JSONResponse:
     """Hold ``lines`` (one event, all or nothing) for ``ttl_seconds`` (default and maximum:
     checkout 15 minutes, cash 4 hours; server clock). Box office holds against the capacity,
-    a channel token against the public limit. Requires ``Idempotency-Key``."""
+    a channel token against the public limit. With ``replaces`` (a basket that changed), the
+    named active hold of the same kind is released in the same transaction; if the new hold
+    does not fit, the old one stands. Requires ``Idempotency-Key``."""
     key = idempotency.check_key(idempotency_key)
     outcome = holds.create_hold(database, principal, body, key=key, path="/v1/holds",
                                 now=settings.clock.now(),

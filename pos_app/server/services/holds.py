@@ -338,15 +338,24 @@ def create_hold(db: Database, principal: Principal, body: schemas.HoldCreate, *,
 
     Returns 201 Hold or the stored 409 ``insufficient_inventory``, possibly replayed.
 
+    With ``body.replaces`` the named hold is released and the new one placed in one
+    transaction (:func:`_replace`): 409 ``hold_expired`` / ``hold_not_active`` when the old
+    hold is no longer active (nothing placed), 409 ``insufficient_inventory`` when the new one
+    does not fit even with the old one's tickets back (the old hold stands).
+
     Raises:
         ApiError: 422 ``invalid_request`` (ttl too long, unknown ticket type, several
-            events; not stored), and the idempotency refusals.
+            events, a replaced hold of another kind; not stored); with ``replaces``, 404
+            ``not_found`` and 403 ``forbidden`` (another terminal's hold, as for release;
+            not stored); and the idempotency refusals.
     """
     ttl = _ttl(body, checkout_ttl=checkout_ttl, cash_ttl=cash_ttl)
 
     def effect(session: Session) -> HoldOutcome:
         event, types = _load_types(session, body.lines)
-        return _place(session, principal, body, event, types, now=now, ttl=ttl)
+        if body.replaces is None:
+            return _place(session, principal, body, event, types, now=now, ttl=ttl)
+        return _replace(session, principal, body, event, types, now=now, ttl=ttl)
 
     done = idempotency.run_idempotent(db, principal, key, method="POST", path=path,
                                       body=body.model_dump(mode="json"), effect=effect, now=now)
@@ -407,6 +416,48 @@ def _place(session: Session, principal: Principal, body: schemas.HoldCreate, eve
     return HoldOutcome(201, hold_out(hold, lines, now=now).model_dump(mode="json"))
 
 
+def _replace(session: Session, principal: Principal, body: schemas.HoldCreate, event: Event,
+             types: list[TicketType], *, now: datetime, ttl: timedelta) -> HoldOutcome:
+    """Release ``body.replaces`` and place ``body`` in its stead, both or neither.
+
+    The release runs first, so the old hold's tickets count for the new one (a basket of 2 of
+    the last 2 tickets can grow to 3 when a third comes back). An ``insufficient_inventory``
+    refusal's ``available`` is therefore what this basket could hold in place of the old hold.
+    """
+    assert body.replaces is not None
+    old = _releasable(session, principal, body.replaces)
+    both = session.begin_nested()
+    released = _release(session, principal, old, "replaced by the basket's new hold",
+                        now=now)
+    if released.status != 200:
+        both.commit()  # nothing was released; lapsed holds it expired stay expired
+        return released
+    placed = _place(session, principal, body, event, types, now=now, ttl=ttl)
+    if placed.status != 201:
+        both.rollback()  # the old hold stands, as if nothing had been asked
+        placed.body["message"] = ("Not enough tickets left for these lines; the earlier hold "
+                                  f"{old.code} stands.")
+        placed.body["hold_id"] = old.id
+        return placed
+    both.commit()
+    return placed
+
+
+def _releasable(session: Session, principal: Principal, ref: str) -> Hold:
+    """The hold ``ref`` that ``principal`` may release (a cashier: only this terminal's).
+
+    Raises:
+        ApiError: 404 ``not_found``; 403 ``forbidden``.
+    """
+    hold = find_hold(session, principal, ref)
+    if not principal.is_channel and not principal.has_role("manager") \
+            and hold.terminal_id != principal.terminal_id:
+        raise ApiError(ErrorCode.FORBIDDEN,
+                       "A cashier may release only the holds of this terminal; ask a "
+                       "manager.")
+    return hold
+
+
 # --- releasing --------------------------------------------------------------------------------
 
 
@@ -423,12 +474,7 @@ def release_hold(db: Database, principal: Principal, ref: str, body: schemas.Hol
     """
 
     def effect(session: Session) -> HoldOutcome:
-        hold = find_hold(session, principal, ref)
-        if not principal.is_channel and not principal.has_role("manager") \
-                and hold.terminal_id != principal.terminal_id:
-            raise ApiError(ErrorCode.FORBIDDEN,
-                           "A cashier may release only the holds of this terminal; ask a "
-                           "manager.")
+        hold = _releasable(session, principal, ref)
         return _release(session, principal, hold, body.reason, now=now)
 
     done = idempotency.run_idempotent(db, principal, key, method="POST", path=path,

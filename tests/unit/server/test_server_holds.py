@@ -95,9 +95,12 @@ def counts(database: Database, now: datetime) -> dict[str, schemas.TicketType]:
 
 def place(database: Database, principal: Principal, lines: dict[int, int], now: datetime, *,
           kind: str = "cash", customer: dict[str, Any] | None = None,
-          ttl_seconds: int | None = None, key: str | None = None) -> holds.HoldOutcome:
+          ttl_seconds: int | None = None, key: str | None = None,
+          replaces: str | None = None) -> holds.HoldOutcome:
     body: dict[str, Any] = {
         "kind": kind, "lines": [{"ticket_type_id": i, "quantity": q} for i, q in lines.items()]}
+    if replaces is not None:
+        body["replaces"] = replaces
     if kind == "cash" or customer is not None:
         body["customer"] = customer or {"name": "Ada Lovelace", "phone": "555-0100"}
     if ttl_seconds is not None:
@@ -396,6 +399,99 @@ def test_a_cashier_releases_only_its_own_terminals_holds_and_a_manager_any(
         release(database, channel(2), webs["id"], clock.now())
     assert hidden.value.code == "not_found"
     assert release(database, WEB, webs["id"], clock.now()).status == 200
+
+
+# --- replacing (a basket that grows or shrinks) ----------------------------------------------------
+
+
+def test_a_replacing_hold_releases_the_old_one_in_the_same_transaction(
+        database: Database, clock: FixedClock) -> None:
+    t = ids(database)
+    old = place(database, SAM, {t["GA"]: 2}, clock.now(), kind="checkout").body
+    new = place(database, SAM, {t["GA"]: 3, t["VIP"]: 1}, clock.now(), kind="checkout",
+                replaces=old["id"])
+    assert (new.status, new.body["status"], [ln["quantity"] for ln in new.body["lines"]]) == (
+        201, "active", [3, 1])
+    assert read_hold(database, old["code"], clock.now()).status == "released"
+    now = counts(database, clock.now())
+    assert (now["GA"].held, now["VIP"].held) == (3, 1)
+    [released] = audit_rows(database, "release")
+    assert (released.quantity, released.before_held, released.after_held, released.reason) == (
+        2, 2, 0, "replaced by the basket's new hold")
+    assert [(e.quantity, e.after_held) for e in audit_rows(database, "hold")] == [
+        (2, 2), (3, 3), (1, 1)]
+    shrunk = place(database, SAM, {t["GA"]: 1}, clock.now(), kind="checkout",
+                   replaces=new.body["code"])  # by code too
+    assert shrunk.status == 201
+    now = counts(database, clock.now())
+    assert (now["GA"].held, now["VIP"].held) == (1, 0)
+
+
+def test_a_replacing_hold_that_does_not_fit_leaves_the_old_one_standing(
+        database: Database, clock: FixedClock) -> None:
+    vip = ids(database)["VIP"]  # capacity 4
+    assert place(database, KIM, {vip: 2}, clock.now(), kind="checkout").status == 201
+    old = place(database, SAM, {vip: 2}, clock.now(), kind="checkout").body
+    refused = place(database, SAM, {vip: 3}, clock.now(), kind="checkout", replaces=old["id"],
+                    key="grow")
+    assert (refused.status, refused.body["error"], refused.body["hold_id"]) == (
+        409, "insufficient_inventory", old["id"])
+    # What this basket could hold in place of the old hold: its own 2 count.
+    assert refused.body["lines"] == [{"ticket_type_id": vip, "requested": 3, "available": 2}]
+    assert old["code"] in refused.body["message"]
+    assert read_hold(database, old["id"], clock.now()).status == "active"
+    assert counts(database, clock.now())["VIP"].held == 4
+    assert audit_rows(database, "release") == []
+    again = place(database, SAM, {vip: 3}, clock.now(), kind="checkout", replaces=old["id"],
+                  key="grow")
+    assert again.replayed and again.body == refused.body
+
+
+def test_replacing_a_hold_that_lapsed_or_ended_places_nothing(
+        database: Database, clock: FixedClock) -> None:
+    ga = ids(database)["GA"]
+    lapsing = place(database, SAM, {ga: 2}, clock.now(), kind="checkout", ttl_seconds=60).body
+    clock.advance(timedelta(seconds=60))
+    expired = place(database, SAM, {ga: 3}, clock.now(), kind="checkout",
+                    replaces=lapsing["id"])
+    assert (expired.status, expired.body["error"]) == (409, "hold_expired")
+    released = place(database, SAM, {ga: 1}, clock.now(), kind="checkout").body
+    assert release(database, SAM, released["id"], clock.now()).status == 200
+    ended = place(database, SAM, {ga: 3}, clock.now(), kind="checkout",
+                  replaces=released["id"])
+    assert (ended.status, ended.body["error"], ended.body["status"]) == (
+        409, "hold_not_active", "released")
+    assert counts(database, clock.now())["GA"].held == 0
+    with database.read() as session:
+        assert session.scalar(select(Hold).where(Hold.status == "active")) is None
+
+
+def test_a_baskets_checkout_hold_becomes_a_cash_hold_for_the_same_tickets(
+        database: Database, clock: FixedClock) -> None:
+    vip = ids(database)["VIP"]  # capacity 4
+    basket = place(database, SAM, {vip: 4}, clock.now(), kind="checkout").body
+    cash = place(database, SAM, {vip: 4}, clock.now(), kind="cash", replaces=basket["id"])
+    assert (cash.status, cash.body["kind"], cash.body["customer"]["name"]) == (
+        201, "cash", "Ada Lovelace")
+    assert read_hold(database, basket["id"], clock.now()).status == "released"
+    assert counts(database, clock.now())["VIP"].held == 4
+
+
+def test_a_cashier_replaces_only_its_own_terminals_hold(
+        database: Database, clock: FixedClock) -> None:
+    ga = ids(database)["GA"]
+    sams = place(database, SAM, {ga: 1}, clock.now(), kind="checkout").body
+    with pytest.raises(ApiError) as forbidden:
+        place(database, KIM, {ga: 2}, clock.now(), kind="checkout", replaces=sams["id"])
+    assert forbidden.value.code == "forbidden"
+    with pytest.raises(ApiError) as missing:
+        place(database, SAM, {ga: 2}, clock.now(), kind="checkout", replaces="NOSUCH")
+    assert missing.value.code == "not_found"
+    assert read_hold(database, sams["id"], clock.now()).status == "active"
+    assert counts(database, clock.now())["GA"].held == 1
+    with database.read() as session:  # refusals raised before the effect keep no key
+        assert session.scalar(select(IdempotencyKey).where(
+            IdempotencyKey.status != "completed")) is None
 
 
 # --- conversion -----------------------------------------------------------------------------------
