@@ -7,6 +7,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import quote, urlencode
@@ -29,6 +30,7 @@ from pos_app.api.schemas import (
     RefundCreate,
     Sale,
     SaleCreate,
+    SalesPage,
     SessionCreate,
     SessionResponse,
     Shift,
@@ -296,6 +298,40 @@ class InventoryClient:
         """``GET /v1/sales/{id or number}``. Raises ``NotFound``."""
         path = f"/v1/sales/{quote(str(id_or_number), safe='')}"
         return self._parse(self._send("GET", path, headers=self._session_auth()), Sale)
+
+    def list_sales(self, *, shift_id: int | None = None, from_: datetime | None = None,
+                   to: datetime | None = None, limit: int = 100,
+                   cursor: str | None = None) -> SalesPage:
+        """``GET /v1/sales``: one page of sales by ascending number; follow ``next_cursor``
+        (``None`` on the last page).
+
+        Args:
+            shift_id: only the sales of this shift.
+            from_: only sales created at or after this instant (timezone-aware).
+            to: only sales created before this instant (timezone-aware).
+            limit: sales per page, 1..=1000 (the server's bounds).
+            cursor: the previous page's ``next_cursor``.
+
+        Raises:
+            ValueError: ``from_`` or ``to`` is naive (nothing is sent: the server would
+                refuse it and a naive time has no single meaning).
+            InvalidRequest: a filter or cursor the server rejects.
+            Unauthorized, NotSignedIn, ServerUnreachable, OutcomeUnknown, InvalidResponse.
+        """
+        params: dict[str, str] = {}
+        if shift_id is not None:
+            params["shift_id"] = str(int(shift_id))
+        for name, moment in (("from", from_), ("to", to)):
+            if moment is None:
+                continue
+            if moment.tzinfo is None or moment.utcoffset() is None:
+                raise ValueError(f"{name} must be timezone-aware, got {moment!r}")
+            params[name] = moment.isoformat()
+        if cursor is not None:
+            params["cursor"] = cursor
+        query = urlencode({**params, "limit": str(limit)})
+        return self._parse(self._send("GET", f"/v1/sales?{query}",
+                                      headers=self._session_auth()), SalesPage)
 
     # --- shifts -------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import importlib
+import logging
 import os
 import sys
 import threading
@@ -34,11 +35,19 @@ from pos_app.api.schemas import TicketType
 from pos_app.gui.live_inventory import FeedFactory, FeedLike
 from pos_app.gui.main_window import MainWindow
 from pos_app.gui.ports import RegisterPort
+from pos_app.gui.printer_config import (
+    PrinterSettings,
+    PrinterSettingsError,
+    load_printer_settings,
+    printer_settings_path,
+)
 from pos_app.gui.printing import ReceiptPrinter
 from pos_app.gui.task_runner import TaskRunner
 
-__all__ = ["STARTUP_PROBE_VARIABLE", "STYLESHEET", "apply_style", "create_main_window",
-           "feed_factory_for", "run_app", "show_window"]
+__all__ = ["STARTUP_PROBE_VARIABLE", "STYLESHEET", "apply_style", "configured_printer",
+           "create_main_window", "feed_factory_for", "run_app", "show_window"]
+
+_log = logging.getLogger(__name__)
 
 STARTUP_PROBE_VARIABLE = "POS_APP_STARTUP_PROBE"
 #: Imported in the background after the first paint (see the module docstring).
@@ -69,20 +78,41 @@ def feed_factory_for(register: Any) -> FeedFactory | None:
     return factory
 
 
+def configured_printer(settings_file: Path) -> tuple[ReceiptPrinter, str | None]:
+    """A :class:`ReceiptPrinter` with the settings saved in ``settings_file`` (the defaults
+    when there is none), and ``None``; or, when the file cannot be read, one with the
+    defaults and a sentence saying so. Reads the disk: call it at start-up, before the window
+    shows."""
+    try:
+        return ReceiptPrinter(settings=load_printer_settings(settings_file)), None
+    except (PrinterSettingsError, OSError) as error:
+        _log.warning("printer settings not read: %s", error)
+        return ReceiptPrinter(settings=PrinterSettings()), (
+            f"Printer settings not read ({error}) - using the default printer until they "
+            f"are saved again")
+
+
 def create_main_window(register: RegisterPort, *, runner: TaskRunner | None = None,
                        printer: ReceiptPrinter | None = None,
-                       feed_factory: FeedFactory | bool | None = True) -> MainWindow:
+                       feed_factory: FeedFactory | bool | None = True,
+                       printer_settings_file: Path | None = None) -> MainWindow:
     """The POS window for ``register`` (a ``pos_app.journal.Register`` or a fake).
 
-    ``runner`` defaults to a new :class:`TaskRunner` owned by the window; ``printer`` to the
-    system's default receipt printer; ``feed_factory`` (live inventory) to
+    ``runner`` defaults to a new :class:`TaskRunner` owned by the window; ``printer`` to one
+    configured from ``printer_settings_file`` (default: ``printer.json`` in the terminal's
+    home, read here, before the window shows); ``feed_factory`` (live inventory) to
     :func:`feed_factory_for` (``None``/``False``: no live feed, the 15 s re-read only).
     Needs a ``QApplication``.
     """
     runner = runner if runner is not None else TaskRunner()
     factory = feed_factory_for(register) if feed_factory is True else (feed_factory or None)
-    window = MainWindow(register, runner, printer if printer is not None else ReceiptPrinter(),
-                        feed_factory=factory)
+    settings_file = (printer_settings_file if printer_settings_file is not None
+                     else printer_settings_path(register.paths))
+    problem = None
+    if printer is None:
+        printer, problem = configured_printer(settings_file)
+    window = MainWindow(register, runner, printer, feed_factory=factory,
+                        printer_settings_file=settings_file, printer_problem=problem)
     if runner.parent() is None:
         runner.setParent(window)
     window.resize(*WINDOW_SIZE)

@@ -1,9 +1,18 @@
-"""The dark bar across the top of the sell screen: where, who, and Sign out."""
+"""The dark bar across the top of the sell screen: where, the printer's state, who, and
+Sign out."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from pos_app.gui.widgets import named
 
@@ -11,7 +20,8 @@ __all__ = ["HeaderBar"]
 
 
 class HeaderBar(QFrame):
-    """Terminal and venue on the left, the signed-in cashier and Sign out on the right.
+    """Terminal and venue on the left, the signed-in cashier and Sign out on the right; the
+    printer's state (:meth:`install_printer_status`) just left of the cashier.
 
     Signals:
         sign_out_clicked(): the cashier pressed Sign out.
@@ -40,11 +50,12 @@ class HeaderBar(QFrame):
         where.addWidget(self.venue_label)
         who = QVBoxLayout()
         who.setSpacing(0)
+        self._who = who
         who.addWidget(self.staff_label)
         who.addWidget(self.role_label)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(24, 8, 16, 8)
-        layout.setSpacing(18)
+        layout.setSpacing(12)
         layout.addWidget(self.brand_label)
         layout.addLayout(where)
         layout.addStretch(1)
@@ -60,3 +71,13 @@ class HeaderBar(QFrame):
         """Show the signed-in staff member."""
         self.staff_label.setText(display_name)
         self.role_label.setText(role.capitalize())
+
+    def install_printer_status(self, button: QPushButton) -> None:
+        """Put ``button`` (``pos_app.gui.printer_status.PrinterStatusButton``: the printer's
+        state, pressed for the printer settings) between the venue and the cashier."""
+        layout = self.layout()
+        assert isinstance(layout, QBoxLayout)
+        # Right of the stretch and left of the cashier: the buttons other screens add go
+        # after the cashier, so this index does not move.
+        layout.insertWidget(layout.indexOf(self._who), button)
+        layout.insertSpacing(layout.indexOf(self._who), 6)

@@ -1,11 +1,12 @@
 """Take payment for a hold and release one: the hold desk's two actions that change
 something, as a controller (like :class:`~pos_app.gui.shift_dialog.ShiftController`).
 
-It opens :class:`~pos_app.gui.hold_dialog.TakePaymentDialog` /
-:class:`~pos_app.gui.hold_dialog.ReleaseHoldDialog`, runs ``register.pay_hold`` /
-``register.release_hold`` on the runner's journal thread, and reports what the journal
-settled. A hold that has expired (on the desk's clock before asking, or by the server's
-``hold_expired`` answer) is reported as ``expired``: it can be neither paid nor released.
+Payment is :class:`~pos_app.gui.hold_payment.HoldPayment`'s (the dialog, ``register.pay_hold``,
+no shift open, an unknown outcome); release opens
+:class:`~pos_app.gui.hold_dialog.ReleaseHoldDialog` and runs ``register.release_hold`` on the
+runner's journal thread. Both report what the journal settled. A hold that has expired (on
+the desk's clock before asking, or by the server's ``hold_expired`` answer) is reported as
+``expired``: it can be neither paid nor released.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ from PySide6.QtWidgets import QWidget
 
 from pos_app.api.schemas import Hold
 from pos_app.gui.hold_dialog import ReleaseHoldDialog, TakePaymentDialog
+from pos_app.gui.hold_payment import ENDED_CODES, HoldPayment
 from pos_app.gui.holds_model import status_label
 from pos_app.gui.ports import HoldDeskPort, HoldOutcomeLike, SaleOutcomeLike
 from pos_app.gui.task_runner import Task, TaskRunner
 
 __all__ = ["HoldActions"]
 
-_ENDED = ("hold_expired", "hold_not_active")
 
 
 def _state(outcome: object) -> str:
@@ -34,7 +35,8 @@ def _state(outcome: object) -> str:
 class HoldActions(QObject):
     """Payment and release of one hold at a time.
 
-    ``status_of(hold)`` is the desk's effective status of a hold (its clock).
+    ``status_of(hold)`` is the desk's effective status of a hold (its clock); ``payment``
+    takes the payments (its signals are forwarded as this controller's).
 
     Signals:
         paid(object, object): the hold and the confirmed ``SaleOutcome`` it became.
@@ -58,20 +60,31 @@ class HoldActions(QObject):
     session_expired = Signal()
 
     def __init__(self, register: HoldDeskPort, runner: TaskRunner, parent: QWidget,
-                 status_of: Callable[[Hold], str]) -> None:
+                 status_of: Callable[[Hold], str], payment: HoldPayment) -> None:
         super().__init__(parent)
         self._widget = parent
         self._register = register
         self._runner = runner
         self._status_of = status_of
         self._task: Task | None = None
-        self.payment_dialog: TakePaymentDialog | None = None
+        self.payment = payment
         self.release_dialog: ReleaseHoldDialog | None = None
+        payment.paid.connect(self.paid)
+        payment.refused.connect(self.payment_refused)
+        payment.ended.connect(self.on_payment_ended)
+        payment.told.connect(self.told)
+        payment.dialog_closed.connect(self.dialog_closed)
+        payment.session_expired.connect(self.session_expired)
+
+    @property
+    def payment_dialog(self) -> TakePaymentDialog | None:
+        """The open cash tendered dialog, or ``None``."""
+        return self.payment.dialog
 
     @property
     def busy(self) -> bool:
         """``True`` while a dialog is open or a register call runs."""
-        return (self._task is not None or self.payment_dialog is not None
+        return (self._task is not None or self.payment.busy
                 or self.release_dialog is not None)
 
     def _check(self, hold: Hold, verb: str) -> bool:
@@ -96,60 +109,18 @@ class HoldActions(QObject):
         if code == "unauthorized":
             self.session_expired.emit()
 
-    # --- take payment -------------------------------------------------------------------------
+    # --- take payment (see pos_app.gui.hold_payment) ----------------------------------------
 
     def take_payment(self, hold: Hold) -> None:
         """Ask for the cash tendered for ``hold`` and sell it; refused at once (``expired`` /
-        ``told``) when it is not active."""
-        if self.busy or not self._check(hold, "paid"):
+        ``told``) when it is not active or another payment is unsettled."""
+        if self.busy:
             return
-        dialog = TakePaymentDialog(hold, self._widget)
-        dialog.tendered_entered.connect(self.on_payment_dialog_tendered_entered)
-        dialog.finished.connect(self.on_payment_dialog_finished)
-        self.payment_dialog = dialog
-        dialog.open()
-        dialog.tendered_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+        if self.payment.outcome is not None or self._check(hold, "paid"):
+            self.payment.start(hold)  # while one is unsettled it only says so
 
-    def on_payment_dialog_tendered_entered(self, tendered: int) -> None:
-        if self.payment_dialog is None:
-            return
-        self._task = self._runner.write(self._register.pay_hold,
-                                        self.payment_dialog.hold.code, tendered)
-        self._task.finished.connect(self.on_pay_task_finished)
-        self._task.failed.connect(self.on_pay_task_failed)
-
-    def on_pay_task_finished(self, outcome: SaleOutcomeLike) -> None:
-        self._task = None
-        dialog = self.payment_dialog
-        hold = dialog.hold if dialog is not None else None
-        code = outcome.error.error if outcome.error is not None else None
-        if _state(outcome) == "confirmed" and outcome.sale is not None:
-            if dialog is not None:
-                dialog.close_now()
-            self.paid.emit(hold, outcome)
-        elif _state(outcome) == "refused" and code not in _ENDED and dialog is not None:
-            dialog.show_error(outcome.message)  # e.g. too little cash, no shift: fix, retry
-            if code == "unauthorized":
-                self.session_expired.emit()
-        else:
-            if dialog is not None:
-                dialog.close_now()
-            self._ended(hold, outcome)
-        if _state(outcome) != "confirmed":
-            self.payment_refused.emit(outcome)
-
-    def on_pay_task_failed(self, exc: BaseException) -> None:
-        from pos_app.client import NotSignedIn
-
-        self._task = None
-        if self.payment_dialog is not None:
-            self.payment_dialog.show_error(f"The payment was not taken: {exc}")
-        if isinstance(exc, NotSignedIn):
-            self.session_expired.emit()
-
-    def on_payment_dialog_finished(self, _result: int) -> None:
-        self.payment_dialog = None
-        self.dialog_closed.emit()
+    def on_payment_ended(self, hold: Hold | None, outcome: SaleOutcomeLike) -> None:
+        self._ended(hold, outcome)
 
     # --- release ------------------------------------------------------------------------------
 
@@ -182,7 +153,7 @@ class HoldActions(QObject):
                 dialog.close_now()
             self.released.emit(outcome)
             return
-        if _state(outcome) == "refused" and code not in _ENDED and dialog is not None:
+        if _state(outcome) == "refused" and code not in ENDED_CODES and dialog is not None:
             dialog.show_error(outcome.message)
             if code == "unauthorized":
                 self.session_expired.emit()

@@ -5,7 +5,9 @@ what the sell screen calls to hold a basket for cash.
 Every register call (listing, paying, releasing, placing) and every slip or receipt runs on
 the :class:`~pos_app.gui.task_runner.TaskRunner`; the GUI thread only renders outcomes.
 What the cashier is told comes from journal-settled outcomes: a payment shows change due
-only when the sale is ``confirmed``.
+only when the sale is ``confirmed``; an unknown one offers Retry / Abandon and blocks other
+payments, and one refused for want of a shift asks for the opening float first
+(:mod:`pos_app.gui.hold_payment`).
 
 The keyboard alone does everything (:mod:`pos_app.gui.hold_keys`): type to search, Down
 into the table, Enter takes payment, Delete releases, F5 refreshes.
@@ -40,16 +42,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pos_app.api.schemas import Event, Hold, Sale
+from pos_app.api.schemas import Event, Hold
 from pos_app.domain.clock import utc_now
 from pos_app.gui.hold_actions import HoldActions
 from pos_app.gui.hold_detail import HoldDetailPanel
 from pos_app.gui.hold_dialog import ReleaseHoldDialog, TakePaymentDialog
 from pos_app.gui.hold_keys import HoldDeskKeys
+from pos_app.gui.hold_payment import HoldPayment
 from pos_app.gui.hold_placement import (
     HoldPlacement,
     deliver_hold_slip,
-    deliver_sale_receipt,
     place_cash_hold,
     printed_sentence,
 )
@@ -61,7 +63,8 @@ from pos_app.gui.holds_model import (
 )
 from pos_app.gui.ports import HoldDeskPort, HoldOutcomeLike, SaleOutcomeLike
 from pos_app.gui.printing import ReceiptPrinter
-from pos_app.gui.sale_result import MessageBanner, SaleResultCard
+from pos_app.gui.sale_result import MessageBanner
+from pos_app.gui.shift_dialog import ShiftController
 from pos_app.gui.task_runner import Task, TaskRunner
 from pos_app.gui.widgets import named
 
@@ -129,7 +132,8 @@ class HoldDesk(QWidget):
     """Cash holds: search, filter, take payment, release, reprint the slip.
 
     ``clock`` (aware UTC ``datetime``) decides when a hold reads expired; by default the
-    local clock, moved by the register's ``server_time_offset`` when it has one.
+    local clock, moved by the register's ``server_time_offset`` when it has one. ``shifts``:
+    the opening-float flow to share (the sell screen's ``sell.shifts``), else the desk's own.
     The list is read when the desk is shown, after every action, on F5 and every
     ``refresh_interval_ms`` while it is shown (0: not on a timer).
 
@@ -138,6 +142,9 @@ class HoldDesk(QWidget):
         holds_failed(object): reading the holds raised this exception.
         payment_confirmed(object): a hold was paid (``SaleOutcome``, confirmed).
         payment_refused(object): a payment was not confirmed (refused, unknown or voided).
+        payment_unknown(object): a payment's outcome is unknown (``SaleOutcome``): Retry or
+            Abandon are offered, no other payment starts meanwhile.
+        payment_settled(object): Retry or Abandon settled it (the final ``SaleOutcome``).
         hold_released(object): a hold was released (``HoldOutcome``, confirmed).
         release_refused(object): a release was not confirmed.
         slip_delivered(str) / receipt_delivered(str): printed ("Printed on ...") or saved.
@@ -150,6 +157,8 @@ class HoldDesk(QWidget):
     holds_failed = Signal(object)
     payment_confirmed = Signal(object)
     payment_refused = Signal(object)
+    payment_unknown = Signal(object)
+    payment_settled = Signal(object)
     hold_released = Signal(object)
     release_refused = Signal(object)
     slip_delivered = Signal(str)
@@ -161,7 +170,8 @@ class HoldDesk(QWidget):
     def __init__(self, register: HoldDeskPort, runner: TaskRunner, printer: ReceiptPrinter,
                  parent: QWidget | None = None, *,
                  clock: Callable[[], datetime] | None = None,
-                 refresh_interval_ms: int = 30_000) -> None:
+                 refresh_interval_ms: int = 30_000,
+                 shifts: ShiftController | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("holdDesk")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
@@ -172,14 +182,16 @@ class HoldDesk(QWidget):
         self._events: dict[str, Event] = {}
         self._read_task: Task | None = None
         self._read_query: tuple[str | None, str] | None = None
-        self._last_sale: Sale | None = None
         self.status: str | None = "active"
         self.last_announcement = ""
         self._announce_next = False
         self._load_failed = False
 
         self.model = HoldsTableModel(clock or _default_clock(register), self)
-        self.hold_actions = HoldActions(register, runner, self, self.model.status_of)
+        self.payment = HoldPayment(register, runner, printer, self, events=self._events,
+                                   shifts=shifts)
+        self.hold_actions = HoldActions(register, runner, self, self.model.status_of,
+                                        self.payment)
         self.proxy = HoldsFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.banner = MessageBanner()
@@ -226,9 +238,7 @@ class HoldDesk(QWidget):
         header.setMinimumSectionSize(72)
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(HoldsTableModel.TICKETS, QHeaderView.ResizeMode.Stretch)
-        self.result_card = SaleResultCard()
-        self.result_card.new_sale_button.setText("Done")
-        self.result_card.new_sale_button.setAccessibleName("Close the payment result")
+        self.result_card = self.payment.result_card
         self.live_label = named(QLabel(), "liveStatus")
         self.live_label.setAccessibleName("Hold desk status")
         self.detail = HoldDetailPanel()
@@ -261,6 +271,7 @@ class HoldDesk(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.banner)
+        layout.addWidget(self.payment.card)
         layout.addLayout(body, 1)
 
         self.setTabOrder(self.search_edit, self.table)
@@ -289,8 +300,11 @@ class HoldDesk(QWidget):
         self.detail.pay_button.clicked.connect(self.take_payment)
         self.detail.release_button.clicked.connect(self.release_selected)
         self.detail.reprint_button.clicked.connect(self.reprint_slip)
-        self.result_card.reprint_requested.connect(self.on_result_card_reprint_requested)
         self.result_card.dismissed.connect(self.focus_table)
+        self.payment.unsettled.connect(self.on_payment_unsettled)
+        self.payment.settled.connect(self.on_payment_settled)
+        self.payment.receipt_delivered.connect(self.receipt_delivered)
+        self.payment.print_failed.connect(self.on_print_task_failed)
         self.hold_actions.paid.connect(self.on_hold_actions_paid)
         self.hold_actions.payment_refused.connect(self.payment_refused)
         self.hold_actions.released.connect(self.on_hold_actions_released)
@@ -447,8 +461,7 @@ class HoldDesk(QWidget):
         """Open the cash tendered dialog for the selected hold; an expired or ended hold is
         refused at once, in plain words."""
         hold = self.selected_hold()
-        if hold is not None and not self.hold_actions.busy:
-            self.result_card.clear()
+        if hold is not None:
             self.hold_actions.take_payment(hold)
 
     def release_selected(self) -> None:
@@ -458,16 +471,22 @@ class HoldDesk(QWidget):
             self.hold_actions.release(hold)
 
     def on_hold_actions_paid(self, hold: Hold | None, outcome: SaleOutcomeLike) -> None:
-        sale = outcome.sale
-        assert sale is not None
-        self.banner.clear()
-        self._last_sale = sale
-        self.result_card.show_sale(sale)
-        self.result_card.new_sale_button.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.banner.clear()  # the payment's result card shows the change and the receipt
         self.announce(f"Hold {hold.code if hold else ''} paid. Change due "
                       f"{self.result_card.change_text()}.", assertive=True)
-        self._print_receipt(sale, reprint=False)
         self.payment_confirmed.emit(outcome)
+        self.refresh_quietly()
+
+    def on_payment_unsettled(self, outcome: SaleOutcomeLike) -> None:
+        self.banner.show_message(outcome.message, "warning")
+        self.announce(f"Payment outcome unknown. {outcome.message}", assertive=True)
+        self.payment_unknown.emit(outcome)
+        self.refresh_quietly()  # the table shows whether the hold was converted meanwhile
+
+    def on_payment_settled(self, outcome: SaleOutcomeLike) -> None:
+        self.payment_settled.emit(outcome)
+        if not self.result_card.isVisible():
+            self.focus_table()
         self.refresh_quietly()
 
     def on_hold_actions_released(self, outcome: HoldOutcomeLike) -> None:
@@ -510,28 +529,8 @@ class HoldDesk(QWidget):
         self.announce(printed_sentence("Slip", where))
         self.slip_delivered.emit(where)
 
-    def _print_receipt(self, sale: Sale, *, reprint: bool) -> None:
-        self.result_card.set_receipt_status("Printing reprint…" if reprint
-                                            else "Printing receipt…", busy=True)
-        task = self._runner.read(deliver_sale_receipt, self._register, self._printer, sale,
-                                 dict(self._events), reprint)
-        task.finished.connect(self.on_receipt_task_finished)
-        task.failed.connect(self.on_print_task_failed)
-
-    def on_result_card_reprint_requested(self) -> None:
-        if self._last_sale is not None:
-            self._print_receipt(self._last_sale, reprint=True)
-
-    def on_receipt_task_finished(self, where: str) -> None:
-        shown = printed_sentence("Receipt", where)
-        self.result_card.set_receipt_status(shown)
-        self.result_card.receipt_label.setToolTip(where)
-        self.receipt_delivered.emit(where)
-
     def on_print_task_failed(self, exc: BaseException) -> None:
-        text = f"Printing failed: {exc}"
-        if self.result_card.isVisible():
-            self.result_card.set_receipt_status(f"{text}. Press Reprint to retry.", failed=True)
+        text = f"Printing failed: {exc}"  # a receipt's card says so too (HoldPayment)
         self.announce(text, assertive=True)
         self.print_failed.emit(exc)
 

@@ -1,13 +1,15 @@
-"""The POS window: a stack of the sign-in screen, the sell screen and the hold desk, and a
-status bar."""
+"""The POS window: a stack of the sign-in screen, the sell screen and the hold desk, a status
+bar, and the printer's state in the header (pressed: the printer settings dialog)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -22,6 +24,9 @@ from pos_app.gui.hold_desk import HoldDesk
 from pos_app.gui.journal_status import JournalStatus
 from pos_app.gui.live_inventory import FeedFactory, LiveInventory
 from pos_app.gui.ports import RegisterPort
+from pos_app.gui.printer_config import PrinterSettings, printer_settings_path
+from pos_app.gui.printer_settings import PrinterSettingsDialog
+from pos_app.gui.printer_status import PrinterStatusButton
 from pos_app.gui.printing import ReceiptPrinter
 from pos_app.gui.sell_holds import CashHoldFlow
 from pos_app.gui.sell_screen import SellScreen
@@ -38,15 +43,24 @@ __all__ = ["MainWindow"]
 class MainWindow(QMainWindow):
     """Sign-in first, then selling; Sign out returns to sign-in.
 
+    ``printer_settings_file`` is where the printer settings dialog saves (default:
+    ``printer.json`` in the terminal's home, see
+    :func:`~pos_app.gui.printer_config.printer_settings_path`); ``printer_problem``, a
+    sentence shown in the status bar at start (the settings file was unreadable).
+
     Signals:
         signed_out(): the register signed the cashier out (or the session expired).
+        printer_settings_saved(object): new printer settings were saved and are in use
+            (:class:`~pos_app.gui.printer_config.PrinterSettings`).
     """
 
     signed_out = Signal()
+    printer_settings_saved = Signal(object)
 
     def __init__(self, register: RegisterPort, runner: TaskRunner, printer: ReceiptPrinter,
-                 parent: QWidget | None = None, *, feed_factory: FeedFactory | None = None
-                 ) -> None:
+                 parent: QWidget | None = None, *, feed_factory: FeedFactory | None = None,
+                 printer_settings_file: Path | None = None,
+                 printer_problem: str | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowTitle("Box Office")
@@ -63,10 +77,20 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.signin)
         self.stack.addWidget(self.sell)
         self.setCentralWidget(self.stack)
+        self.printer_settings_file = (printer_settings_file if printer_settings_file is not None
+                                      else printer_settings_path(register.paths))
+        self.printer_status = PrinterStatusButton(printer, runner)
+        self.sell.header.install_printer_status(self.printer_status)
+        self.printer_status.clicked.connect(self.show_printer_settings)
+        self.printer_dialog: PrinterSettingsDialog | None = None
         self.cash_holds: CashHoldFlow | None = None
         self.desk: HoldDesk | None = None
         if hasattr(register, "list_holds"):  # a register that keeps cash holds
             self._add_hold_desk(cast("HoldDeskPort", register), runner, printer)
+        self.receipts_button: QPushButton | None = None
+        self.receipts_dialog: QWidget | None = None
+        if hasattr(register, "shift_sales"):  # a register that lists the shift's sales
+            self._add_shift_receipts()
 
         self.server_label = named(QLabel(), "statusServer")
         self.terminal_label = named(QLabel(), "statusTerminal")
@@ -80,6 +104,8 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.activity_label)
         self.server_label.setText(f"Server  {self._config.server_url}")
         self.terminal_label.setText(f"Terminal  {self._config.terminal_name}")
+        if printer_problem:
+            self.statusBar().showMessage(printer_problem, 60_000)
 
         self.signin.signed_in.connect(self.on_signin_signed_in)
         self.sell.sign_out_requested.connect(self.on_sell_sign_out_requested)
@@ -108,7 +134,7 @@ class MainWindow(QMainWindow):
                        printer: ReceiptPrinter) -> None:
         """"Hold for cash" on the basket, "Holds" in the header, and the hold desk page."""
         self.cash_holds = CashHoldFlow(self.sell, register, runner, printer)
-        self.desk = HoldDesk(register, runner, printer)
+        self.desk = HoldDesk(register, runner, printer, shifts=self.sell.shifts)
         self.desk_page = named(QWidget(), "holdDeskPage")
         back = named(QPushButton("← Back to selling  ·  Ctrl+L"), "secondaryButton")
         back.setAccessibleName("Back to selling")
@@ -130,6 +156,31 @@ class MainWindow(QMainWindow):
         self.cash_holds.hold_placed.connect(self.on_cash_holds_hold_placed)
         self.desk.session_expired.connect(self.on_desk_session_expired)
 
+    def _add_shift_receipts(self) -> None:
+        """"Receipts" (Ctrl+R) in the header: every sale of the shift, to reprint."""
+        button = self.receipts_button = named(QPushButton("Receipts"), "headerButton")
+        button.setAccessibleName("Receipts of this shift: find a sale and reprint it")
+        button.setToolTip("Ctrl+R: reprint any receipt of this shift")
+        button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        layout = self.sell.header.layout()
+        assert isinstance(layout, QBoxLayout)
+        anchor = (self.cash_holds.holds_button if self.cash_holds is not None
+                  else self.sell.shifts.status_label)
+        layout.insertWidget(max(0, layout.indexOf(anchor)), button)
+        button.clicked.connect(self.show_shift_receipts)
+        shortcut = QShortcut(QKeySequence("Ctrl+R"), self.sell)
+        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        shortcut.activated.connect(self.show_shift_receipts)
+
+    def show_shift_receipts(self) -> None:
+        """Open the receipts of this terminal's open shift (reprint marked "REPRINT")."""
+        from pos_app.gui.shift_receipts import ShiftReceiptsPort, open_shift_receipts
+
+        if self.register.session is None:
+            return
+        self.receipts_dialog = open_shift_receipts(
+            self, cast("ShiftReceiptsPort", self.register), self.runner, self.printer)
+
     def show_hold_desk(self) -> None:
         """The hold desk (cash holds: find, take payment, release)."""
         if self.desk is not None and self.register.session is not None:
@@ -146,6 +197,31 @@ class MainWindow(QMainWindow):
     def on_cash_holds_hold_placed(self, _outcome: object) -> None:
         if self.desk is not None:
             self.desk.refresh_quietly()
+
+    def show_printer_settings(self) -> None:
+        """The printer settings dialog (window-modal; saving runs on the runner)."""
+        if self.printer_dialog is not None:
+            self.printer_dialog.raise_()
+            self.printer_dialog.activateWindow()
+            return
+        dialog = PrinterSettingsDialog(self.printer, self.runner, self.printer_settings_file,
+                                       self, receipts_dir=Path(self.register.paths.receipts_dir))
+        dialog.settings_saved.connect(self.on_printer_dialog_settings_saved)
+        dialog.finished.connect(self.on_printer_dialog_finished)
+        self.printer_dialog = dialog
+        dialog.open()
+
+    def on_printer_dialog_settings_saved(self, settings: PrinterSettings) -> None:
+        self.printer_status.refresh()
+        self.printer_settings_saved.emit(settings)
+
+    def on_printer_dialog_finished(self, _result: int) -> None:
+        if self.printer_dialog is not None:
+            # Deleted later: a check it started may still report to it meanwhile.
+            self.printer_dialog.deleteLater()
+            self.printer_dialog = None
+        if self.stack.currentWidget() is self.sell:
+            self.sell.focus_tender()
 
     def on_desk_session_expired(self) -> None:
         self.stack.setCurrentWidget(self.sell)

@@ -113,9 +113,11 @@ def reference_of(operation: str, body: Mapping[str, Any]) -> str | None:
 def run_operation(journal: Journal, operation: str, body: Mapping[str, Any], *,
                   staff_id: int | None, terminal_id: int | None,
                   send: Callable[[str], _R], message: Callable[[_R], str],
+                  names: Mapping[int, str] | None = None,
                   ) -> tuple[str, EntryState, _R | None, ErrorBody | None, str]:
     """Journal ``body`` as ``operation`` (pending, committed), call ``send(key)`` and settle
     the entry from its result or error; returns ``(key, state, result, error, message)``.
+    ``names`` (ticket type id -> name) words an ``insufficient_inventory`` refusal.
     Never raises for what the server said or did not say."""
     entry = journal.begin(operation, body, staff_id=staff_id, terminal_id=terminal_id)
     key = entry.key
@@ -129,11 +131,11 @@ def run_operation(journal: Journal, operation: str, body: Mapping[str, Any], *,
     try:
         result = send(key)
     except RequestInProgress as exc:
-        return settle(EntryState.UNKNOWN, exc.body, refused_message(exc.body, {}))
+        return settle(EntryState.UNKNOWN, exc.body, refused_message(exc.body, names or {}))
     except IdempotencyKeyVoided as exc:
-        return settle(EntryState.VOIDED, exc.body, refused_message(exc.body, {}))
+        return settle(EntryState.VOIDED, exc.body, refused_message(exc.body, names or {}))
     except ApiError as exc:
-        return settle(EntryState.REFUSED, exc.body, refused_message(exc.body, {}))
+        return settle(EntryState.REFUSED, exc.body, refused_message(exc.body, names or {}))
     except ServerUnreachable as exc:
         text = TLS_UNTRUSTED if isinstance(exc, TlsVerificationFailed) else OP_OFFLINE
         return settle(EntryState.REFUSED, ErrorBody(error=OFFLINE_CODE, message=text), text)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -461,7 +462,7 @@ class Register:
             self.journal, "hold", body.model_dump(mode="json", exclude_none=True),
             staff_id=staff_id, terminal_id=self._config.terminal_id,
             send=lambda k: self.client.create_hold(body, idempotency_key=k),
-            message=lambda h: hold_message("hold", h))
+            message=lambda h: hold_message("hold", h), names=self._ticket_type_names())
         return HoldOutcome(key, "hold", state, hold, error, message)
 
     def list_holds(self, status: str | None = None, kind: str | None = None,
@@ -485,6 +486,33 @@ class Register:
             if cursor is None:
                 break
         return found
+
+    def shift_sales(self, *, limit: int = 500) -> list[Sale]:
+        """The sales of this terminal's open shift, newest first, as the server reads them
+        now (``GET /v1/sales?shift_id=``, every page followed; not journaled). The newest
+        ``limit`` are kept; an empty list when no shift is open here.
+
+        Raises ``NotSignedIn``, ``Unauthorized``, ``Forbidden``, ``ServerUnreachable``,
+        ``OutcomeUnknown``, ``InvalidResponse``; ``ValueError`` when ``limit`` < 1.
+        """
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        if not self.client.has_session:
+            raise NotSignedIn("Not signed in - sign in first.")
+        shift = self.client.current_shift()
+        if shift is None:
+            return []
+        # The server pages oldest first: read to the end, keeping only the newest ``limit``.
+        newest: deque[Sale] = deque(maxlen=limit)
+        cursor: str | None = None
+        while True:
+            page = self.client.list_sales(shift_id=shift.id, limit=min(limit, 1000),
+                                          cursor=cursor)
+            newest.extend(page.sales)
+            cursor = page.next_cursor
+            if cursor is None or not page.sales:
+                break
+        return sorted(newest, key=lambda sale: sale.number, reverse=True)
 
     def release_hold(self, ref: str, reason: str | None = None) -> HoldOutcome:
         """Release hold ``ref`` (id or code) with an optional ``reason`` through the journal

@@ -1,0 +1,524 @@
+"""The printer settings dialog: where receipts print, checked and saved without blocking.
+
+Destination (one group: Tab reaches the chosen one, the arrow keys move within the group,
+Space picks; or Alt+S system printer, Alt+T thermal printer, Alt+D PDF only), then what that
+destination needs: the system printer and paper width, or the thermal printer's address,
+model, paper width and cash drawer. "Check status" and "Test print" try the settings as they
+stand in the form, before saving. Enter saves, Esc closes without saving.
+
+Nothing here waits on a printer or the disk: the printer list, checks, test pages and the
+save run on the :class:`~pos_app.gui.task_runner.TaskRunner`; the dialog only shows results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QShowEvent
+from PySide6.QtPrintSupport import QPrinterInfo
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pos_app.gui.printer_config import (
+    PAPER_WIDTHS_MM,
+    THERMAL_PROFILES,
+    Destination,
+    PrinterReadiness,
+    PrinterSettings,
+    PrinterSettingsError,
+    save_printer_settings,
+)
+from pos_app.gui.printer_status import short_text
+from pos_app.gui.printing import ReceiptPrinter
+from pos_app.gui.task_runner import TaskRunner
+from pos_app.gui.widgets import named, restyle
+
+__all__ = ["PrinterSettingsDialog", "system_printers"]
+
+URL_HINT = "tcp://192.168.1.50:9100  ·  usb://04b8:0202  ·  serial:///dev/ttyUSB0?baudrate=19200"
+_DIALOG_STYLE = """
+QDialog { background: #ffffff; }
+QLabel#settingsHeading { font-size: 13px; font-weight: 800; color: #475569; }
+QPushButton#destinationChoice {
+    background: #ffffff; color: #0f172a; border: 2px solid #cbd5e1; border-radius: 10px;
+    min-height: 56px; font-size: 15px; font-weight: 700; padding: 0 12px;
+}
+QPushButton#destinationChoice:checked { background: #0f172a; color: #ffffff;
+                                        border-color: #0f172a; }
+QPushButton#destinationChoice:focus { border-color: #2563eb; }
+QPushButton#destinationChoice:checked:focus { border: 3px solid #60a5fa; }
+QFrame#destinationBox { background: #f8fafc; border: 1px solid #e2e8f0; border-radius: 12px; }
+QLabel#destinationText { font-size: 14px; color: #334155; }
+QComboBox { background: #ffffff; border: 2px solid #cbd5e1; border-radius: 10px;
+            padding: 0 12px; min-height: 44px; font-size: 15px; color: #0f172a; }
+QComboBox:focus { border-color: #2563eb; }
+QComboBox::drop-down { border: none; width: 40px; }
+QComboBox QAbstractItemView { font-size: 15px; selection-background-color: #dbeafe;
+                              selection-color: #0f172a; }
+QCheckBox { font-size: 15px; color: #0f172a; spacing: 10px; min-height: 32px; }
+QCheckBox::indicator { width: 20px; height: 20px; }
+QLabel#checkResult { font-size: 14px; font-weight: 700; border-radius: 8px; padding: 8px 12px;
+                     color: #334155; background: #f1f5f9; }
+QLabel#checkResult[level="ok"] { color: #166534; background: #dcfce7; }
+QLabel#checkResult[level="warning"] { color: #92400e; background: #fef3c7; }
+QLabel#checkResult[level="error"] { color: #991b1b; background: #fee2e2; }
+QLabel#checkResult[level="info"] { color: #1e3a8a; background: #dbeafe; }
+"""
+_LEVELS = {"ok": "ok", "paper_low": "warning", "unknown": "info", "no_printer": "info",
+           "offline": "error", "paper_out": "error", "cover_open": "error"}
+
+
+class _Combo(QComboBox):
+    """A combo box whose drop-down arrow is a chevron drawn here: the stylesheet gives the
+    box its border, which leaves Qt no arrow to draw, and no image file is shipped for one."""
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pen = QPen(QColor("#475569" if self.isEnabled() else "#94a3b8"), 2)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+        painter.setPen(pen)
+        x, y = self.width() - 22, self.height() // 2
+        painter.drawPolyline([QPointF(x - 5, y - 2.5), QPointF(x, y + 2.5),
+                              QPointF(x + 5, y - 2.5)])
+        painter.end()
+
+
+def system_printers() -> tuple[list[str], str]:
+    """The system's printer names and its default printer's name (``""``: none). Blocking
+    (CUPS): call it on a worker."""
+    return QPrinterInfo.availablePrinterNames(), QPrinterInfo.defaultPrinterName()
+
+
+class PrinterSettingsDialog(QDialog):
+    """Choose and try this terminal's receipt printer; Save writes ``settings_file`` on a
+    worker, then hands the settings to ``printer`` (:meth:`ReceiptPrinter.apply`).
+
+    Args:
+        printer: the window's receipt printer; its settings fill the form.
+        runner: runs the printer list, checks, test prints and the save.
+        settings_file: where the settings are saved (``printer.json``).
+        receipts_dir: the receipts folder, named in the text (``None``: not named).
+
+    Signals:
+        settings_saved(object): the settings were written and applied
+            (:class:`~pos_app.gui.printer_config.PrinterSettings`); the dialog then closes.
+    """
+
+    settings_saved = Signal(object)
+
+    def __init__(self, printer: ReceiptPrinter, runner: TaskRunner, settings_file: Path,
+                 parent: QWidget | None = None, *, receipts_dir: Path | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("printerSettingsDialog")
+        self.setWindowTitle("Printer settings")
+        self.setModal(True)
+        self.setStyleSheet(_DIALOG_STYLE)
+        self.setMinimumWidth(600)
+        self._printer = printer
+        self._runner = runner
+        self._settings_file = settings_file
+        self._saving: PrinterSettings | None = None
+        self._printers_listed = False
+        self.busy = False
+        current = printer.settings
+
+        title = named(QLabel("Receipt printer"), "panelTitle")
+        folder = f" in {receipts_dir}" if receipts_dir is not None else ""
+        text = named(QLabel(f"Where this terminal prints receipts, tickets and hold slips. "
+                            f"Every one is also saved as a PDF{folder}."), "sectionSubtitle")
+        text.setWordWrap(True)
+
+        self.system_choice = self._choice("&System printer", "System printer")
+        self.thermal_choice = self._choice("&Thermal printer", "Thermal receipt printer")
+        self.pdf_choice = self._choice("P&DF only", "PDF only, no printer")
+        self.destinations = QButtonGroup(self)
+        choices = QHBoxLayout()
+        choices.setSpacing(10)
+        for choice in (self.system_choice, self.thermal_choice, self.pdf_choice):
+            self.destinations.addButton(choice)
+            choices.addWidget(choice, 1)
+
+        # System printer page.
+        self.system_combo = _Combo()
+        self.system_combo.setAccessibleName("System printer")
+        self.system_combo.addItem("Looking for printers…", None)
+        system_page = self._page(("Printer", self.system_combo))
+        # Thermal printer page.
+        self.url_edit = QLineEdit(current.thermal_url)
+        self.url_edit.setAccessibleName("Thermal printer address")
+        self.url_edit.setAccessibleDescription(f"For example {URL_HINT}")
+        self.url_edit.setPlaceholderText("tcp://192.168.1.50:9100")
+        self.url_edit.setToolTip(URL_HINT)
+        self.url_edit.textEdited.connect(self._clear_result)
+        self.profile_combo = _Combo()
+        self.profile_combo.setAccessibleName("Thermal printer model")
+        for profile, label in THERMAL_PROFILES:
+            self.profile_combo.addItem(label, profile)
+        if self.profile_combo.findData(current.thermal_profile) < 0:  # set by hand in the file
+            self.profile_combo.addItem(current.thermal_profile, current.thermal_profile)
+        self.profile_combo.setCurrentIndex(self.profile_combo.findData(current.thermal_profile))
+        self.drawer_check = QCheckBox("Open the cash drawer as a cash sale confirms")
+        self.drawer_check.setAccessibleName("Open the cash drawer on cash sales")
+        self.drawer_check.setChecked(current.kick_drawer)
+        thermal_page = self._page(("Address", self.url_edit), ("Model", self.profile_combo),
+                                  (None, self.drawer_check))
+        # PDF page.
+        pdf_text = named(QLabel("Nothing prints. Receipts, tickets and slips are saved as "
+                                "PDF files for printing later or sending to the customer."),
+                         "destinationText")
+        pdf_text.setWordWrap(True)
+        pdf_page = self._page((None, pdf_text))
+        self.pages = QStackedWidget()
+        for page in (system_page, thermal_page, pdf_page):
+            self.pages.addWidget(page)
+
+        self.paper_combo = _Combo()
+        self.paper_combo.setAccessibleName("Paper width")
+        for width in PAPER_WIDTHS_MM:
+            self.paper_combo.addItem(f"{width} mm roll", width)
+        self.paper_combo.setCurrentIndex(self.paper_combo.findData(current.paper_width_mm))
+        self.tickets_check = QCheckBox("Print each admission ticket on its own piece")
+        self.tickets_check.setAccessibleName("Print each admission ticket separately")
+        self.tickets_check.setToolTip("Off: one receipt with every ticket's QR code on it")
+        self.tickets_check.setChecked(current.separate_tickets)
+        self.paper_caption = named(QLabel("Paper"), "fieldCaption")
+        self.paper_caption.setBuddy(self.paper_combo)
+        common = self._grid()
+        common.addWidget(self.paper_caption, 0, 0)
+        common.addWidget(self.paper_combo, 0, 1)
+        common.addWidget(self.tickets_check, 1, 1)
+        # One box: the destination's own fields, then what every destination shares.
+        box = named(QFrame(), "destinationBox")
+        box_layout = QVBoxLayout(box)
+        box_layout.setContentsMargins(18, 16, 18, 14)
+        box_layout.setSpacing(10)
+        box_layout.addWidget(self.pages)
+        box_layout.addLayout(common)
+
+        self.status_button = named(QPushButton("Check status"), "secondaryButton")
+        self.status_button.setAccessibleName("Check the printer's status")
+        self.test_button = named(QPushButton("Test print"), "secondaryButton")
+        self.test_button.setAccessibleName("Print a test page")
+        self.result_label = named(QLabel(), "checkResult")
+        self.result_label.setWordWrap(True)
+        self.result_label.setAccessibleName("Printer check result")
+        self.result_label.hide()
+        tries = QHBoxLayout()
+        tries.setSpacing(10)
+        tries.addWidget(self.status_button)
+        tries.addWidget(self.test_button)
+        tries.addStretch(1)
+
+        self.hint_label = named(QLabel("Enter saves · Esc closes without saving"), "hintLabel")
+        self.hint_label.setWordWrap(True)
+        self.hint_label.setAccessibleName("Message")
+        self.save_button = named(QPushButton("Save"), "primaryButton")
+        self.save_button.setAccessibleName("Save the printer settings")
+        self.save_button.setDefault(True)
+        self.cancel_button = named(QPushButton("Cancel"), "secondaryButton")
+        self.cancel_button.setAccessibleName("Cancel")
+        for push in (self.save_button, self.cancel_button):
+            push.setMinimumWidth(120)
+        buttons = QHBoxLayout()
+        buttons.setSpacing(12)
+        buttons.addStretch(1)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.save_button)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(28, 24, 28, 24)
+        layout.setSpacing(14)
+        layout.addWidget(title)
+        layout.addWidget(text)
+        layout.addWidget(named(QLabel("PRINT TO"), "settingsHeading"))
+        layout.addLayout(choices)
+        layout.addWidget(box)
+        layout.addLayout(tries)
+        layout.addWidget(self.result_label)
+        layout.addWidget(self.hint_label)
+        layout.addLayout(buttons)
+
+        for first, second in ((self.system_choice, self.thermal_choice),
+                              (self.thermal_choice, self.pdf_choice),
+                              (self.pdf_choice, self.system_combo),
+                              (self.system_combo, self.url_edit),
+                              (self.url_edit, self.profile_combo),
+                              (self.profile_combo, self.drawer_check),
+                              (self.drawer_check, self.paper_combo),
+                              (self.paper_combo, self.tickets_check),
+                              (self.tickets_check, self.status_button),
+                              (self.status_button, self.test_button),
+                              (self.test_button, self.cancel_button),
+                              (self.cancel_button, self.save_button)):
+            self.setTabOrder(first, second)
+
+        self.destinations.buttonToggled.connect(self.on_destinations_button_toggled)
+        self.status_button.clicked.connect(self.check_status)
+        self.test_button.clicked.connect(self.print_test_page)
+        self.save_button.clicked.connect(self.save)
+        self.cancel_button.clicked.connect(self.reject)
+        chosen = {"system": self.system_choice, "thermal": self.thermal_choice,
+                  "pdf": self.pdf_choice}[current.destination]
+        chosen.setChecked(True)
+        self._show_destination()
+        self._wanted_system_printer = current.system_printer
+        self._run(system_printers, self.on_printers_task_finished, self.on_printers_task_failed)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        # The keyboard starts on the destination in force.
+        checked = self.destinations.checkedButton()
+        if checked is not None:
+            checked.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
+
+    def _choice(self, text: str, accessible: str) -> QPushButton:
+        choice = named(QPushButton(text), "destinationChoice")
+        choice.setCheckable(True)
+        choice.setAutoDefault(False)  # Space picks it; Enter still saves
+        choice.setAccessibleName(accessible)
+        return choice
+
+    @staticmethod
+    def _grid(parent: QWidget | None = None) -> QGridLayout:
+        """Caption and field columns, aligned across the pages and the shared rows."""
+        grid = QGridLayout(parent)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(16)
+        grid.setVerticalSpacing(10)
+        grid.setColumnMinimumWidth(0, 84)
+        grid.setColumnStretch(1, 1)
+        return grid
+
+    def _page(self, *rows: tuple[str | None, QWidget]) -> QWidget:
+        page = QWidget()
+        grid = self._grid(page)
+        for row, (caption, field) in enumerate(rows):
+            if caption is not None:
+                label = named(QLabel(caption), "fieldCaption")
+                label.setBuddy(field)
+                grid.addWidget(label, row, 0)
+            if caption is None and isinstance(field, QLabel):
+                grid.addWidget(field, row, 0, 1, 2)  # a sentence, not a field
+            else:
+                grid.addWidget(field, row, 1)
+        return page
+
+    # --- the form ------------------------------------------------------------------------------
+
+    @property
+    def destination(self) -> Destination:
+        """The destination chosen in the form."""
+        if self.thermal_choice.isChecked():
+            return "thermal"
+        return "pdf" if self.pdf_choice.isChecked() else "system"
+
+    def on_destinations_button_toggled(self, _button: QPushButton, checked: bool) -> None:
+        if checked:
+            self._show_destination()
+            self._clear_result()
+
+    def _show_destination(self) -> None:
+        destination = self.destination
+        shown = ("system", "thermal", "pdf").index(destination)
+        self.pages.setCurrentIndex(shown)
+        # The box is as tall as the page shown, not as the tallest page.
+        for index in range(self.pages.count()):
+            page = self.pages.widget(index)
+            policy = (QSizePolicy.Policy.Preferred if index == shown
+                      else QSizePolicy.Policy.Ignored)
+            if page is not None:
+                page.setSizePolicy(policy, policy)
+        self.pages.updateGeometry()
+        if self.isVisible():  # fit the new page once the layout has taken it in
+            QTimer.singleShot(0, self.adjustSize)
+        printing = destination != "pdf"
+        self.paper_combo.setVisible(printing)  # PDFs keep their own size
+        self.paper_caption.setVisible(printing)
+        self.status_button.setEnabled(printing and not self.busy)
+        self.test_button.setEnabled(printing and not self.busy)
+
+    def form_settings(self) -> PrinterSettings:
+        """The settings as they stand in the form.
+
+        Raises:
+            ValueError: the thermal printer's address is missing or not one (the message
+                says why, with the forms accepted).
+        """
+        destination = self.destination
+        url = self.url_edit.text().strip()
+        if destination == "thermal":
+            from pos_app.receipts import parse_printer_url
+
+            url = str(parse_printer_url(url))  # raises ValueError with the reason
+        # Until the list arrives, keep the printer chosen before rather than the default.
+        system = (self.system_combo.currentData() if self._printers_listed
+                  else self._wanted_system_printer)
+        try:
+            return PrinterSettings(
+                destination=destination,
+                system_printer=system if isinstance(system, str) else None,
+                thermal_url=url,
+                thermal_profile=str(self.profile_combo.currentData()),
+                paper_width_mm=int(self.paper_combo.currentData()),
+                separate_tickets=self.tickets_check.isChecked(),
+                kick_drawer=self.drawer_check.isChecked())
+        except PrinterSettingsError as error:  # a URL that parse_printer_url did not see
+            raise ValueError(str(error)) from None
+
+    def _checked_settings(self) -> PrinterSettings | None:
+        """:meth:`form_settings`, or ``None`` with the reason shown and the address field
+        focused."""
+        try:
+            return self.form_settings()
+        except ValueError as error:
+            reason = str(error)
+            self.show_hint(f"{reason[:1].upper()}{reason[1:]}. Use an address like "
+                           f"tcp://192.168.1.50:9100, usb://04b8:0202 or "
+                           f"serial:///dev/ttyUSB0.", warning=True)
+            self.url_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.url_edit.selectAll()
+            return None
+
+    # --- printers found ------------------------------------------------------------------------
+
+    def on_printers_task_finished(self, found: tuple[list[str], str]) -> None:
+        names, default = found
+        self._printers_listed = True
+        wanted = self._wanted_system_printer
+        combo = self.system_combo
+        combo.clear()
+        combo.addItem(f"Default printer ({default})" if default
+                      else "Default printer (none installed)", None)
+        for name in names:
+            combo.addItem(name, name)
+        if wanted is not None and combo.findData(wanted) < 0:
+            combo.addItem(f"{wanted} (not found)", wanted)
+        combo.setCurrentIndex(max(0, combo.findData(wanted)) if wanted is not None else 0)
+
+    def on_printers_task_failed(self, exc: BaseException) -> None:
+        self.system_combo.setItemText(0, "Default printer")
+        self.show_hint(f"Could not list the printers: {exc}", warning=True)
+
+    # --- check, test, save ---------------------------------------------------------------------
+
+    def check_status(self) -> None:
+        """Ask the printer in the form whether it is ready (on a worker)."""
+        settings = self._checked_settings()
+        if settings is None:
+            return
+        self._set_busy(True, "Asking the printer…")
+        self._run(ReceiptPrinter(settings=settings).readiness, self.on_status_task_finished,
+                  self.on_try_task_failed)
+
+    def on_status_task_finished(self, readiness: PrinterReadiness) -> None:
+        self._set_busy(False)
+        self.show_result(f"{short_text(readiness)}: {readiness.message}",
+                         _LEVELS[readiness.state.value])
+
+    def print_test_page(self) -> None:
+        """Print a test page on the printer in the form (on a worker)."""
+        settings = self._checked_settings()
+        if settings is None:
+            return
+        self._set_busy(True, "Printing a test page…")
+        self._run(ReceiptPrinter(settings=settings).print_test_page,
+                  self.on_test_task_finished, self.on_try_task_failed)
+
+    def on_test_task_finished(self, sentence: str) -> None:
+        self._set_busy(False)
+        self.show_result(sentence, "info" if sentence.startswith("No printer") else "ok")
+
+    def on_try_task_failed(self, exc: BaseException) -> None:
+        self._set_busy(False)
+        self.show_result(f"Did not print: {exc}", "error")
+
+    def save(self) -> None:
+        """Write the form's settings on a worker; on success apply them, emit
+        ``settings_saved`` and close. A bad address is refused here, nothing written."""
+        if self.busy:
+            return
+        settings = self._checked_settings()
+        if settings is None:
+            return
+        self._saving = settings
+        self._set_busy(True, "Saving…")
+        self._run(save_printer_settings, self.on_save_task_finished, self.on_save_task_failed,
+                  self._settings_file, settings)
+
+    def on_save_task_finished(self, _result: object) -> None:
+        saved, self._saving = self._saving, None
+        self._set_busy(False)
+        assert saved is not None
+        self._printer.apply(saved)
+        self.settings_saved.emit(saved)
+        self.accept()
+
+    def on_save_task_failed(self, exc: BaseException) -> None:
+        self._saving = None
+        self._set_busy(False)
+        self.show_hint(f"The settings were not saved: {exc}", warning=True)
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _run(self, fn: Callable[..., Any], done: Callable[[Any], None],
+             failed: Callable[[Any], None], *args: Any) -> None:
+        task = self._runner.read(fn, *args)
+        task.finished.connect(done)
+        task.failed.connect(failed)
+
+    def _set_busy(self, busy: bool, text: str = "") -> None:
+        self.busy = busy
+        for push in (self.save_button, self.status_button, self.test_button):
+            push.setEnabled(not busy)
+        self.url_edit.setReadOnly(busy)
+        if busy:
+            self.show_hint(text)
+        else:
+            self.show_hint("Enter saves · Esc closes without saving")
+            self._show_destination()
+
+    def show_hint(self, text: str, *, warning: bool = False) -> None:
+        """Show ``text`` beside the buttons (red when ``warning``)."""
+        self.hint_label.setProperty("warning", warning)
+        restyle(self.hint_label)
+        self.hint_label.setText(text)
+        self.hint_label.setAccessibleDescription(text)
+
+    def show_result(self, text: str, level: str) -> None:
+        """Show a check's or test print's outcome in the coloured result box."""
+        self.result_label.setText(text)
+        self.result_label.setAccessibleDescription(text)
+        self.result_label.setProperty("level", level)
+        restyle(self.result_label)
+        self.result_label.show()
+
+    def _clear_result(self, *_args: object) -> None:
+        self.result_label.hide()
+        if self.hint_label.property("warning"):
+            self.show_hint("Enter saves · Esc closes without saving")
+
+    def reject(self) -> None:
+        # Never while the settings are being written; a check or test print may be left
+        # to finish on its own.
+        if self._saving is None:
+            super().reject()
