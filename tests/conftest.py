@@ -19,6 +19,11 @@ os.environ["XDG_DATA_HOME"] = _KEYRING_HOME  # where PlaintextKeyring keeps its 
 os.environ["POS_APP_ALLOW_INSECURE_KEYRING"] = "1"
 
 from tests.support.live_server import LiveServer, start_live_server  # noqa: E402
+from tests.support.postgres import (  # noqa: E402
+    PostgresServer,
+    postgres_bin_dir,
+    start_postgres,
+)
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +34,16 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     :meth:`LiveServer.import_catalog` so they do not depend on each other.
     """
     with start_live_server(tmp_path_factory.mktemp("server")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL cluster (``fsync`` off) for the session's tests that ask for
+    it; skipped where the server binaries are missing (``.ci/run`` installs them)."""
+    if postgres_bin_dir() is None:
+        pytest.skip("PostgreSQL server binaries are not installed")
+    with start_postgres(fsync=False) as server:
         yield server
 
 

@@ -38,7 +38,9 @@ class BasketLine:
     """``quantity`` tickets of one type at ``unit_price`` minor units of ``currency``.
 
     ``available`` is how many the box office may sell of this type, as last read from the
-    server; it caps ``quantity``.
+    server; ``own_held`` how many of this type the basket's own checkout hold keeps (the
+    server does not count them as available to anyone, this basket included); together they
+    cap ``quantity``.
     """
 
     ticket_type_id: int
@@ -48,6 +50,7 @@ class BasketLine:
     currency: str
     quantity: int
     available: int
+    own_held: int = 0
 
     @property
     def amount(self) -> int:
@@ -57,7 +60,7 @@ class BasketLine:
     @property
     def limit(self) -> int:
         """Most tickets this line may hold: what is left, and the per-line maximum."""
-        return min(self.available, MAX_QUANTITY_PER_LINE)
+        return min(self.available + self.own_held, MAX_QUANTITY_PER_LINE)
 
 
 class BasketModel(QAbstractTableModel):
@@ -177,6 +180,16 @@ class BasketModel(QAbstractTableModel):
                 for line in self._lines]
 
     # --- changing ---------------------------------------------------------------------------
+
+    def quantities(self) -> dict[int, int]:
+        """``{ticket_type_id: quantity}`` of every line (what a checkout hold must hold)."""
+        return {line.ticket_type_id: line.quantity for line in self._lines}
+
+    def set_own_held(self, held: dict[int, int]) -> None:
+        """Record that the basket's checkout hold keeps ``held`` (``{ticket_type_id:
+        quantity}``; types not named: none)."""
+        for line in self._lines:
+            line.own_held = held.get(line.ticket_type_id, 0)
 
     def set_locked(self, locked: bool) -> None:
         """Lock (``True``) while a charge is in flight; unlock when its outcome arrives."""

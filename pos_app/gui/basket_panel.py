@@ -141,7 +141,7 @@ class BasketPanel(QFrame):
         charge_row.addLayout(self._actions_row)
         charge_row.addWidget(self.charge_button)
 
-        layout = QVBoxLayout(self)
+        layout = self._layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 18, 20, 20)
         layout.setSpacing(10)
         layout.addWidget(title)
@@ -192,6 +192,10 @@ class BasketPanel(QFrame):
     def add_action_button(self, button: QPushButton) -> None:
         """Put ``button`` (e.g. "Hold for cash") beside Exact cash, above Charge."""
         self._actions_row.insertWidget(0, button, 1)
+
+    def add_status_widget(self, widget: QWidget) -> None:
+        """Put ``widget`` (e.g. the checkout hold's countdown) under the basket's edit row."""
+        self._layout.insertWidget(3, widget)
 
     def selected_row(self) -> int | None:
         rows = self.table.selectionModel().selectedRows()

@@ -3,8 +3,9 @@
 :func:`place_cash_hold` is what the sell screen's "Hold for cash" calls with the basket and
 the customer from :class:`~pos_app.gui.hold_dialog.HoldForCashDialog`: the hold goes through
 the journal on the :class:`~pos_app.gui.task_runner.TaskRunner`'s journal thread, then its
-slip is rendered into the receipts folder and printed on a worker, the way the sell screen's
-``deliver_receipt`` prints a receipt. The ``deliver_*`` functions run on workers only.
+slip is saved as a PDF in the receipts folder and printed on a worker (natively on a thermal
+printer), the way the sell screen's ``deliver_receipt`` prints a receipt. The ``deliver_*``
+functions run on workers only.
 """
 
 from __future__ import annotations
@@ -63,40 +64,34 @@ def _names(register: HoldDeskPort, staff_id: int | None,
 
 def deliver_hold_slip(register: HoldDeskPort, printer: ReceiptPrinter, hold: Hold, *,
                       reprint: bool = False, event: Event | None = None) -> str:
-    """Render cash hold ``hold``'s slip into the receipts folder and print it. Worker only
-    (reads the events when ``event`` is not given).
+    """Save cash hold ``hold``'s slip as a PDF in the receipts folder and print it
+    (:meth:`ReceiptPrinter.deliver_hold_slip`). Worker only (reads the events when ``event``
+    is not given).
 
     Returns the printer's sentence ("Printed on ..." or "Saved to <path>"). Raises
     ``LookupError`` (event not listed), ``ValueError`` (not a cash hold), ``OSError``,
     :class:`~pos_app.gui.printing.PrintFailed` and the client errors.
     """
-    from pos_app.receipts import hold_slip_from_hold, write_hold_slip
+    from pos_app.receipts import hold_slip_from_hold
 
     event = event if event is not None and event.id == hold.event_id else find_event(
         register, hold.event_id)
     staff, terminal = _names(register, hold.staff_id, hold.terminal_id)
     data = hold_slip_from_hold(hold, event, staff_name=staff, terminal_name=terminal,
                                reprint=reprint)
-    folder = Path(register.paths.receipts_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    return printer.deliver(write_hold_slip(data, folder))
+    return printer.deliver_hold_slip(register, data)
 
 
 def deliver_sale_receipt(register: HoldDeskPort, printer: ReceiptPrinter, sale: Sale,
                           known: Mapping[str, Event], reprint: bool) -> str:
-    """Render the receipt of ``sale`` (a paid hold) into the receipts folder and print it,
-    as the sell screen's ``deliver_receipt`` does; ``known`` events are used before asking
-    the server. Worker only. Returns the printer's sentence; raises as
-    :func:`deliver_hold_slip`."""
-    from pos_app.receipts import receipt_from_sale, write_receipt
-
+    """Save the receipt of ``sale`` (a paid hold) as a PDF in the receipts folder and print
+    it (:meth:`ReceiptPrinter.deliver_sale`), as the sell screen's ``deliver_receipt`` does;
+    ``known`` events are used before asking the server. Worker only. Returns the printer's
+    sentence; raises as :func:`deliver_hold_slip`."""
     event = find_event(register, sale.event_id, known)
     staff, terminal = _names(register, sale.staff_id, sale.terminal_id)
-    data = receipt_from_sale(sale, event, staff_name=staff, terminal_name=terminal,
-                             reprint=reprint)
-    folder = Path(register.paths.receipts_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    return printer.deliver(write_receipt(data, folder))
+    return printer.deliver_sale(register, sale, event, reprint=reprint, staff_name=staff,
+                                terminal_name=terminal)
 
 
 class HoldPlacement(QObject):
@@ -133,11 +128,11 @@ class HoldPlacement(QObject):
         self.outcome: HoldOutcomeLike | None = None
 
     def start(self, lines: Sequence[SaleLineIn], customer: Customer,
-              ttl_seconds: int | None = None) -> None:
-        """Run ``register.hold(lines, kind="cash", customer=customer)`` on the journal
-        thread."""
+              ttl_seconds: int | None = None, replaces: str | None = None) -> None:
+        """Run ``register.hold(lines, kind="cash", customer=customer, replaces=replaces)`` on
+        the journal thread."""
         task = self._runner.write(self._register.hold, list(lines), "cash", customer,
-                                  ttl_seconds=ttl_seconds)
+                                  ttl_seconds=ttl_seconds, replaces=replaces)
         task.finished.connect(self.on_hold_task_finished)
         task.failed.connect(self.on_hold_task_failed)
 
@@ -172,20 +167,21 @@ class HoldPlacement(QObject):
 
 def place_cash_hold(register: HoldDeskPort, runner: TaskRunner, printer: ReceiptPrinter,
                     lines: Sequence[SaleLineIn], customer: Customer, *,
-                    ttl_seconds: int | None = None,
+                    ttl_seconds: int | None = None, replaces: str | None = None,
                     parent: QObject | None = None) -> HoldPlacement:
     """Hold ``lines`` (ticket type ids and quantities, one event) for cash for ``customer``
     (from :class:`~pos_app.gui.hold_dialog.HoldForCashDialog`), then print the hold slip.
 
     Returns at once: ``register.hold(lines, kind="cash", customer=customer,
     ttl_seconds=ttl_seconds)`` runs on ``runner``'s journal thread, the slip is rendered into
-    the receipts folder and printed on a worker. Connect to the returned
+    the receipts folder and printed on a worker. ``replaces``: the basket's checkout hold,
+    which the cash hold takes the place of in one server transaction. Connect to the returned
     :class:`HoldPlacement`'s signals (outcomes arrive on the GUI thread, always after this
     returns). ``ttl_seconds`` may only shorten the server's 4 hours (tests).
     """
     placement = HoldPlacement(register, runner, printer, parent if parent is not None
                               else runner)
-    placement.start(lines, customer, ttl_seconds)
+    placement.start(lines, customer, ttl_seconds, replaces)
     return placement
 
 

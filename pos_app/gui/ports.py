@@ -126,7 +126,8 @@ class HoldDeskPort(Protocol):
 
     def hold(self, lines: Sequence[SaleLineIn], kind: str = "cash",
              customer: Customer | None = None, *,
-             ttl_seconds: int | None = None) -> HoldOutcomeLike: ...
+             ttl_seconds: int | None = None,
+             replaces: str | None = None) -> HoldOutcomeLike: ...
 
     def release_hold(self, ref: str, reason: str | None = None) -> HoldOutcomeLike: ...
 

@@ -22,6 +22,7 @@ from pos_app.gui.hold_placement import place_cash_hold, printed_sentence
 from pos_app.gui.widgets import named
 
 if TYPE_CHECKING:
+    from pos_app.api.schemas import Customer, Hold
     from pos_app.gui.ports import HoldDeskPort, HoldOutcomeLike
     from pos_app.gui.printing import ReceiptPrinter
     from pos_app.gui.sell_screen import SellScreen
@@ -50,6 +51,7 @@ class CashHoldFlow(QObject):
         self._printer = printer
         self.dialog: HoldForCashDialog | None = None
         self.placing = False
+        self._replacing: Hold | None = None
         self.message = ""
         self.hold_button = named(QPushButton("Hold for cash"), "holdButton")
         self.hold_button.setAccessibleName("Hold the basket for a customer paying cash later")
@@ -104,8 +106,18 @@ class CashHoldFlow(QObject):
         self.placing = True
         screen.basket.set_locked(True)
         screen.banner.show_message(f"Holding the tickets for {customer.name}…", "info")
+        if screen.checkout is None:
+            self._place(customer, None)
+        else:  # the basket's own checkout hold becomes the cash hold, never let go between
+            screen.checkout.when_settled(lambda hold, _short: self._place(customer, hold))
+
+    def _place(self, customer: Customer, checkout: Hold | None) -> None:
+        screen = self._screen
+        self._replacing = checkout
         placement = place_cash_hold(self._register, self._runner, self._printer,
-                                    screen.basket.sale_lines(), customer, parent=self)
+                                    screen.basket.sale_lines(), customer,
+                                    replaces=checkout.id if checkout is not None else None,
+                                    parent=self)
         placement.placed.connect(self.on_placement_placed)
         placement.refused.connect(self.on_placement_refused)
         placement.failed.connect(self.on_placement_failed)
@@ -122,6 +134,8 @@ class CashHoldFlow(QObject):
         assert hold is not None
         self._done()
         screen = self._screen
+        if screen.checkout is not None and self._replacing is not None:
+            screen.checkout.converted()  # released by the server as the cash hold was placed
         screen.basket.clear()
         screen.panel.set_tendered(None)
         event = next((e for e in screen.events_model.events if e.id == hold.event_id), None)

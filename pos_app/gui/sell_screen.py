@@ -13,6 +13,11 @@ comes only from the journal-settled ``SaleOutcome`` it returns (``shared/DESIGN.
   :mod:`pos_app.gui.shift_dialog`; once the shift is open the same basket is sold again as a
   new journal entry (the refused one is final). Cancelled: the red banner.
 - ``unknown``: the message in an amber banner; no change, no receipt, the basket stays.
+
+With a register that holds (``hold``, ``release_hold``, ``pay_hold``), the basket keeps a
+checkout hold on the server (:mod:`pos_app.gui.checkout_hold`): Charge waits for it to follow
+the basket, then pays it (``register.pay_hold``), or sells the lines when there is no usable
+hold. A payment refused because the hold expired keeps the basket and says so.
 """
 
 from __future__ import annotations
@@ -23,15 +28,17 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from pos_app.api.schemas import Event, EventsResponse, Sale, SessionResponse, TicketType
+from pos_app.api.schemas import Event, EventsResponse, Hold, Sale, SessionResponse, TicketType
 from pos_app.domain.money import format_money
 from pos_app.gui.basket_model import BasketFull, BasketModel, WrongEvent
 from pos_app.gui.basket_panel import BasketPanel
+from pos_app.gui.checkout_hold import CheckoutHold, HoldStrip
 from pos_app.gui.event_list import EventList, EventListModel
 from pos_app.gui.header import HeaderBar
 from pos_app.gui.live_inventory import LiveInventory
 from pos_app.gui.ports import RegisterPort, SaleOutcomeLike
 from pos_app.gui.printing import ReceiptPrinter
+from pos_app.gui.sale_printer import SalePrinter
 from pos_app.gui.sale_result import MessageBanner, SaleResultCard
 from pos_app.gui.sell_keys import SellKeys
 from pos_app.gui.shift_dialog import ShiftController
@@ -46,23 +53,21 @@ UNKNOWN_FAILURE = ("The sale did not complete normally ({error}). Do not hand ov
 NOT_SOLD = "Nothing was sold: {error}"
 OUTAGE = "Server unreachable - no sales until the connection is back"
 STALE_AFTER_S = 30.0
+RECEIPT_DELAY_MS = 50
 UNSETTLED_TIP = "The last sale's outcome is unknown: Retry or Abandon it first."
 NO_ABANDON_TIP = "Abandon is not available in this version: Retry, or ask a manager."
 
 
 def deliver_receipt(register: RegisterPort, printer: ReceiptPrinter, sale: Sale, event: Event, *,
                     staff_name: str, terminal_name: str, reprint: bool = False) -> str:
-    """Render ``sale``'s receipt into the receipts folder and print it. Runs on a worker.
+    """Save ``sale``'s receipt (and tickets) as a PDF in the receipts folder and print them
+    on the configured printer (:meth:`ReceiptPrinter.deliver_sale`). Runs on a worker.
 
-    Returns the printer's sentence ("Printed on ..." or "Saved to <path>").
+    Returns the printer's sentence ("Printed on ..." or "Saved to <path>"); raises
+    :class:`~pos_app.gui.printing.PrintFailed` (the PDF is saved) and ``OSError``.
     """
-    from pos_app.receipts import receipt_from_sale, write_receipt
-
-    data = receipt_from_sale(sale, event, staff_name=staff_name, terminal_name=terminal_name,
-                             reprint=reprint)
-    folder = Path(register.paths.receipts_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    return printer.deliver(write_receipt(data, folder))
+    return printer.deliver_sale(register, sale, event, reprint=reprint, staff_name=staff_name,
+                                terminal_name=terminal_name)
 
 
 class SellScreen(QWidget):
@@ -106,7 +111,7 @@ class SellScreen(QWidget):
 
     def __init__(self, register: RegisterPort, runner: TaskRunner, printer: ReceiptPrinter,
                  parent: QWidget | None = None, *, refresh_interval_ms: int = 15_000,
-                 live: LiveInventory | None = None) -> None:
+                 live: LiveInventory | None = None, checkout_holds: bool = True) -> None:
         super().__init__(parent)
         self.setObjectName("sellScreen")
         self._register = register
@@ -120,6 +125,8 @@ class SellScreen(QWidget):
         self._charge_event: Event | None = None
         self._last_sale: tuple[Sale, Event] | None = None
         self._charge_tendered = 0
+        self._awaiting_hold = False  # Charge waits for the checkout hold to follow the basket
+        self._charge_hold: Hold | None = None  # the hold this charge pays, if any
         # A charge refused with shift_not_open, waiting for the float dialog (its outcome).
         self._awaiting_shift: SaleOutcomeLike | None = None
         self._shift_retried = False
@@ -197,6 +204,15 @@ class SellScreen(QWidget):
         self.shifts.shift_opened.connect(self.on_shifts_shift_opened)
         self.shifts.shift_open_abandoned.connect(self.on_shifts_shift_open_abandoned)
         self.keys = SellKeys(self)
+        self.sale_printer = SalePrinter(printer, runner, self)
+        self.sale_printer.drawer_failed.connect(self.on_sale_printer_drawer_failed)
+        self.checkout: CheckoutHold | None = None
+        if checkout_holds and all(callable(getattr(register, name, None))
+                                  for name in ("hold", "release_hold", "pay_hold")):
+            self.checkout = CheckoutHold(register, runner, self.basket, self)  # type: ignore[arg-type]
+            self.hold_strip = HoldStrip(self.checkout)
+            self.panel.add_status_widget(self.hold_strip)
+            self.checkout.notice.connect(self.on_checkout_notice)
         self.sale_confirmed.connect(self.shifts.on_sale_confirmed)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setInterval(refresh_interval_ms)
@@ -219,7 +235,8 @@ class SellScreen(QWidget):
     @property
     def charging(self) -> bool:
         """``True`` while a sale is with the register."""
-        return self._sell_task is not None or self._awaiting_shift is not None
+        return (self._sell_task is not None or self._awaiting_shift is not None
+                or self._awaiting_hold)
 
     @property
     def current_event(self) -> Event | None:
@@ -367,6 +384,10 @@ class SellScreen(QWidget):
             return  # a second press while the first is in flight does nothing
         if self._unreachable or self.unsettled_key is not None:
             return  # nothing is queued to be sold later; an unknown sale blocks this basket
+        basket_key = hash((self.basket.event_id, tuple(self.basket.quantities().items())))
+        if not self.sale_printer.check_before_charge(
+                basket_key, lambda: self.on_panel_charge_requested(tendered)):
+            return  # the cashier is asked first: the printer would not print the receipt
         event_id = self.basket.event_id
         self._charge_event = next(
             (e for e in self.events_model.events if e.id == event_id), self.current_event)
@@ -376,12 +397,43 @@ class SellScreen(QWidget):
         self.panel.set_charging(True)
         self._charge_tendered = tendered
         self._shift_retried = False
-        self._sell_task = self._runner.write(self._register.sell, self.basket.sale_lines(),
-                                             tendered)
-        self._sell_task.finished.connect(self.on_sell_task_finished)
-        self._sell_task.failed.connect(self.on_sell_task_failed)
+        self._send_charge()
         self.announce("Charging " + format_money(self.basket.total, self.basket.currency or "USD"))
         self.charge_started.emit()
+
+    def _send_charge(self) -> None:
+        """Hand the locked basket to the register: pay its checkout hold once that follows
+        the basket, or sell its lines."""
+        self._charge_hold = None
+        if self.checkout is None:
+            self._submit_charge(None)
+            return
+        self._awaiting_hold = True
+        self.checkout.when_settled(self._submit_charge)
+
+    def _submit_charge(self, hold: Hold | None, shortage: object = None) -> None:
+        self._awaiting_hold = False
+        self._charge_hold = hold
+        if shortage is not None:
+            # The server, just asked, cannot hold these lines even with the basket's own
+            # tickets: a sale of them is refused alike, so none is sent.
+            self.on_sell_task_finished(shortage)  # type: ignore[arg-type]
+            return
+        if hold is not None:
+            self._sell_task = self._runner.write(self._register.pay_hold,  # type: ignore[attr-defined]
+                                                 hold.id, self._charge_tendered)
+        else:
+            self._sell_task = self._runner.write(self._register.sell, self.basket.sale_lines(),
+                                                 self._charge_tendered)
+        self._sell_task.finished.connect(self.on_sell_task_finished)
+        self._sell_task.failed.connect(self.on_sell_task_failed)
+
+    def on_sale_printer_drawer_failed(self, exc: BaseException) -> None:
+        self.banner.show_message(f"{exc}. Open the drawer with its key.", "warning")
+
+    def on_checkout_notice(self, message: str, kind: str) -> None:
+        self.banner.show_message(message, kind)
+        self.announce(message)
 
     def _charge_over(self) -> None:
         self._sell_task = None
@@ -401,6 +453,9 @@ class SellScreen(QWidget):
             code = outcome.error.error if outcome.error is not None else None
             if code == "offline":
                 self.set_unreachable(True)
+            if code in ("hold_expired", "hold_not_active") and self.checkout is not None \
+                    and self._charge_hold is not None:
+                self.checkout.lapsed(outcome.message)
             self.banner.show_message(outcome.message, "error")
             self.announce(f"Not sold. {outcome.message}")
             self.sale_refused.emit(outcome)
@@ -437,10 +492,7 @@ class SellScreen(QWidget):
             return
         self._awaiting_shift = None
         self._shift_retried = True  # the refused entry is final: a new entry, a new key
-        self._sell_task = self._runner.write(self._register.sell, self.basket.sale_lines(),
-                                             self._charge_tendered)
-        self._sell_task.finished.connect(self.on_sell_task_finished)
-        self._sell_task.failed.connect(self.on_sell_task_failed)
+        self._send_charge()
 
     def on_shifts_shift_open_abandoned(self, message: str) -> None:
         outcome, self._awaiting_shift = self._awaiting_shift, None
@@ -468,6 +520,11 @@ class SellScreen(QWidget):
         self.charge_failed.emit(exc)
 
     def _on_confirmed(self, outcome: SaleOutcomeLike, sale: Sale) -> None:
+        if self.checkout is not None and self._charge_hold is not None:
+            self.checkout.converted()  # the hold is the sale now: nothing to release
+        self._charge_hold = None
+        self.sale_printer.kick_drawer()  # first: the drawer opens before the receipt prints
+        self.sale_printer.forget()
         self.basket.clear()
         self.panel.set_tendered(None)
         self.result_card.show_sale(sale)
@@ -479,13 +536,20 @@ class SellScreen(QWidget):
         self.sale_confirmed.emit(outcome)
         if event is not None and event.id == sale.event_id:
             self._last_sale = (sale, event)
-            self._render_receipt(reprint=False)
+            # After the change due has been painted: the receipt's worker start-up (render
+            # imports, GIL) must not delay what the cashier reads first.
+            QTimer.singleShot(RECEIPT_DELAY_MS, self,  # dropped if the screen goes first
+                              lambda s=sale: self._render_first_receipt(s))
         else:
             self.result_card.set_receipt_status("Receipt unavailable: event not loaded",
                                                 failed=True)
         self.refresh_events()
 
     # --- receipts ---------------------------------------------------------------------------
+
+    def _render_first_receipt(self, sale: Sale) -> None:
+        if self._last_sale is not None and self._last_sale[0] is sale:
+            self._render_receipt(reprint=False)
 
     def on_result_card_reprint_requested(self) -> None:
         if self._last_sale is not None:
@@ -521,6 +585,10 @@ class SellScreen(QWidget):
 
     def on_header_sign_out_clicked(self) -> None:
         if not self.charging:
+            if not self.basket.locked:
+                # Signing out empties the basket anyway: empty it first, so its checkout hold
+                # is released (on the journal thread) before the session ends.
+                self.basket.clear()
             self.sign_out_requested.emit()
 
     def focus_tender(self) -> None:

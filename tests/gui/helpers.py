@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -29,3 +33,16 @@ def select_event(qtbot: QtBot, win: MainWindow, event_id: str) -> None:
                      pos=view.visualRect(index).center())
     assert win.sell.current_event is not None
     assert win.sell.current_event.id == event_id
+
+
+@contextmanager
+def journal_thread_held(win: MainWindow) -> Iterator[None]:
+    """Keep the window's journal thread (``TaskRunner.write``) busy until the block ends: what
+    the window sends meanwhile (checkout holds, sales) goes out afterwards, in order, as over
+    a slow network, so a test can let another terminal act first."""
+    gate = threading.Event()
+    win.runner.write(gate.wait, 30)
+    try:
+        yield
+    finally:
+        gate.set()

@@ -48,6 +48,18 @@ def test_hold_the_basket_for_cash_then_find_it_on_the_hold_desk(
     assert hold.customer.name == "Dana Smith" and hold.customer.phone == "555 0101"
     assert sorted((ln.name, ln.quantity) for ln in hold.lines) == [("GA", 1), ("VIP", 1)]
     assert sell.basket.is_empty()
+    # The basket's checkout hold became the cash hold in one transaction: released, not
+    # left to lapse, and the journal shows no separate release.
+    journal = [(e.operation, e.request.get("kind"), e.request.get("replaces"))
+               for e in reversed(register.journal.entries())]
+    checkout_ids = {h.id for h in register.list_holds(kind="checkout")
+                    if {ln.ticket_type_id for ln in h.lines} <= {ln.ticket_type_id
+                                                                  for ln in hold.lines}}
+    assert journal[-1][:2] == ("hold", "cash") and journal[-1][2] in checkout_ids
+    assert "hold_release" not in {op for op, _kind, _replaces in journal}
+    assert {h.status for h in register.list_holds(kind="checkout")
+            if h.id in checkout_ids} == {"released"}
+    assert sell.checkout is not None and sell.checkout.state == "idle"
     qtbot.waitUntil(lambda: "Slip" in sell.banner.text())
     assert f"Held for Dana Smith: code {hold.code}" in sell.banner.text()
     slips = list(Path(register.paths.receipts_dir).glob("*.pdf"))

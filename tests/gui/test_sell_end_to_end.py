@@ -16,7 +16,7 @@ from pos_app.api.schemas import SaleLineIn
 from pos_app.domain.money import format_money
 from pos_app.gui.main_window import MainWindow
 from pos_app.journal import EntryState, Register
-from tests.gui.helpers import select_event, sign_in
+from tests.gui.helpers import journal_thread_held, select_event, sign_in
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.slow
@@ -90,16 +90,21 @@ def test_selling_more_than_is_left_is_refused_and_the_basket_stays(
     open_shift(qtbot, win, register)
     select_event(qtbot, win, event_id)
     sell = win.sell
-    click_tile(qtbot, win, "GA", times=3)
-    assert sell.basket.quantity_of(sell.tiles.tile_named("GA").ticket_type.id) == 3
-    qtbot.keyClicks(sell.panel.tendered_edit, "100")
-
-    # Meanwhile another sale at this terminal takes 2 of the 3 (off the GUI thread).
     ga_id = sell.tiles.tile_named("GA").ticket_type.id
-    other = threading.Thread(target=register.sell,
-                             args=([SaleLineIn(ticket_type_id=ga_id, quantity=2)], 5000))
-    other.start()
-    other.join(30)
+    with journal_thread_held(win):  # the basket's checkout hold goes out only after ...
+        click_tile(qtbot, win, "GA", times=3)
+        assert sell.basket.quantity_of(ga_id) == 3
+        qtbot.keyClicks(sell.panel.tendered_edit, "100")
+        # ... another sale at this terminal took 2 of the 3 (off the GUI thread).
+        other = threading.Thread(target=register.sell,
+                                 args=([SaleLineIn(ticket_type_id=ga_id, quantity=2)], 5000))
+        other.start()
+        other.join(30)
+    # The hold of the first ticket went through, growing it to 3 did not: the basket stays.
+    qtbot.waitUntil(lambda: sell.checkout is not None and sell.checkout.state == "short",
+                    timeout=20_000)
+    assert sell.hold_strip.text_label.text().startswith("Only 1 GA left - reduce the quantity.")
+    assert sell.banner.text() == "Only 1 GA left - reduce the quantity."
     before = [(line.ticket_type_id, line.name, line.quantity, line.unit_price)
               for line in sell.basket.lines]
 
@@ -118,5 +123,7 @@ def test_selling_more_than_is_left_is_refused_and_the_basket_stays(
     assert sell.panel.tendered_edit.text() == "100"
     assert not sell.result_card.isVisible()
     assert not list(Path(register.paths.receipts_dir).glob("*.pdf"))
-    assert sell.tiles.tile_named("GA").left_text == "1 left"
+    # The last one is the basket's, held: sold out for everyone else.
+    assert sell.tiles.tile_named("GA").left_text == "Sold out"
+    assert sell.checkout is not None and sell.checkout.hold is not None
     win.grab().save(str(SCREENSHOTS / "sell-refused.png"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import tempfile
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,12 +26,14 @@ from hypothesis.stateful import (
     consumes,
     invariant,
     rule,
+    run_state_machine_as_test,
 )
 
 from pos_app.domain.clock import FixedClock
 from pos_app.server import admin
 from pos_app.server.app import create_app
 from pos_app.server.settings import ServerSettings, database_url_for
+from tests.support.postgres import PostgresServer
 
 pytestmark = [
     pytest.mark.slow,
@@ -63,12 +66,17 @@ class InventoryMachine(RuleBasedStateMachine):
     holds = Bundle("holds")
     sales = Bundle("sales")
 
+    #: Where each example's server keeps its data: ``None`` for a fresh SQLite folder, or a
+    #: callable returning a fresh database URL (PostgreSQL, see the test at the end).
+    new_database: Callable[[], str] | None = None
+
     def __init__(self) -> None:
         super().__init__()
         from fastapi.testclient import TestClient
 
         self.clock = FixedClock(START)
-        data_dir = tempfile.mkdtemp(prefix="pos-model-")
+        make = type(self).new_database
+        data_dir = make() if make is not None else tempfile.mkdtemp(prefix="pos-model-")
         admin.load_demo(data_dir)
         self.event_id = f"model-{uuid.uuid4().hex[:8]}"
         admin.import_catalog(data_dir, {"events": [{
@@ -198,6 +206,36 @@ class InventoryMachine(RuleBasedStateMachine):
         hold.status = "released"
         self.expected_entries["release"] += len(hold.lines)
 
+    @rule(target=holds, hold_id=consumes(holds),
+          lines=st.dictionaries(st.sampled_from(sorted(CAPACITY)), st.integers(1, 4),
+                                min_size=1, max_size=2))
+    def replace(self, hold_id: str | None, lines: dict[str, int]) -> Any:
+        """A basket changed: a checkout hold takes the place of ``hold_id`` in one
+        transaction, counting the old hold's tickets as its own; refused, the old one stands."""
+        if hold_id is None:
+            return None
+        old = self.model_holds[hold_id]
+        lapsed = old.expires_at <= self.clock.now()
+        fits = all(q <= self._available(n) + (0 if lapsed else old.lines.get(n, 0))
+                   for n, q in lines.items())
+        response = self._post("/v1/holds", {"kind": "checkout", "lines": self._lines(lines),
+                                            "replaces": hold_id})
+        if lapsed:
+            assert response.status_code == 409 and response.json()["error"] == "hold_expired"
+            return None
+        if not fits:
+            assert response.status_code == 409, response.text
+            assert response.json()["error"] == "insufficient_inventory"
+            return hold_id  # still active, still the basket's
+        assert response.status_code == 201, response.text
+        old.status = "released"
+        self.expected_entries["release"] += len(old.lines)
+        hold = response.json()
+        self.model_holds[hold["id"]] = ModelHold(hold["id"], dict(lines),
+                                                 self.clock.now() + timedelta(minutes=15))
+        self.expected_entries["hold"] += len(lines)
+        return hold["id"]
+
     @rule(target=sales, hold_id=consumes(holds))
     def convert(self, hold_id: str | None) -> Any:
         if hold_id is None:
@@ -284,3 +322,14 @@ InventoryMachine.TestCase.settings = settings(
     max_examples=25, stateful_step_count=30, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 test_inventory_matches_the_model = InventoryMachine.TestCase
+
+
+@pytest.mark.postgres
+def test_inventory_matches_the_model_on_postgresql(postgres: PostgresServer) -> None:
+    """The same machine, each example on a fresh PostgreSQL database."""
+
+    class OnPostgres(InventoryMachine):
+        new_database = staticmethod(
+            lambda: postgres.create_database(f"model_{uuid.uuid4().hex[:12]}"))
+
+    run_state_machine_as_test(OnPostgres, settings=InventoryMachine.TestCase.settings)

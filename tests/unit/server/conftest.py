@@ -30,7 +30,7 @@ from pos_app.server.catalog import parse_catalog
 from pos_app.server.db import Database
 from pos_app.server.services import catalog_import, identity, shifts
 from pos_app.server.services.principal import Principal
-from tests.support.postgres import PostgresServer, postgres_bin_dir, start_postgres
+from tests.support.postgres import PostgresServer
 
 GIG: dict[str, Any] = {
     "id": "gig", "name": "Gig", "venue": "Hall", "starts_at": "2026-03-14T19:30:00",
@@ -105,16 +105,6 @@ def seeded(tmp_path: Path) -> Iterator[Seeder]:
         db.dispose()
 
 
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    """One throwaway PostgreSQL cluster (``fsync`` off) for the server unit tests; skipped
-    where the server binaries are missing (``.ci/run`` installs them)."""
-    if postgres_bin_dir() is None:
-        pytest.skip("PostgreSQL server binaries are not installed")
-    with start_postgres(fsync=False) as server:
-        yield server
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def dialect_url(request: pytest.FixtureRequest) -> str | None:
     """Parametrises a test over both databases: None for SQLite (``seeded``'s default file),
@@ -122,5 +112,5 @@ def dialect_url(request: pytest.FixtureRequest) -> str | None:
     as ``url``."""
     if request.param == "sqlite":
         return None
-    server: PostgresServer = request.getfixturevalue("postgres")
+    server: PostgresServer = request.getfixturevalue("postgres")  # tests/conftest.py
     return server.create_database(f"t_{uuid.uuid4().hex[:12]}")

@@ -401,7 +401,7 @@ def test_a_cashier_releases_only_its_own_terminals_holds_and_a_manager_any(
     assert release(database, WEB, webs["id"], clock.now()).status == 200
 
 
-# --- replacing (a basket that grows or shrinks) ----------------------------------------------------
+# --- replacing (a basket that grows or shrinks) --------------------------------------------
 
 
 def test_a_replacing_hold_releases_the_old_one_in_the_same_transaction(
