@@ -1,7 +1,11 @@
-"""The list of events on sale: name, start in the venue's own time zone, venue.
+"""The list of events on sale: name, start in the venue's own time zone, venue, and an
+availability bar per ticket type.
 
 :class:`EventListModel` holds the events (a ``QAbstractListModel``); :class:`EventList` is the
-view with a two-line delegate.
+view with a delegate painting each event as a card. The bar has one segment per ticket type,
+filled to the share still available (``available / capacity``) in the stock level's colour
+(the tiles' colours: green in stock, amber low, red critical, grey sold out); it follows the
+live counts, since the screen replaces the model's events as they change.
 """
 
 from __future__ import annotations
@@ -30,15 +34,34 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pos_app.api.schemas import Event
+from pos_app.api.schemas import Event, TicketType
+from pos_app.domain.inventory import StockLevel
 
-__all__ = ["EventList", "EventListModel", "event_when"]
+__all__ = ["LEVEL_COLOURS", "EventList", "EventListModel", "availability_text", "event_when"]
 
 _Index = QModelIndex | QPersistentModelIndex
 
 WHEN_ROLE = Qt.ItemDataRole.UserRole + 1
 VENUE_ROLE = Qt.ItemDataRole.UserRole + 2
 EVENT_ROLE = Qt.ItemDataRole.UserRole + 3
+AVAILABILITY_ROLE = Qt.ItemDataRole.UserRole + 4
+
+LEVEL_COLOURS = {StockLevel.IN_STOCK: "#16a34a", StockLevel.LOW: "#d97706",
+                 StockLevel.CRITICAL: "#dc2626", StockLevel.SOLD_OUT: "#94a3b8"}
+"""Fill colour of a ticket type's bar segment by stock level (the tiles' badge colours)."""
+BAR_HEIGHT = 6
+
+
+def availability_text(ticket_types: list[TicketType]) -> str:
+    """What the bar shows, in words (screen readers, tooltips): ``"GA 8 of 10 left, VIP sold
+    out"``."""
+    parts = []
+    for tt in ticket_types:
+        if tt.available <= 0:
+            parts.append(f"{tt.name} sold out")
+        else:
+            parts.append(f"{tt.name} {tt.available} of {tt.capacity} left")
+    return ", ".join(parts)
 
 
 def event_when(starts_at: datetime, timezone: str, locale: str = "en_US") -> str:
@@ -73,7 +96,11 @@ class EventListModel(QAbstractListModel):
         if role == VENUE_ROLE:
             return event.venue
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{event.name}, {event_when(event.starts_at, event.timezone)}, {event.venue}"
+            return (f"{event.name}, {event_when(event.starts_at, event.timezone)}, "
+                    f"{event.venue}. {availability_text(event.ticket_types)}")
+        if role in (AVAILABILITY_ROLE, Qt.ItemDataRole.ToolTipRole):
+            return (event.ticket_types if role == AVAILABILITY_ROLE
+                    else availability_text(event.ticket_types))
         if role == EVENT_ROLE:
             return event
         return None
@@ -153,7 +180,7 @@ class _EventDelegate(QStyledItemDelegate):
         lines = _name_lines(QFontMetrics(_name_font(option.font)), str(index.data()),
                             max(1, width - 40))
         extra = (len(lines) - 1) * (QFontMetrics(_name_font(option.font)).height() + 4)
-        return QSize(width, 92 + extra)
+        return QSize(width, 92 + BAR_HEIGHT + 8 + extra)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         painter.save()
@@ -183,7 +210,35 @@ class _EventDelegate(QStyledItemDelegate):
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                 metrics.elidedText(str(value), Qt.TextElideMode.ElideRight, text.width()))
             top += metrics.height() + 2
+        types = index.data(AVAILABILITY_ROLE) or []
+        if types:
+            _paint_bar(painter, QRect(text.left(), top + 4, text.width(), BAR_HEIGHT), types,
+                       selected)
         painter.restore()
+
+
+def _paint_bar(painter: QPainter, area: QRect, ticket_types: list[TicketType],
+               selected: bool) -> None:
+    """One segment per ticket type across ``area``: a track, filled to the share available."""
+    gap = 4
+    count = len(ticket_types)
+    width = max(1, (area.width() - gap * (count - 1)) // count)
+    track = QColor("#3b82f6") if selected else QColor("#e5e7eb")
+    painter.setPen(Qt.PenStyle.NoPen)
+    for position, tt in enumerate(ticket_types):
+        left = area.left() + position * (width + gap)
+        segment = QRect(left, area.top(), width, area.height())
+        painter.setBrush(track)
+        painter.drawRoundedRect(segment, 3, 3)
+        share = max(0.0, min(1.0, tt.available / tt.capacity)) if tt.capacity > 0 else 0.0
+        filled = round(width * share)
+        if filled > 0:
+            colour = QColor(LEVEL_COLOURS.get(StockLevel(tt.stock_level), "#94a3b8"))
+            if selected and StockLevel(tt.stock_level) is StockLevel.IN_STOCK:
+                colour = QColor("#bbf7d0")  # green on the selected blue card is hard to see
+            painter.setBrush(colour)
+            painter.drawRoundedRect(QRect(left, area.top(), max(filled, 4), area.height()),
+                                    3, 3)
 
 
 class EventList(QListView):
