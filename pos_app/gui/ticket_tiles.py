@@ -142,6 +142,7 @@ class TicketTileGrid(QScrollArea):
     def __init__(self, basket: BasketModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("ticketGrid")
+        self.setAccessibleName("Ticket types: F1 to F12 add one")
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self._basket = basket

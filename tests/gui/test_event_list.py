@@ -64,5 +64,9 @@ def test_each_event_shows_a_bar_per_ticket_type_in_its_stock_colour(
         image, first.top(), first.bottom())
 
 
-def test_availability_text_names_every_type() -> None:
+def test_the_event_model_passes_qtmodeltester(qtmodeltester: object, tmp_path: Path) -> None:
+    [base] = FakeRegister(tmp_path).events().events
+    model = EventListModel()
+    model.set_events([with_counts(base, "a", {"GA": (5, "in_stock"), "VIP": (2, "low")})])
+    qtmodeltester.check(model)  # type: ignore[attr-defined]
     assert availability_text([]) == ""
