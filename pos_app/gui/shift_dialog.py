@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from pos_app.api.schemas import ErrorBody, Shift
 from pos_app.domain.money import InvalidAmount, format_money, parse_major
+from pos_app.gui.cash_count import CashCountWidget
 from pos_app.gui.task_runner import Task, TaskRunner
 from pos_app.gui.widgets import named, restyle
 
@@ -113,7 +114,32 @@ class _AmountDialog(QDialog):
         self.form = QGridLayout()
         self.form.addWidget(self.amount_caption, 0, 0)
         self.form.addWidget(self.amount_edit, 0, 1)
+        # The count by denomination goes here once the currency is known (set_currency).
+        self.count_slot = QVBoxLayout()
+        self.count: CashCountWidget | None = None
         self.setMinimumWidth(460)
+
+    def set_currency(self, currency: str) -> None:
+        """Amounts are in ``currency``; its notes and coins can be counted one by one (the
+        amount field then shows their total and is not typed into)."""
+        self.currency = currency
+        if self.count is not None:
+            return
+        try:
+            self.count = CashCountWidget(currency)
+        except KeyError:
+            return  # cash of this currency is not listed: the total is typed
+        self.count_slot.addWidget(self.count)
+        self.count.total_changed.connect(self.on_count_total_changed)
+        for edit in self.count.count_edits.values():
+            edit.returnPressed.connect(self.submit)
+        self.setMinimumWidth(640)
+
+    def on_count_total_changed(self, total: int) -> None:
+        counted = self.count is not None and bool(self.count.counts())
+        self.amount_edit.setReadOnly(counted)
+        if counted:
+            self.amount_edit.setText(format_money(total, self.currency))
 
     def amount(self) -> int | None:
         """The typed amount in minor units, or ``None`` (and a hint) when it is not one."""
@@ -135,7 +161,10 @@ class _AmountDialog(QDialog):
 
     def set_busy(self, busy: bool, text: str = "") -> None:
         """While the register works: inputs read-only, buttons disabled, ``text`` shown."""
-        self.amount_edit.setReadOnly(busy)
+        counted = self.count is not None and bool(self.count.counts())
+        self.amount_edit.setReadOnly(busy or counted)
+        if self.count is not None:
+            self.count.set_read_only(busy)
         self.submit_button.setEnabled(not busy)
         self.cancel_button.setEnabled(not busy)
         if busy:
@@ -159,8 +188,8 @@ class OpeningFloatDialog(_AmountDialog):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Open shift",
-                         "No shift is open at this terminal. Count the cash in the drawer "
-                         "and enter the opening float; the sale goes through right after.",
+                         "No shift is open at this terminal. Count the cash in the drawer, "
+                         "note by note or as a total; the sale goes through right after.",
                          "Opening float", "Open shift", parent)
         self.setObjectName("openingFloatDialog")
         layout = QVBoxLayout(self)
@@ -168,6 +197,7 @@ class OpeningFloatDialog(_AmountDialog):
         layout.setSpacing(12)
         layout.addWidget(self.title_label)
         layout.addWidget(self.text_label)
+        layout.addLayout(self.count_slot)
         layout.addLayout(self.form)
         layout.addWidget(self.hint_label)
         layout.addLayout(self.buttons)
@@ -191,8 +221,8 @@ class CloseShiftDialog(_AmountDialog):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Close shift",
-                         "Count the cash in the drawer and enter the total. The expected "
-                         "amount is shown after the count.",
+                         "Count the cash in the drawer, note by note or as a total. The "
+                         "expected amount is shown only after the count.",
                          "Counted cash", "Close shift", parent)
         self.setObjectName("closeShiftDialog")
         self.note_caption = named(QLabel("Note"), "fieldCaption")
@@ -208,6 +238,7 @@ class CloseShiftDialog(_AmountDialog):
         count_layout = QVBoxLayout(count_page)
         count_layout.setContentsMargins(0, 0, 0, 0)
         count_layout.addWidget(self.text_label)
+        count_layout.addLayout(self.count_slot)
         count_layout.addLayout(self.form)
         count_layout.addWidget(self.hint_label)
         count_layout.addLayout(self.buttons)
@@ -399,7 +430,7 @@ class ShiftController(QObject):
             return False
         if self.float_dialog is None:
             dialog = OpeningFloatDialog(self._widget)
-            dialog.currency = currency
+            dialog.set_currency(currency)
             dialog.float_entered.connect(self.on_float_dialog_float_entered)
             dialog.rejected.connect(self.on_float_dialog_rejected)
             self.float_dialog = dialog
@@ -448,7 +479,7 @@ class ShiftController(QObject):
         if self.shift is None or self._register is None:
             return
         dialog = CloseShiftDialog(self._widget)
-        dialog.currency = self.shift.currency
+        dialog.set_currency(self.shift.currency)
         dialog.count_entered.connect(self.on_close_dialog_count_entered)
         dialog.finished.connect(self.on_close_dialog_finished)
         self.close_dialog = dialog

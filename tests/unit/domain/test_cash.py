@@ -48,3 +48,15 @@ def test_a_fixed_clock_only_moves_when_told() -> None:
 def test_a_fixed_clock_refuses_naive_times() -> None:
     with pytest.raises(ValueError):
         FixedClock(datetime(2026, 1, 25, 15, 0))
+
+
+def test_a_count_by_denomination_adds_up_in_minor_units() -> None:
+    from pos_app.domain.cash import count_total, denominations_of
+
+    assert denominations_of("usd")[0] == 10000 and denominations_of("EUR")[-1] == 1
+    assert count_total({2000: 3, 500: 1, 25: 4, 1: 0}) == 6600
+    assert count_total({}) == 0
+    with pytest.raises(ValueError):
+        count_total({100: -1})
+    with pytest.raises(KeyError):
+        denominations_of("XXX")
