@@ -55,7 +55,7 @@ class HeaderBar(QFrame):
         who.addWidget(self.role_label)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(24, 8, 16, 8)
-        layout.setSpacing(12)
+        layout.setSpacing(10)
         layout.addWidget(self.brand_label)
         layout.addLayout(where)
         layout.addStretch(1)

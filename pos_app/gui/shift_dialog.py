@@ -15,9 +15,10 @@ Every register call runs on the runner; the GUI thread only renders outcomes.
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QBoxLayout,
     QDialog,
@@ -360,6 +361,15 @@ class ShiftController(QObject):
         self.close_button.setAccessibleName("Close shift")
         self.close_button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.close_button.clicked.connect(self.on_close_button_clicked)
+        self.cash_button = named(QPushButton("Cash"), "headerButton")
+        self.cash_button.setAccessibleName("Pay in, pay out or drop cash")
+        self.cash_button.setToolTip("Ctrl+M: pay in, pay out or drop cash, with a reason")
+        self.cash_button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.cash_button.clicked.connect(self.open_cash_movement)
+        self.cash_dialog: QDialog | None = None
+        shortcut = QShortcut(QKeySequence("Ctrl+M"), parent)
+        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        shortcut.activated.connect(self.open_cash_movement)
         self._show_state()
 
     @property
@@ -374,16 +384,19 @@ class ShiftController(QObject):
             raise TypeError("the header needs a box layout")
         index = max(0, layout.indexOf(before))
         layout.insertWidget(index, self.close_button)
+        layout.insertWidget(index, self.cash_button)
         layout.insertWidget(index, self.status_label)
 
     def _show_state(self) -> None:
         self.status_label.setVisible(self.enabled)
         self.close_button.setVisible(self.enabled)
+        self.cash_button.setVisible(self.enabled and hasattr(self._register, "cash_movement"))
         if self.shift is not None:
             self.status_label.setText(f"Shift {self.shift.id} open")
         else:
             self.status_label.setText("No shift open")
         self.close_button.setEnabled(self.shift is not None)
+        self.cash_button.setEnabled(self.shift is not None)
 
     def _set_shift(self, shift: Shift | None) -> None:
         self.shift = shift
@@ -414,12 +427,25 @@ class ShiftController(QObject):
 
     def reset(self) -> None:
         """Signed out: forget the shift, close the dialogs."""
-        for dialog in (self.float_dialog, self.close_dialog):
+        for dialog in (self.float_dialog, self.close_dialog, self.cash_dialog):
             if dialog is not None:
                 dialog.done(QDialog.DialogCode.Rejected)
-        self.float_dialog = self.close_dialog = None
+        self.float_dialog = self.close_dialog = self.cash_dialog = None
         self.shift = None
         self._show_state()
+
+    def open_cash_movement(self) -> None:
+        """Pay in, pay out or drop cash on the open shift (:mod:`pos_app.gui.cash_movement`)."""
+        from pos_app.gui.cash_movement import CashMovementDialog, CashMovementPort
+
+        if self.shift is None or not hasattr(self._register, "cash_movement"):
+            return
+        dialog = CashMovementDialog(cast("CashMovementPort", self._register), self._runner,
+                                    self.shift.id, self.shift.currency, self._widget)
+        dialog.finished.connect(dialog.deleteLater)
+        self.cash_dialog = dialog
+        dialog.open()
+        dialog.amount_edit.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # --- opening ------------------------------------------------------------------------------
 

@@ -44,6 +44,8 @@ def test_every_focusable_control_has_a_spoken_name(
     assert sell.checkout is not None
     qtbot.waitUntil(lambda: sell.checkout.state == "held", timeout=20_000)
     assert unnamed_controls(win) == []
+    # Everything in the header still fits the box office's 1280-pixel screens.
+    assert win.minimumSizeHint().width() <= 1280 and win.width() == 1280
 
     # Hold for cash (Ctrl+H).
     qtbot.keyClick(sell.focusWidget() or sell, Qt.Key.Key_H, Qt.KeyboardModifier.ControlModifier)

@@ -66,3 +66,50 @@ def test_float_and_blind_close_counted_note_by_note(
     shift = closed.args[0].shift
     assert (shift.expected_cash, shift.counted_cash, shift.variance) == (20_000, 20_000, 0)
     assert close.verdict_label.text() == "The drawer balances."
+
+
+def test_pay_in_pay_out_and_drop_with_a_reason_count_in_the_expected_cash(
+        qtbot: QtBot, real_window: MainWindow, register: Register,
+        live_server: LiveServer) -> None:
+    win = real_window
+    sign_in_without_a_shift(qtbot, win)
+    win.runner.wait_idle()
+    shifts = win.sell.shifts
+    assert not shifts.cash_button.isEnabled()  # no shift, no cash movement
+    with qtbot.waitSignal(shifts.shift_opened, timeout=20_000):
+        assert shifts.request_open("USD")
+        assert shifts.float_dialog is not None
+        qtbot.keyClicks(shifts.float_dialog.amount_edit, "100")
+        qtbot.keyClick(shifts.float_dialog.amount_edit, Qt.Key.Key_Return)
+    assert shifts.cash_button.isEnabled() and shifts.cash_button.accessibleName()
+
+    qtbot.mouseClick(shifts.cash_button, Qt.MouseButton.LeftButton)
+    dialog = shifts.cash_dialog
+    assert dialog is not None and dialog.isVisible() and dialog.kind == "pay_in"
+    qtbot.keyClicks(dialog.amount_edit, "20")
+    qtbot.keyClick(dialog.amount_edit, Qt.Key.Key_Return)  # no reason: refused, nothing sent
+    assert "Say why" in dialog.hint_label.text()
+    qtbot.keyClicks(dialog.reason_edit, "change from the safe")
+    with qtbot.waitSignal(dialog.recorded, timeout=20_000):
+        qtbot.keyClick(dialog.reason_edit, Qt.Key.Key_Return)
+    assert dialog.hint_label.text() == "Pay in of $20.00 recorded."
+    for kind, amount, reason in (("pay_out", "15.50", "courier"), ("drop", "50", "to safe")):
+        dialog.kind_buttons[kind].click()
+        qtbot.keyClicks(dialog.amount_edit, amount)
+        qtbot.keyClicks(dialog.reason_edit, reason)
+        with qtbot.waitSignal(dialog.recorded, timeout=20_000):
+            qtbot.keyClick(dialog.reason_edit, Qt.Key.Key_Return)
+    dialog.grab().save(str(SCREENSHOTS / "cash-movement.png"))
+    qtbot.keyClick(dialog.amount_edit, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+
+    qtbot.mouseClick(shifts.close_button, Qt.MouseButton.LeftButton)
+    close = shifts.close_dialog
+    assert close is not None
+    qtbot.keyClicks(close.amount_edit, "54.50")
+    with qtbot.waitSignal(shifts.shift_closed, timeout=20_000) as closed:
+        qtbot.keyClick(close.amount_edit, Qt.Key.Key_Return)
+    shift = closed.args[0].shift
+    # 100 + 20 - 15.50 - 50 = 54.50, computed by the server.
+    assert (shift.pay_ins, shift.pay_outs, shift.drops) == (2000, 1550, 5000)
+    assert (shift.expected_cash, shift.variance) == (5450, 0)
