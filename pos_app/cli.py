@@ -110,6 +110,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     import_catalog.add_argument("file")
     _add_db_options(import_catalog)
+    add_webhook = admin_sub.add_parser(
+        "add-webhook",
+        parents=[common],
+        help="post every stock alert from now on to URL (https://, or http:// to this "
+             "machine); prints its signing secret on the last line",
+    )
+    add_webhook.add_argument("url")
+    _add_db_options(add_webhook)
+    list_webhooks = admin_sub.add_parser(
+        "list-webhooks", parents=[common],
+        help="list the webhooks and their delivery state (never their secrets)",
+    )
+    _add_db_options(list_webhooks)
+    remove_webhook = admin_sub.add_parser(
+        "remove-webhook", parents=[common],
+        help="stop posting to webhook ID and erase its secret (its delivery log stays)",
+    )
+    remove_webhook.add_argument("webhook_id", type=int, metavar="ID")
+    _add_db_options(remove_webhook)
 
     audit = sub.add_parser("audit", parents=[common], help="check the server's audit log")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="AUDIT_COMMAND")
@@ -309,8 +328,63 @@ def _admin(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         count = admin.import_catalog(_db_target(args), catalog)
         print(f"Imported {count} events")
         return EXIT_OK
+    if sub in {"add-webhook", "list-webhooks", "remove-webhook"}:
+        return _admin_webhooks(args)
     parser.parse_args(["admin", "--help"])
     return EXIT_BAD_INPUT
+
+
+def _admin_webhooks(args: argparse.Namespace) -> int:
+    """``pos-app admin add-webhook URL`` (the secret alone on the last line),
+    ``list-webhooks`` and ``remove-webhook ID``; ``--json`` prints the API's shapes."""
+    from pos_app.server import admin
+
+    as_json = getattr(args, "json", False)
+    if args.admin_command == "add-webhook":
+        try:
+            created = admin.add_webhook(_db_target(args), args.url)
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+        if as_json:
+            print(created.model_dump_json())
+            return EXIT_OK
+        print(
+            f"Webhook {created.id} added for {created.url}: every stock alert after "
+            f"#{created.last_seq} is posted there, signed with this secret (shown only once):"
+        )
+        print(created.secret)
+        return EXIT_OK
+    if args.admin_command == "list-webhooks":
+        listed = admin.list_webhooks(_db_target(args))
+        if as_json:
+            print(listed.model_dump_json())
+            return EXIT_OK
+        if not listed.webhooks:
+            print("No webhooks (add one with pos-app admin add-webhook URL)")
+        for hook in listed.webhooks:
+            if not hook.active:
+                state = f"removed {hook.removed_at:%Y-%m-%d %H:%M} UTC"
+            elif hook.next_attempt_at is not None:
+                state = (f"retrying alert #{hook.last_seq + 1} ({hook.attempts} failed, "
+                         f"next {hook.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC)")
+            else:
+                state = "active"
+            print(f"{hook.id}\t{hook.url}\t{state}; done with alert #{hook.last_seq}, "
+                  f"{hook.pending} pending")
+        return EXIT_OK
+    webhook_id = args.webhook_id
+    if not 1 <= webhook_id <= 2**31 - 1:
+        raise CliError(f"there is no webhook {webhook_id}")
+    try:
+        removed = admin.remove_webhook(_db_target(args), webhook_id)
+    except LookupError as exc:
+        raise CliError(str(exc)) from None
+    if as_json:
+        print(removed.model_dump_json())
+    else:
+        print(f"Webhook {removed.id} ({removed.url}) removed at "
+              f"{removed.removed_at:%Y-%m-%d %H:%M} UTC; its delivery log is kept")
+    return EXIT_OK
 
 
 def _audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

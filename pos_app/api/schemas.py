@@ -64,6 +64,7 @@ __all__ = [
     "ShiftTotal",
     "StaffOut",
     "StockAlertOut",
+    "StockAlertWebhook",
     "TerminalCreate",
     "TerminalCreated",
     "TerminalOut",
@@ -73,6 +74,13 @@ __all__ = [
     "TicketType",
     "TicketTypePatch",
     "TicketTypesResponse",
+    "WebhookCreated",
+    "WebhookDeliveryOut",
+    "WebhookDeliveryPage",
+    "WebhookEventRef",
+    "WebhookList",
+    "WebhookOut",
+    "WebhookTicketTypeRef",
 ]
 
 MAX_QUANTITY_PER_LINE = 50
@@ -709,3 +717,103 @@ class HoldList(Response):
 
     holds: list[Hold]
     next_cursor: str | None
+
+
+# --- webhooks (issue 6) -----------------------------------------------------------------------
+
+
+class WebhookOut(Response):
+    """A webhook as ``GET /v1/webhooks`` shows it, never with its secret, and with its
+    URL's path and query cut to ``/...`` (they are often the receiver's own credential;
+    ``pos-app admin list-webhooks`` on the server shows them whole).
+
+    ``last_seq`` is the newest stock alert it is done with (delivered, or failed for good);
+    ``pending`` the alerts after it still to post (0 once removed); ``attempts`` the failed
+    tries of the next alert and ``next_attempt_at`` when it is tried again (null when it is
+    not backing off)."""
+
+    id: int
+    url: str
+    active: bool
+    created_at: AwareDatetime
+    removed_at: AwareDatetime | None
+    last_seq: int
+    pending: int
+    attempts: int
+    next_attempt_at: AwareDatetime | None
+
+
+class WebhookList(Response):
+    """``GET /v1/webhooks``: every webhook, removed ones included, oldest first."""
+
+    webhooks: list[WebhookOut]
+
+
+class WebhookCreated(Response):
+    """``pos-app admin add-webhook``: the new webhook and its signing ``secret``, shown only
+    this once. Alerts after ``last_seq`` (the newest when it was added) are posted to it."""
+
+    id: int
+    url: str
+    secret: str
+    created_at: AwareDatetime
+    last_seq: int
+
+
+class WebhookDeliveryOut(Response):
+    """One attempt to post one stock alert (``alert_seq``) to a webhook. ``delivery_id`` is
+    the ``X-POS-Delivery`` header, the same for every attempt of that alert to that webhook;
+    ``status_code`` is null when no answer came (then ``error`` says why)."""
+
+    id: int
+    webhook_id: int
+    alert_seq: int
+    delivery_id: str
+    attempt: int
+    at: AwareDatetime
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+    outcome: Literal["delivered", "retrying", "failed"]
+
+
+class WebhookDeliveryPage(Response):
+    """``GET /v1/webhooks/{id}/deliveries``: newest first; ``next_cursor`` pages on."""
+
+    deliveries: list[WebhookDeliveryOut]
+    next_cursor: str | None
+
+
+class WebhookEventRef(Response):
+    """The event of a posted stock alert."""
+
+    id: str
+    name: str
+    venue: str
+    starts_at: AwareDatetime
+
+
+class WebhookTicketTypeRef(Response):
+    """The ticket type of a posted stock alert."""
+
+    id: int
+    name: str
+
+
+class StockAlertWebhook(Response):
+    """The JSON body a webhook receives for one stock alert (header ``X-POS-Event:
+    stock_alert``): the crossing of rung ``level`` of the ticket type's ``alert_ladder``,
+    ``available`` tickets left right after it, and ``capacity``, ``sold`` and ``held`` at
+    that moment. ``text`` says the same in one line for chat or SMS relays."""
+
+    type: Literal["stock_alert"] = "stock_alert"
+    seq: int
+    at: AwareDatetime
+    event: WebhookEventRef
+    ticket_type: WebhookTicketTypeRef
+    level: int
+    available: int
+    capacity: int
+    sold: int
+    held: int
+    text: str

@@ -19,11 +19,11 @@ from pos_app.server import migrate
 from pos_app.server.catalog import parse_catalog
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
-from pos_app.server.services import catalog_import, channels, identity
+from pos_app.server.services import catalog_import, channels, identity, webhooks
 from pos_app.server.settings import ServerSettings, database_url_for
 
-__all__ = ["DEMO_CATALOG", "add_channel_token", "add_staff", "add_terminal", "import_catalog",
-           "load_demo", "open_database"]
+__all__ = ["DEMO_CATALOG", "add_channel_token", "add_staff", "add_terminal", "add_webhook",
+           "import_catalog", "list_webhooks", "load_demo", "open_database", "remove_webhook"]
 
 DEMO_CATALOG = Path(__file__).resolve().parents[2] / "resources" / "demo_catalog.json"
 
@@ -73,6 +73,49 @@ def add_channel_token(database: str, channel: str, name: str | None = None, *,
                                                      now=clock.now())
         except ApiError as exc:
             raise ValueError(exc.message) from None
+
+
+def add_webhook(database: str, url: str, *,
+                clock: Clock | None = None) -> schemas.WebhookCreated:
+    """Add a webhook posting every stock alert raised from now on to ``url`` (``https://``,
+    or ``http://`` to a loopback host); returns it with its signing secret, shown only now
+    (:mod:`pos_app.server.services.webhooks` describes the signature). A running server
+    starts posting to it within its ``webhook_interval``.
+
+    Raises:
+        ValueError: a URL that cannot receive webhooks (a sentence saying why).
+    """
+    clock = clock or SystemClock()
+    with open_database(database) as db:
+        try:
+            with db.write() as session:
+                return webhooks.create_webhook(session, url, now=clock.now())
+        except ApiError as exc:
+            raise ValueError(exc.message) from None
+
+
+def list_webhooks(database: str) -> schemas.WebhookList:
+    """Every webhook (removed ones too, oldest first) with its full URL and delivery state;
+    no secrets."""
+    with open_database(database) as db, db.read() as session:
+        return webhooks.list_webhooks(session, full_urls=True)
+
+
+def remove_webhook(database: str, webhook_id: int, *,
+                   clock: Clock | None = None) -> schemas.WebhookOut:
+    """Stop posting to webhook ``webhook_id`` and erase its secret (its delivery log stays);
+    returns it as it is now. Removing it again changes nothing.
+
+    Raises:
+        LookupError: there is no such webhook.
+    """
+    clock = clock or SystemClock()
+    with open_database(database) as db:
+        try:
+            with db.write() as session:
+                return webhooks.remove_webhook(session, webhook_id, now=clock.now())
+        except ApiError as exc:
+            raise LookupError(exc.message) from None
 
 
 def add_staff(database: str, username: str, *, role: str, pin: str,

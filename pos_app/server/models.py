@@ -51,6 +51,8 @@ __all__ = [
     "Ticket",
     "TicketType",
     "UTCDateTime",
+    "Webhook",
+    "WebhookDelivery",
 ]
 
 
@@ -460,3 +462,52 @@ class StockAlert(Base):
     event_id: Mapped[str] = mapped_column(ForeignKey("events.id"))
     level: Mapped[int] = mapped_column(Integer)
     available: Mapped[int] = mapped_column(Integer)
+
+
+class Webhook(Base):
+    """A URL that receives every stock alert raised after it was added (issue 6), signed
+    with its own ``secret`` (:mod:`pos_app.server.services.webhooks`).
+
+    The outbox is the ``stock_alerts`` table itself: ``cursor_seq`` is the newest alert this
+    webhook is done with (delivered, or failed for good); the next one is the lowest ``seq``
+    above it. ``attempts`` counts the failed tries of that next alert and ``next_attempt_at``
+    holds it back until its backoff has passed. A removed webhook keeps its row and delivery
+    log (``active`` false, ``removed_at`` set) but loses its secret.
+    """
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str | None] = mapped_column(String(128))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    removed_at: Mapped[datetime | None]
+    cursor_seq: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+
+
+class WebhookDelivery(Base):
+    """One attempt to post one stock alert to one webhook: the delivery log.
+
+    ``outcome`` is ``delivered`` (a 2xx), ``retrying`` (a network error, timeout, 408, 429 or
+    5xx; the alert is tried again after a backoff), or ``failed`` (any other status, or the
+    retry window ran out: the webhook moves on to the next alert). ``status_code`` is the
+    receiver's HTTP status (None when no answer came), ``error`` what went wrong without
+    one, ``duration_ms`` the time from connecting to the status line.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_webhook_id_id", "webhook_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id"))
+    alert_seq: Mapped[int] = mapped_column(ForeignKey("stock_alerts.seq"))
+    delivery_id: Mapped[str] = mapped_column(String(36))
+    attempt: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime]
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(200))
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(16))

@@ -58,6 +58,16 @@ class ServerSettings:
             (:mod:`pos_app.server.services.principal_cache`).
         write_batch_limit: most writes committed together by the group-commit writer
             (:class:`pos_app.server.db.Database`); 1 commits each on its own.
+        webhook_interval: how often the webhook dispatcher looks for stock alerts to post
+            (1 s; zero switches it off). With no active webhook a look is one small read.
+        webhook_timeout: how long a webhook receiver may take to connect and to answer each
+            read (5 s); past it the attempt counts as a timeout and is retried.
+        webhook_retry_base / webhook_retry_cap: the first retry waits ``webhook_retry_base``
+            (1 s), each next one twice as long, never more than ``webhook_retry_cap``
+            (5 minutes), plus up to 25 % jitter within the cap.
+        webhook_retry_window: an alert is retried until it is this old (24 hours, counted
+            from the crossing), then recorded ``failed`` and the webhook moves on
+            (:mod:`pos_app.server.services.webhook_dispatcher`).
     """
 
     database_url: str
@@ -77,3 +87,8 @@ class ServerSettings:
     sse_keepalive: timedelta = timedelta(seconds=15)
     auth_cache_ttl: timedelta = timedelta(seconds=1)
     write_batch_limit: int = 64
+    webhook_interval: timedelta = timedelta(seconds=1)
+    webhook_timeout: timedelta = timedelta(seconds=5)
+    webhook_retry_base: timedelta = timedelta(seconds=1)
+    webhook_retry_cap: timedelta = timedelta(minutes=5)
+    webhook_retry_window: timedelta = timedelta(hours=24)

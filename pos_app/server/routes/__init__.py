@@ -18,11 +18,12 @@ from pos_app.server.routes import (
     shifts,
     terminals,
     ticket_types,
+    webhooks,
 )
 
 __all__ = ["api_router"]
 
 api_router = APIRouter(prefix="/v1")
 for _module in (health, terminals, sessions, events, inventory, ticket_types, holds, sales,
-                refunds, shifts, alerts, audit, idempotency_keys):
+                refunds, shifts, alerts, audit, idempotency_keys, webhooks):
     api_router.include_router(_module.router)

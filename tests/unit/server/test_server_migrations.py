@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -35,5 +36,38 @@ def test_upgrading_twice_is_harmless(tmp_path: Path) -> None:
             from pos_app.server.services.inventory import inventory_version
 
             assert inventory_version(session) == 0
+    finally:
+        database.dispose()
+
+
+def _downgrade(database: Database, revision: str) -> None:
+    config = migrate.alembic_config()
+    with database.write_connection_engine().connect() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+        connection.commit()
+
+
+def _diff(database: Database) -> list[object]:
+    """Differences between the database's schema and the models (none once at head)."""
+    with database.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, Base.metadata))
+
+
+def test_the_webhook_tables_upgrade_and_downgrade_on_both_databases(
+        tmp_path: Path, dialect_url: str | None) -> None:
+    database = Database(dialect_url or f"sqlite:///{tmp_path / 'pos.sqlite3'}")
+    webhook_tables = {"webhooks", "webhook_deliveries"}
+    try:
+        migrate.upgrade(database, "0004")
+        assert not webhook_tables & set(inspect(database.engine).get_table_names())
+        migrate.upgrade(database)
+        assert webhook_tables <= set(inspect(database.engine).get_table_names())
+        assert _diff(database) == []
+        _downgrade(database, "0004")
+        assert not webhook_tables & set(inspect(database.engine).get_table_names())
+        migrate.upgrade(database)
+        assert _diff(database) == []
     finally:
         database.dispose()
