@@ -1,6 +1,7 @@
-"""The hold desk: find a customer's cash hold, take payment for it, release it, reprint its
-slip. :func:`place_cash_hold` (from :mod:`pos_app.gui.hold_placement`, re-exported here) is
-what the sell screen calls to hold a basket for cash.
+"""The hold desk: find a customer's cash hold (:mod:`pos_app.gui.hold_finder`), take payment
+for it, release it, reprint its slip. :func:`place_cash_hold` (from
+:mod:`pos_app.gui.hold_placement`, re-exported here) is what the sell screen calls to hold a
+basket for cash.
 
 Every register call (listing, paying, releasing, placing) and every slip or receipt runs on
 the :class:`~pos_app.gui.task_runner.TaskRunner`; the GUI thread only renders outcomes.
@@ -19,34 +20,23 @@ Qt has it) and written to the live status line under the table.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from PySide6.QtCore import (
-    QItemSelectionModel,
-    QModelIndex,
-    Qt,
-    QTimer,
-    Signal,
-)
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAccessible, QHideEvent, QShowEvent
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QButtonGroup,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from pos_app.api.schemas import Event, Hold
-from pos_app.domain.clock import utc_now
 from pos_app.gui.hold_actions import HoldActions
-from pos_app.gui.hold_detail import HoldDetailPanel
 from pos_app.gui.hold_dialog import ReleaseHoldDialog, TakePaymentDialog
+from pos_app.gui.hold_finder import (
+    FILTERS,
+    FINDER_STYLE,
+    SEARCH_DELAY_MS,
+    HoldFinder,
+    count_sentence,
+    default_clock,
+)
 from pos_app.gui.hold_keys import HoldDeskKeys
 from pos_app.gui.hold_payment import HoldPayment
 from pos_app.gui.hold_placement import (
@@ -55,17 +45,12 @@ from pos_app.gui.hold_placement import (
     place_cash_hold,
     printed_sentence,
 )
-from pos_app.gui.holds_model import (
-    HoldsFilterProxy,
-    HoldsTableModel,
-    expired_message,
-    status_label,
-)
+from pos_app.gui.holds_model import HoldsTableModel, expired_message
 from pos_app.gui.ports import HoldDeskPort, HoldOutcomeLike, SaleOutcomeLike
 from pos_app.gui.printing import ReceiptPrinter
 from pos_app.gui.sale_result import MessageBanner
 from pos_app.gui.shift_dialog import ShiftController
-from pos_app.gui.task_runner import Task, TaskRunner
+from pos_app.gui.task_runner import TaskRunner
 from pos_app.gui.widgets import named
 
 try:  # Qt 6.8+
@@ -75,6 +60,7 @@ except ImportError:  # pragma: no cover - older PySide6: the live label alone
 
 __all__ = [
     "FILTERS",
+    "SEARCH_DELAY_MS",
     "HoldDesk",
     "HoldPlacement",
     "HoldsTableModel",
@@ -82,50 +68,10 @@ __all__ = [
     "place_cash_hold",
 ]
 
-FILTERS: tuple[tuple[str | None, str], ...] = (
-    ("active", "Active"), ("converted", "Converted"), ("released", "Released"),
-    ("expired", "Expired"), (None, "All"))
-"""The filter buttons: the server's ``status`` value (``None``: every status) and label."""
-SEARCH_DELAY_MS = 250
 _DESK_STYLE = """
 QWidget#holdDesk { background: #eef1f5; }
-QTableView#holdsTable {
-    background: #ffffff; alternate-background-color: #f8fafc;
-    border: 1px solid #e2e8f0; border-radius: 12px; font-size: 15px;
-    selection-background-color: #dbeafe; selection-color: #0f172a; outline: none;
-}
-QTableView#holdsTable QHeaderView::section {
-    background: #f1f5f9; color: #475569; font-size: 12px; font-weight: 700;
-    border: none; border-bottom: 1px solid #e2e8f0; padding: 8px 10px;
-}
-QTableView#holdsTable::item { padding: 0 8px; }
-QPushButton#filterChip { border-radius: 24px; padding: 0 18px; font-size: 14px; }
-QPushButton#filterChip:checked { background: #0f172a; color: #ffffff; border-color: #0f172a; }
-QLineEdit#holdSearch { font-size: 17px; }
 QLabel#liveStatus { font-size: 13px; color: #475569; min-height: 20px; }
-"""
-
-
-def _default_clock(register: object) -> Callable[[], datetime]:
-    """The local UTC clock, moved by ``register.server_time_offset`` (a ``timedelta``,
-    server minus local) when the register knows it."""
-
-    def now() -> datetime:
-        offset = getattr(register, "server_time_offset", None)
-        return utc_now() + (offset if isinstance(offset, timedelta) else timedelta(0))
-
-    return now
-
-
-def _read_holds(register: HoldDeskPort, status: str | None, q: str,
-                known_events: frozenset[str]) -> tuple[list[Hold], dict[str, Event]]:
-    """Worker: the cash holds for the desk's filter and search, and the events (for their
-    time zones) when a hold's event is not known yet."""
-    holds = register.list_holds(status, "cash", q or None)
-    events: dict[str, Event] = {}
-    if any(hold.event_id not in known_events for hold in holds):
-        events = {event.id: event for event in register.events().events}
-    return holds, events
+""" + FINDER_STYLE
 
 
 class HoldDesk(QWidget):
@@ -179,87 +125,33 @@ class HoldDesk(QWidget):
         self._register = register
         self._runner = runner
         self._printer = printer
-        self._events: dict[str, Event] = {}
-        self._read_task: Task | None = None
-        self._read_query: tuple[str | None, str] | None = None
-        self.status: str | None = "active"
+        self._events: dict[str, Event] = {}  # every event seen, by id (shared with payment)
         self.last_announcement = ""
         self._announce_next = False
         self._load_failed = False
 
-        self.model = HoldsTableModel(clock or _default_clock(register), self)
+        self.finder = HoldFinder(register, runner, clock or default_clock(register),
+                                 self._events, self, refresh_interval_ms=refresh_interval_ms)
+        self.model = self.finder.model
+        self.proxy = self.finder.proxy
         self.payment = HoldPayment(register, runner, printer, self, events=self._events,
                                    shifts=shifts)
         self.hold_actions = HoldActions(register, runner, self, self.model.status_of,
                                         self.payment)
-        self.proxy = HoldsFilterProxy(self)
-        self.proxy.setSourceModel(self.model)
         self.banner = MessageBanner()
-        title = named(QLabel("Cash holds"), "sectionTitle")
-        subtitle = named(QLabel("Find the customer's hold by code, name or phone, then take "
-                                "payment or release it."), "sectionSubtitle")
-        self.refresh_button = named(QPushButton("Refresh  F5"), "secondaryButton")
-        self.refresh_button.setAccessibleName("Refresh the holds")
-        self.search_edit = named(QLineEdit(), "holdSearch")
-        self.search_edit.setPlaceholderText("Search code, customer name or phone")
-        self.search_edit.setAccessibleName("Search holds by code, customer name or phone")
-        self.search_edit.setClearButtonEnabled(True)
-        self.search_edit.setMaxLength(120)
-        self.filter_group = QButtonGroup(self)
-        self.filter_group.setExclusive(True)
-        self.filter_buttons: dict[str | None, QPushButton] = {}
-        filters = QHBoxLayout()
-        filters.setSpacing(8)
-        for number, (status, label) in enumerate(FILTERS, start=1):
-            button = named(QPushButton(label), "filterChip")
-            button.setCheckable(True)
-            button.setChecked(status == self.status)
-            button.setAccessibleName(f"Show {label.lower()} holds")
-            button.setToolTip(f"Ctrl+{number}")
-            button.clicked.connect(lambda _c=False, s=status: self.set_status_filter(s))
-            self.filter_group.addButton(button)
-            self.filter_buttons[status] = button
-            filters.addWidget(button)
-
-        self.table = named(QTableView(), "holdsTable")
-        self.table.setAccessibleName("Cash holds")
-        self.table.setModel(self.proxy)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setShowGrid(False)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.setTabKeyNavigation(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(48)
-        header = self.table.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setMinimumSectionSize(72)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(HoldsTableModel.TICKETS, QHeaderView.ResizeMode.Stretch)
+        self.refresh_button = self.finder.refresh_button
+        self.search_edit = self.finder.search_edit
+        self.filter_group = self.finder.filter_group
+        self.filter_buttons = self.finder.filter_buttons
+        self.table = self.finder.table
         self.result_card = self.payment.result_card
         self.live_label = named(QLabel(), "liveStatus")
         self.live_label.setAccessibleName("Hold desk status")
-        self.detail = HoldDetailPanel()
-        self.detail.setFixedWidth(380)
+        self.detail = self.finder.detail
 
-        heading = QVBoxLayout()
-        heading.setSpacing(2)
-        heading.addWidget(title)
-        heading.addWidget(subtitle)
-        top = QHBoxLayout()
-        top.addLayout(heading, 1)
-        top.addWidget(self.refresh_button, 0, Qt.AlignmentFlag.AlignBottom)
-        search_row = QHBoxLayout()
-        search_row.setSpacing(16)
-        search_row.addWidget(self.search_edit, 1)
-        search_row.addLayout(filters)
         left = QVBoxLayout()
         left.setSpacing(14)
-        left.addLayout(top)
-        left.addLayout(search_row)
-        left.addWidget(self.table, 1)
+        left.addLayout(self.finder.column, 1)
         left.addWidget(self.result_card)
         left.addWidget(self.live_label)
         body = QHBoxLayout()
@@ -279,23 +171,17 @@ class HoldDesk(QWidget):
         self.setTabOrder(self.detail.pay_button, self.detail.release_button)
         self.setTabOrder(self.detail.release_button, self.detail.reprint_button)
 
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer = self.finder.search_timer
         self._search_timer.timeout.connect(self.refresh)
-        self._tick_timer = QTimer(self)
-        self._tick_timer.setInterval(1_000)
-        self._tick_timer.timeout.connect(self.on_tick_timer_timeout)
-        self._refresh_timer = QTimer(self)
-        self._refresh_timer.setInterval(refresh_interval_ms)
-        self._refresh_timer.timeout.connect(self.refresh_quietly)
+        self._tick_timer = self.finder.tick_timer
+        self._refresh_timer = self.finder.refresh_timer  # it reads quietly
 
-        self.search_edit.textEdited.connect(self.on_search_edit_text_edited)
-        self.search_edit.textChanged.connect(self.on_search_edit_text_changed)
+        self.finder.filter_chosen.connect(self.set_status_filter)
+        self.finder.read_finished.connect(self.on_read_task_finished)
+        self.finder.read_failed.connect(self.on_read_task_failed)
         self.search_edit.returnPressed.connect(self.on_search_edit_return_pressed)
         self.keys = HoldDeskKeys(self)
         self.table.doubleClicked.connect(lambda _i: self.take_payment())
-        self.table.selectionModel().currentRowChanged.connect(self.on_table_current_changed)
         self.refresh_button.clicked.connect(self.refresh)
         self.detail.pay_button.clicked.connect(self.take_payment)
         self.detail.release_button.clicked.connect(self.release_selected)
@@ -313,66 +199,54 @@ class HoldDesk(QWidget):
         self.hold_actions.told.connect(self.on_hold_actions_told)
         self.hold_actions.dialog_closed.connect(self.on_hold_actions_dialog_closed)
         self.hold_actions.session_expired.connect(self.session_expired)
-        self._show_selected()
+        # The finder's slots, under the names they had on the desk (the keys use one).
+        self.on_search_edit_text_edited = self.finder.on_search_edit_text_edited
+        self.on_search_edit_text_changed = self.finder.on_search_edit_text_changed
+        self.on_table_current_changed = self.finder.on_table_current_changed
+        self.on_tick_timer_timeout = self.finder.on_tick_timer_timeout
+        self.finder.show_selected()
 
     # --- reading ------------------------------------------------------------------------------
 
     @property
+    def status(self) -> str | None:
+        """The status filter in force (``active``, ``converted``, ``released``, ``expired``;
+        ``None``: all)."""
+        return self.finder.status
+
+    @property
     def search_text(self) -> str:
-        return self.search_edit.text().strip()
+        return self.finder.search_text
 
     def selected_hold(self) -> Hold | None:
         """The hold on the table's current row, or ``None``."""
-        index = self.table.currentIndex()
-        if not index.isValid():
-            return None
-        return self.model.hold_at(self.proxy.mapToSource(index).row())
+        return self.finder.selected_hold()
 
     def refresh(self) -> None:
         """Re-read the holds for the current filter and search on a worker (a request made
         while one runs is sent when it answers); the number found is announced."""
         self._announce_next = True
-        self._read()
+        self.finder.read()
 
     def refresh_quietly(self) -> None:
         """:meth:`refresh` without announcing the count (timers, after an action whose own
         outcome was just announced)."""
-        self._read()
-
-    def _read(self) -> None:
-        self._search_timer.stop()
-        query = (self.status, self.search_text)
-        if self._read_task is not None:
-            self._read_query = None  # stale: ask again when it answers
-            return
-        self._read_query = query
-        self._read_task = self._runner.read(_read_holds, self._register, query[0], query[1],
-                                            frozenset(self._events))
-        self._read_task.finished.connect(self.on_read_task_finished)
-        self._read_task.failed.connect(self.on_read_task_failed)
+        self.finder.read()
 
     def on_read_task_finished(self, result: tuple[list[Hold], dict[str, Event]]) -> None:
-        asked, self._read_task = self._read_query, None
-        if asked != (self.status, self.search_text):
-            self._read()  # the filter or search changed meanwhile
-            return
         self._announce_next, announce = False, self._announce_next
         holds, events = result
-        self._events.update(events)
-        chosen = self.selected_hold()
-        self.model.set_holds(holds, {e.id: e.timezone for e in events.values()})
-        self._reselect(chosen.id if chosen is not None else None)
+        self.finder.show_holds(holds, events)
         if self._load_failed:
             self._load_failed = False
             self.banner.clear()
         if announce:
-            self._announce_count(len(holds))
+            self.announce(count_sentence(len(holds), self.status, self.search_text))
         self.holds_loaded.emit(holds)
 
     def on_read_task_failed(self, exc: BaseException) -> None:
         from pos_app.client import NotSignedIn, Unauthorized
 
-        self._read_task = None
         self._load_failed = True
         if isinstance(exc, NotSignedIn | Unauthorized):
             self.session_expired.emit()
@@ -383,10 +257,7 @@ class HoldDesk(QWidget):
     def set_status_filter(self, status: str | None) -> None:
         """Show holds of ``status`` (``active``, ``converted``, ``released``, ``expired``,
         ``None``: all) and re-read them."""
-        self.status = status
-        button = self.filter_buttons.get(status)
-        if button is not None and not button.isChecked():
-            button.setChecked(True)
+        self.finder.set_status(status)
         self.refresh()
 
     # --- keyboard (the key map: pos_app.gui.hold_keys) ----------------------------------------
@@ -397,53 +268,13 @@ class HoldDesk(QWidget):
         if not self.table.currentIndex().isValid() and self.proxy.rowCount() > 0:
             self._select_proxy_row(0)
 
-    def on_search_edit_text_edited(self, _text: str) -> None:
-        self._search_timer.start()
-
-    def on_search_edit_text_changed(self, text: str) -> None:
-        self.proxy.set_search(text)
-        if not text:
-            self._search_timer.start()  # the clear button: show everything again
-
     def on_search_edit_return_pressed(self) -> None:
         if self._search_timer.isActive():
             self.refresh()
         self.focus_table()
 
-    # --- selection and countdown ---------------------------------------------------------------
-
-    def on_table_current_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
-        self._show_selected()
-
-    def on_tick_timer_timeout(self) -> None:
-        self.model.tick()
-        self._show_selected()
-
-    def _show_selected(self) -> None:
-        hold = self.selected_hold()
-        if hold is None:
-            self.detail.show_hold(None, "", None, self.model.now())
-            return
-        self.detail.show_hold(hold, self.model.status_of(hold), self.model.zone_of(hold),
-                              self.model.now())
-
     def _select_proxy_row(self, row: int) -> None:
-        index = self.proxy.index(row, 0)
-        self.table.selectionModel().setCurrentIndex(
-            index, QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows)
-        self.table.scrollTo(index)
-
-    def _reselect(self, hold_id: str | None) -> None:
-        row = self.model.row_of(hold_id) if hold_id is not None else None
-        if row is not None:
-            proxy_row = self.proxy.mapFromSource(self.model.index(row, 0)).row()
-            if proxy_row >= 0:
-                self._select_proxy_row(proxy_row)
-                return
-        if self.proxy.rowCount() > 0:
-            self._select_proxy_row(0)
-        self._show_selected()
+        self.finder.select_row(row)
 
     # --- take payment and release (see pos_app.gui.hold_actions) -----------------------------
 
@@ -548,13 +379,6 @@ class HoldDesk(QWidget):
                                 else QAccessible.AnnouncementPoliteness.Polite)
             QAccessible.updateAccessibility(event)
         self.announced.emit(text)
-
-    def _announce_count(self, count: int) -> None:
-        label = "" if self.status is None else f"{status_label(self.status).lower()} "
-        found = f"{count} {label}hold{'s' if count != 1 else ''}"
-        if self.search_text:
-            found += f" matching “{self.search_text}”"
-        self.announce(found + ".")
 
     # --- visibility -----------------------------------------------------------------------------
 

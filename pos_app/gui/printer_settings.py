@@ -8,6 +8,7 @@ stand in the form, before saving. Enter saves, Esc closes without saving.
 
 Nothing here waits on a printer or the disk: the printer list, checks, test pages and the
 save run on the :class:`~pos_app.gui.task_runner.TaskRunner`; the dialog only shows results.
+The fields themselves are made in :mod:`pos_app.gui.printer_form`.
 """
 
 from __future__ import annotations
@@ -16,97 +17,40 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QShowEvent
-from PySide6.QtPrintSupport import QPrinterInfo
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QCheckBox,
-    QComboBox,
     QDialog,
-    QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QSizePolicy,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from pos_app.gui.printer_config import (
-    PAPER_WIDTHS_MM,
-    THERMAL_PROFILES,
     Destination,
     PrinterReadiness,
     PrinterSettings,
     PrinterSettingsError,
     save_printer_settings,
 )
+from pos_app.gui.printer_form import (
+    DIALOG_STYLE,
+    LEVELS,
+    URL_HINT,
+    build_form,
+    fill_system_printers,
+    system_printers,
+)
 from pos_app.gui.printer_status import short_text
 from pos_app.gui.printing import ReceiptPrinter
 from pos_app.gui.task_runner import TaskRunner
 from pos_app.gui.widgets import named, restyle
 
-__all__ = ["PrinterSettingsDialog", "system_printers"]
-
-URL_HINT = "tcp://192.168.1.50:9100  ·  usb://04b8:0202  ·  serial:///dev/ttyUSB0?baudrate=19200"
-_DIALOG_STYLE = """
-QDialog { background: #ffffff; }
-QLabel#settingsHeading { font-size: 13px; font-weight: 800; color: #475569; }
-QPushButton#destinationChoice {
-    background: #ffffff; color: #0f172a; border: 2px solid #cbd5e1; border-radius: 10px;
-    min-height: 56px; font-size: 15px; font-weight: 700; padding: 0 12px;
-}
-QPushButton#destinationChoice:checked { background: #0f172a; color: #ffffff;
-                                        border-color: #0f172a; }
-QPushButton#destinationChoice:focus { border-color: #2563eb; }
-QPushButton#destinationChoice:checked:focus { border: 3px solid #60a5fa; }
-QFrame#destinationBox { background: #f8fafc; border: 1px solid #e2e8f0; border-radius: 12px; }
-QLabel#destinationText { font-size: 14px; color: #334155; }
-QComboBox { background: #ffffff; border: 2px solid #cbd5e1; border-radius: 10px;
-            padding: 0 12px; min-height: 44px; font-size: 15px; color: #0f172a; }
-QComboBox:focus { border-color: #2563eb; }
-QComboBox::drop-down { border: none; width: 40px; }
-QComboBox QAbstractItemView { font-size: 15px; selection-background-color: #dbeafe;
-                              selection-color: #0f172a; }
-QCheckBox { font-size: 15px; color: #0f172a; spacing: 10px; min-height: 32px; }
-QCheckBox::indicator { width: 20px; height: 20px; }
-QLabel#checkResult { font-size: 14px; font-weight: 700; border-radius: 8px; padding: 8px 12px;
-                     color: #334155; background: #f1f5f9; }
-QLabel#checkResult[level="ok"] { color: #166534; background: #dcfce7; }
-QLabel#checkResult[level="warning"] { color: #92400e; background: #fef3c7; }
-QLabel#checkResult[level="error"] { color: #991b1b; background: #fee2e2; }
-QLabel#checkResult[level="info"] { color: #1e3a8a; background: #dbeafe; }
-"""
-_LEVELS = {"ok": "ok", "paper_low": "warning", "unknown": "info", "no_printer": "info",
-           "offline": "error", "paper_out": "error", "cover_open": "error"}
-
-
-class _Combo(QComboBox):
-    """A combo box whose drop-down arrow is a chevron drawn here: the stylesheet gives the
-    box its border, which leaves Qt no arrow to draw, and no image file is shipped for one."""
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        super().paintEvent(event)
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        pen = QPen(QColor("#475569" if self.isEnabled() else "#94a3b8"), 2)
-        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-        painter.setPen(pen)
-        x, y = self.width() - 22, self.height() // 2
-        painter.drawPolyline([QPointF(x - 5, y - 2.5), QPointF(x, y + 2.5),
-                              QPointF(x + 5, y - 2.5)])
-        painter.end()
-
-
-def system_printers() -> tuple[list[str], str]:
-    """The system's printer names and its default printer's name (``""``: none). Blocking
-    (CUPS): call it on a worker."""
-    return QPrinterInfo.availablePrinterNames(), QPrinterInfo.defaultPrinterName()
+__all__ = ["URL_HINT", "PrinterSettingsDialog", "system_printers"]
 
 
 class PrinterSettingsDialog(QDialog):
@@ -132,7 +76,7 @@ class PrinterSettingsDialog(QDialog):
         self.setObjectName("printerSettingsDialog")
         self.setWindowTitle("Printer settings")
         self.setModal(True)
-        self.setStyleSheet(_DIALOG_STYLE)
+        self.setStyleSheet(DIALOG_STYLE)
         self.setMinimumWidth(600)
         self._printer = printer
         self._runner = runner
@@ -148,72 +92,22 @@ class PrinterSettingsDialog(QDialog):
                             f"Every one is also saved as a PDF{folder}."), "sectionSubtitle")
         text.setWordWrap(True)
 
-        self.system_choice = self._choice("&System printer", "System printer")
-        self.thermal_choice = self._choice("&Thermal printer", "Thermal receipt printer")
-        self.pdf_choice = self._choice("P&DF only", "PDF only, no printer")
+        form = build_form(current)
+        self.system_choice = form.system_choice
+        self.thermal_choice = form.thermal_choice
+        self.pdf_choice = form.pdf_choice
         self.destinations = QButtonGroup(self)
-        choices = QHBoxLayout()
-        choices.setSpacing(10)
         for choice in (self.system_choice, self.thermal_choice, self.pdf_choice):
             self.destinations.addButton(choice)
-            choices.addWidget(choice, 1)
-
-        # System printer page.
-        self.system_combo = _Combo()
-        self.system_combo.setAccessibleName("System printer")
-        self.system_combo.addItem("Looking for printers…", None)
-        system_page = self._page(("Printer", self.system_combo))
-        # Thermal printer page.
-        self.url_edit = QLineEdit(current.thermal_url)
-        self.url_edit.setAccessibleName("Thermal printer address")
-        self.url_edit.setAccessibleDescription(f"For example {URL_HINT}")
-        self.url_edit.setPlaceholderText("tcp://192.168.1.50:9100")
-        self.url_edit.setToolTip(URL_HINT)
+        self.system_combo = form.system_combo
+        self.url_edit = form.url_edit
         self.url_edit.textEdited.connect(self._clear_result)
-        self.profile_combo = _Combo()
-        self.profile_combo.setAccessibleName("Thermal printer model")
-        for profile, label in THERMAL_PROFILES:
-            self.profile_combo.addItem(label, profile)
-        if self.profile_combo.findData(current.thermal_profile) < 0:  # set by hand in the file
-            self.profile_combo.addItem(current.thermal_profile, current.thermal_profile)
-        self.profile_combo.setCurrentIndex(self.profile_combo.findData(current.thermal_profile))
-        self.drawer_check = QCheckBox("Open the cash drawer as a cash sale confirms")
-        self.drawer_check.setAccessibleName("Open the cash drawer on cash sales")
-        self.drawer_check.setChecked(current.kick_drawer)
-        thermal_page = self._page(("Address", self.url_edit), ("Model", self.profile_combo),
-                                  (None, self.drawer_check))
-        # PDF page.
-        pdf_text = named(QLabel("Nothing prints. Receipts, tickets and slips are saved as "
-                                "PDF files for printing later or sending to the customer."),
-                         "destinationText")
-        pdf_text.setWordWrap(True)
-        pdf_page = self._page((None, pdf_text))
-        self.pages = QStackedWidget()
-        for page in (system_page, thermal_page, pdf_page):
-            self.pages.addWidget(page)
-
-        self.paper_combo = _Combo()
-        self.paper_combo.setAccessibleName("Paper width")
-        for width in PAPER_WIDTHS_MM:
-            self.paper_combo.addItem(f"{width} mm roll", width)
-        self.paper_combo.setCurrentIndex(self.paper_combo.findData(current.paper_width_mm))
-        self.tickets_check = QCheckBox("Print each admission ticket on its own piece")
-        self.tickets_check.setAccessibleName("Print each admission ticket separately")
-        self.tickets_check.setToolTip("Off: one receipt with every ticket's QR code on it")
-        self.tickets_check.setChecked(current.separate_tickets)
-        self.paper_caption = named(QLabel("Paper"), "fieldCaption")
-        self.paper_caption.setBuddy(self.paper_combo)
-        common = self._grid()
-        common.addWidget(self.paper_caption, 0, 0)
-        common.addWidget(self.paper_combo, 0, 1)
-        common.addWidget(self.tickets_check, 1, 1)
-        # One box: the destination's own fields, then what every destination shares.
-        box = named(QFrame(), "destinationBox")
-        box_layout = QVBoxLayout(box)
-        box_layout.setContentsMargins(18, 16, 18, 14)
-        box_layout.setSpacing(10)
-        box_layout.addWidget(self.pages)
-        box_layout.addLayout(common)
+        self.profile_combo = form.profile_combo
+        self.drawer_check = form.drawer_check
+        self.pages = form.pages
+        self.paper_combo = form.paper_combo
+        self.paper_caption = form.paper_caption
+        self.tickets_check = form.tickets_check
 
         self.status_button = named(QPushButton("Check status"), "secondaryButton")
         self.status_button.setAccessibleName("Check the printer's status")
@@ -251,8 +145,8 @@ class PrinterSettingsDialog(QDialog):
         layout.addWidget(title)
         layout.addWidget(text)
         layout.addWidget(named(QLabel("PRINT TO"), "settingsHeading"))
-        layout.addLayout(choices)
-        layout.addWidget(box)
+        layout.addLayout(form.choices)
+        layout.addWidget(form.box)
         layout.addLayout(tries)
         layout.addWidget(self.result_label)
         layout.addWidget(self.hint_label)
@@ -290,38 +184,6 @@ class PrinterSettingsDialog(QDialog):
         checked = self.destinations.checkedButton()
         if checked is not None:
             checked.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
-
-    def _choice(self, text: str, accessible: str) -> QPushButton:
-        choice = named(QPushButton(text), "destinationChoice")
-        choice.setCheckable(True)
-        choice.setAutoDefault(False)  # Space picks it; Enter still saves
-        choice.setAccessibleName(accessible)
-        return choice
-
-    @staticmethod
-    def _grid(parent: QWidget | None = None) -> QGridLayout:
-        """Caption and field columns, aligned across the pages and the shared rows."""
-        grid = QGridLayout(parent)
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.setHorizontalSpacing(16)
-        grid.setVerticalSpacing(10)
-        grid.setColumnMinimumWidth(0, 84)
-        grid.setColumnStretch(1, 1)
-        return grid
-
-    def _page(self, *rows: tuple[str | None, QWidget]) -> QWidget:
-        page = QWidget()
-        grid = self._grid(page)
-        for row, (caption, field) in enumerate(rows):
-            if caption is not None:
-                label = named(QLabel(caption), "fieldCaption")
-                label.setBuddy(field)
-                grid.addWidget(label, row, 0)
-            if caption is None and isinstance(field, QLabel):
-                grid.addWidget(field, row, 0, 1, 2)  # a sentence, not a field
-            else:
-                grid.addWidget(field, row, 1)
-        return page
 
     # --- the form ------------------------------------------------------------------------------
 
@@ -404,16 +266,7 @@ class PrinterSettingsDialog(QDialog):
     def on_printers_task_finished(self, found: tuple[list[str], str]) -> None:
         names, default = found
         self._printers_listed = True
-        wanted = self._wanted_system_printer
-        combo = self.system_combo
-        combo.clear()
-        combo.addItem(f"Default printer ({default})" if default
-                      else "Default printer (none installed)", None)
-        for name in names:
-            combo.addItem(name, name)
-        if wanted is not None and combo.findData(wanted) < 0:
-            combo.addItem(f"{wanted} (not found)", wanted)
-        combo.setCurrentIndex(max(0, combo.findData(wanted)) if wanted is not None else 0)
+        fill_system_printers(self.system_combo, names, default, self._wanted_system_printer)
 
     def on_printers_task_failed(self, exc: BaseException) -> None:
         self.system_combo.setItemText(0, "Default printer")
@@ -433,7 +286,7 @@ class PrinterSettingsDialog(QDialog):
     def on_status_task_finished(self, readiness: PrinterReadiness) -> None:
         self._set_busy(False)
         self.show_result(f"{short_text(readiness)}: {readiness.message}",
-                         _LEVELS[readiness.state.value])
+                         LEVELS[readiness.state.value])
 
     def print_test_page(self) -> None:
         """Print a test page on the printer in the form (on a worker)."""

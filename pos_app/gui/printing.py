@@ -12,6 +12,10 @@ the destination chosen in the printer settings (:mod:`pos_app.gui.printer_config
   can be kicked (:meth:`ReceiptPrinter.kick_drawer`).
 - ``pdf``: nothing prints; the sentence says where the PDF was saved.
 
+The ESC/POS jobs built for a thermal printer (raster pages, the test page) and
+:class:`PrintFailed` live in :mod:`pos_app.gui.thermal_jobs`, the readiness checks in
+:mod:`pos_app.gui.printer_readiness`; their public names are importable from here too.
+
 Every method that prints or asks a printer blocks: call them on a worker (through the
 ``TaskRunner``). They only use ``QPrinter``, ``QPainter`` and ``QImage``, which Qt allows off
 the GUI thread, and never a widget. :meth:`ReceiptPrinter.apply` (new settings) and
@@ -23,7 +27,6 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -33,11 +36,14 @@ from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
 
 from pos_app.api.schemas import Event, Sale
 from pos_app.gui.ports import RegisterPaths
-from pos_app.gui.printer_config import (
-    PrinterReadiness,
-    PrinterSettings,
-    Readiness,
-    paper_dots,
+from pos_app.gui.printer_config import PrinterReadiness, PrinterSettings, Readiness
+from pos_app.gui.printer_readiness import system_printer, system_readiness, thermal_readiness
+from pos_app.gui.thermal_jobs import (
+    RASTER_THRESHOLD,
+    PrintFailed,
+    build_test_page,
+    raster_job,
+    send_thermal,
 )
 
 if TYPE_CHECKING:
@@ -46,6 +52,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_DPI",
     "MM_PER_POINT",
+    "RASTER_THRESHOLD",
     "PrintFailed",
     "PrinterReadiness",
     "Readiness",
@@ -59,16 +66,6 @@ DEFAULT_DPI = 203
 
 MM_PER_POINT = 25.4 / 72
 """PDF user space is in points (1/72 inch)."""
-
-RASTER_THRESHOLD = 160
-"""Grey level (0-255) below which a rasterised pixel prints black: a hard threshold keeps
-anti-aliased text crisp on a thermal head, where dithering would fray its edges."""
-
-
-class PrintFailed(RuntimeError):
-    """The printer refused the job (offline, out of paper, unreachable, driver error), or the
-    cash drawer did not open. The PDF, when there is one, is already in the receipts folder."""
-
 
 class _HasReceiptsFolder(Protocol):
     """A register (``RegisterPort``, ``HoldDeskPort``): where its receipts are saved."""
@@ -133,7 +130,7 @@ class ReceiptPrinter:
     def printer_info(self) -> QPrinterInfo | None:
         """The system printer to use now, or ``None`` when the destination is not
         ``system`` or the system has no such printer."""
-        return _system_printer(self.settings)
+        return system_printer(self.settings)
 
     def _thermal_printer(self) -> tuple[PrinterSettings, ThermalPrinter | None]:
         """The settings in force and, for a thermal destination, its printer (one instance
@@ -185,7 +182,7 @@ class ReceiptPrinter:
         settings, thermal = self._thermal_printer()
         if thermal is not None:
             job = raster_job(pdf_path, settings)
-            _send(pdf_path, lambda: _raw_job(thermal, job))
+            send_thermal(pdf_path, lambda: thermal.print_job(job))
             return f"Printed on {thermal.address}"
         return self._deliver_pdf(settings, pdf_path)
 
@@ -213,11 +210,11 @@ class ReceiptPrinter:
         settings, thermal = self._printer_for(pdf)
         if thermal is not None:
             if settings.separate_tickets:
-                _send(pdf, lambda: thermal.print_sale(data))
+                send_thermal(pdf, lambda: thermal.print_sale(data))
             else:
-                _send(pdf, lambda: thermal.print_receipt(data, ticket_qr=True))
+                send_thermal(pdf, lambda: thermal.print_receipt(data, ticket_qr=True))
             return f"Printed on {thermal.address}"
-        if settings.separate_tickets and _system_printer(settings) is not None:
+        if settings.separate_tickets and system_printer(settings) is not None:
             # Rendered only to be printed: without a printer the record alone is kept.
             return self._deliver_pdf(settings, write_sale_documents(data, folder))
         return self._deliver_pdf(settings, pdf)
@@ -234,11 +231,11 @@ class ReceiptPrinter:
         settings, thermal = self._printer_for(pdf)
         if thermal is None:
             return self._deliver_pdf(settings, pdf)
-        _send(pdf, lambda: thermal.print_hold_slip(data))
+        send_thermal(pdf, lambda: thermal.print_hold_slip(data))
         return f"Printed on {thermal.address}"
 
     def _deliver_pdf(self, settings: PrinterSettings, pdf_path: Path) -> str:
-        info = _system_printer(settings)
+        info = system_printer(settings)
         if info is None:
             return f"Saved to {pdf_path}"
         printer = QPrinter(info, QPrinter.PrinterMode.HighResolution)
@@ -329,8 +326,8 @@ class ReceiptPrinter:
             found = PrinterReadiness(Readiness.OFFLINE, f"Printer not usable - {error}")
         else:
             settings = current
-            found = (_thermal_readiness(thermal) if thermal is not None
-                     else _system_readiness(settings))
+            found = (thermal_readiness(thermal) if thermal is not None
+                     else system_readiness(settings))
         with self._lock:
             # A check that started before :meth:`apply` describes the old printer: not kept.
             if settings is self._settings:
@@ -350,10 +347,10 @@ class ReceiptPrinter:
                  "If you can read this, receipts will print here."]
         if thermal is not None:
             lines.insert(1, f"Printer: {thermal.address} ({settings.thermal_profile})")
-            job = _test_job(settings.thermal_profile, lines)
-            _send(None, lambda: _raw_job(thermal, job))
+            job = build_test_page(settings.thermal_profile, lines)
+            send_thermal(None, lambda: thermal.print_job(job))
             return f"Printed on {thermal.address}"
-        info = _system_printer(settings)
+        info = system_printer(settings)
         if info is None:
             return "No printer to test: receipts are saved as PDF"
         lines.insert(1, f"Printer: {info.printerName()}")
@@ -373,129 +370,6 @@ class ReceiptPrinter:
         finally:
             painter.end()
         return f"Printed on {info.printerName()}"
-
-
-def raster_job(pdf_path: Path, settings: PrinterSettings) -> bytes:
-    """ESC/POS job printing every page of ``pdf_path`` as a raster image (``GS v 0``), each
-    page one cut piece, scaled to the roll's printable width (576 dots for 80 mm, 384 for
-    58 mm; narrower if the printer profile's head is).
-
-    Raises:
-        PrintFailed: ``settings.thermal_profile`` is not a python-escpos profile.
-        OSError / pypdfium2.PdfiumError: the PDF cannot be read.
-    """
-    import pypdfium2 as pdfium
-    from escpos.printer import Dummy  # type: ignore[import-untyped]
-
-    try:
-        job = Dummy(profile=settings.thermal_profile)
-    except KeyError:
-        raise PrintFailed(f"unknown printer profile {settings.thermal_profile!r}") from None
-    dots = paper_dots(settings.paper_width_mm)
-    head = job.profile.profile_data.get("media", {}).get("width", {}).get("pixels")
-    if isinstance(head, int) and head > 0:
-        dots = min(dots, head)
-    document = pdfium.PdfDocument(str(pdf_path))
-    try:
-        for index in range(len(document)):
-            page = document[index]
-            width_pt, _height_pt = page.get_size()
-            gray = page.render(scale=dots / width_pt, grayscale=True).to_pil().convert("L")
-            page.close()
-            if gray.width > dots:  # rounding may add a column the head does not have
-                gray = gray.crop((0, 0, dots, gray.height))
-            image = gray.point(lambda level: 255 if level >= RASTER_THRESHOLD else 0).convert("1")
-            job.hw("INIT")
-            job.image(image, center=False)
-            job.cut()
-    finally:
-        document.close()
-    output: bytes = job.output
-    return output
-
-
-def _test_job(profile: str, lines: list[str]) -> bytes:
-    from escpos.printer import Dummy
-
-    try:
-        job = Dummy(profile=profile)
-    except KeyError:
-        raise PrintFailed(f"unknown printer profile {profile!r}") from None
-    job.hw("INIT")
-    job.set(align="center", bold=True, double_height=True, double_width=True)
-    job.textln("TEST PRINT")
-    job.set(align="left", bold=False, normal_textsize=True)
-    for line in lines:
-        job.textln(line)
-    job.cut()
-    output: bytes = job.output
-    return output
-
-
-def _raw_job(thermal: ThermalPrinter, job: bytes) -> None:
-    """Send a finished ESC/POS ``job`` through ``thermal``, under its lock and error
-    handling."""
-    # ``ThermalPrinter`` has no public "send these bytes" (its jobs are built from document
-    # data); its ``_print`` is the one path that keeps jobs and drawer kicks apart.
-    thermal._print(job)
-
-
-def _send(pdf: Path | None, job: Callable[[], None]) -> None:
-    """Run a thermal ``job``; a failure becomes :class:`PrintFailed` naming the saved PDF."""
-    from pos_app.receipts import ThermalPrinterError
-
-    try:
-        job()
-    except ThermalPrinterError as error:
-        saved = f"; saved as {pdf.name}" if pdf is not None else ""
-        raise PrintFailed(f"{error}{saved}") from error
-
-
-def _system_printer(settings: PrinterSettings) -> QPrinterInfo | None:
-    if settings.destination != "system":
-        return None
-    if settings.system_printer is not None:
-        info = QPrinterInfo.printerInfo(settings.system_printer)
-    else:
-        info = QPrinterInfo.defaultPrinter()
-    return None if info.isNull() else info
-
-
-def _system_readiness(settings: PrinterSettings) -> PrinterReadiness:
-    if settings.destination == "pdf":
-        return PrinterReadiness(Readiness.NO_PRINTER, "Receipts are saved as PDF (no printer)")
-    info = _system_printer(settings)
-    if info is None:
-        missing = (f"Printer {settings.system_printer!r} is not installed"
-                   if settings.system_printer else "No printer is installed")
-        return PrinterReadiness(Readiness.NO_PRINTER, f"{missing} - receipts are saved as PDF")
-    name = info.printerName()
-    state = info.state()
-    if state in (QPrinter.PrinterState.Idle, QPrinter.PrinterState.Active):
-        return PrinterReadiness(Readiness.OK, f"Printer ready ({name})")
-    if state == QPrinter.PrinterState.Aborted:
-        return PrinterReadiness(Readiness.OFFLINE, f"Printer {name} stopped its last job")
-    return PrinterReadiness(Readiness.OFFLINE, f"Printer {name} is stopped or offline")
-
-
-def _thermal_readiness(thermal: ThermalPrinter) -> PrinterReadiness:
-    from pos_app.receipts import PrinterState
-
-    status = thermal.status()
-    states: dict[PrinterState, Readiness] = {
-        PrinterState.READY: Readiness.OK,
-        PrinterState.PAPER_LOW: Readiness.PAPER_LOW,
-        PrinterState.UNKNOWN: Readiness.UNKNOWN,
-        PrinterState.OUT_OF_PAPER: Readiness.PAPER_OUT,
-        PrinterState.OFFLINE: Readiness.OFFLINE,
-        PrinterState.UNREACHABLE: Readiness.OFFLINE,
-    }
-    state = states[status.state]
-    # ``PrinterStatus`` tells an open cover apart only in its sentence ("offline: the cover
-    # is open"); the cashier's fix (close the cover) differs from a printer that is off.
-    if state is Readiness.OFFLINE and "cover is open" in status.message:
-        state = Readiness.COVER_OPEN
-    return PrinterReadiness(state, status.message)
 
 
 def print_headless(pdf_path: Path, printer: ReceiptPrinter | None = None) -> str:

@@ -200,6 +200,8 @@ class PrinterState(StrEnum):
     UNKNOWN = "unknown"
     """Connected, but the printer did not answer a status request (some models never do)."""
     OUT_OF_PAPER = "out_of_paper"
+    COVER_OPEN = "cover_open"
+    """Offline because the paper cover is open (the offline cause says so): close it."""
     OFFLINE = "offline"
     UNREACHABLE = "unreachable"
 
@@ -281,7 +283,7 @@ class ThermalPrinter:
         Raises:
             ThermalPrinterError: the job did not reach the printer.
         """
-        self._print(sale_commands(data, profile=self.profile, qr_mode=self.qr_mode))
+        self.print_job(sale_commands(data, profile=self.profile, qr_mode=self.qr_mode))
 
     def print_receipt(self, data: ReceiptData, *, ticket_qr: bool = True) -> None:
         """Print the receipt alone, with each ticket's QR code unless ``ticket_qr`` is false.
@@ -289,7 +291,7 @@ class ThermalPrinter:
         Raises:
             ThermalPrinterError: the job did not reach the printer.
         """
-        self._print(
+        self.print_job(
             receipt_commands(data, profile=self.profile, qr_mode=self.qr_mode, ticket_qr=ticket_qr)
         )
 
@@ -300,7 +302,9 @@ class ThermalPrinter:
             ValueError: ``codes`` names a ticket of another sale (nothing is sent).
             ThermalPrinterError: the job did not reach the printer.
         """
-        self._print(tickets_commands(data, codes=codes, profile=self.profile, qr_mode=self.qr_mode))
+        self.print_job(
+            tickets_commands(data, codes=codes, profile=self.profile, qr_mode=self.qr_mode)
+        )
 
     def print_hold_slip(self, data: HoldSlipData) -> None:
         """Print a cash hold's slip.
@@ -308,7 +312,7 @@ class ThermalPrinter:
         Raises:
             ThermalPrinterError: the job did not reach the printer.
         """
-        self._print(hold_slip_commands(data, profile=self.profile, qr_mode=self.qr_mode))
+        self.print_job(hold_slip_commands(data, profile=self.profile, qr_mode=self.qr_mode))
 
     def print_refund_slip(self, data: RefundSlipData) -> None:
         """Print a refund slip.
@@ -316,9 +320,15 @@ class ThermalPrinter:
         Raises:
             ThermalPrinterError: the job did not reach the printer.
         """
-        self._print(refund_slip_commands(data, profile=self.profile, qr_mode=self.qr_mode))
+        self.print_job(refund_slip_commands(data, profile=self.profile, qr_mode=self.qr_mode))
 
-    def _print(self, job: bytes) -> None:
+    def print_job(self, job: bytes) -> None:
+        """Send ``job``, a finished ESC/POS byte string (a python-escpos ``Dummy``'s output:
+        a raster image, a test page), in one write, never interleaved with another job.
+
+        Raises:
+            ThermalPrinterError: the job did not reach the printer.
+        """
         # The job is rendered completely before connecting; it goes out in one write through
         # the connection's raw channel (python-escpos's way to replay ``Dummy`` output).
         self._send(lambda connection: connection._raw(job))
@@ -343,7 +353,8 @@ class ThermalPrinter:
         Sends the real-time requests ``DLE EOT 1/4`` (and ``2`` when offline) and reads one
         byte each. python-escpos's ``is_online()``/``paper_status()`` send the same requests
         but read silence as "offline" and "paper adequate"; here silence is
-        :attr:`PrinterState.UNKNOWN`. Never raises for printer trouble.
+        :attr:`PrinterState.UNKNOWN`; offline with the cover bit in its offline cause,
+        :attr:`PrinterState.COVER_OPEN`. Never raises for printer trouble.
         """
         with self._lock:
             try:
@@ -369,10 +380,12 @@ class ThermalPrinter:
             return PrinterStatus(PrinterState.OUT_OF_PAPER, "Printer is out of paper")
         if printer & 0x08:
             cause = _ask(connection, DLE_EOT_OFFLINE_CAUSE)
+            if cause is not None and cause & 0x04:  # the cashier's fix: close the cover
+                return PrinterStatus(
+                    PrinterState.COVER_OPEN, "Printer is offline: the cover is open"
+                )
             reason = "offline"
-            if cause is not None and cause & 0x04:
-                reason = "offline: the cover is open"
-            elif cause is not None and cause & 0x40:
+            if cause is not None and cause & 0x40:
                 reason = "offline: printer error (check the cutter and the paper path)"
             return PrinterStatus(PrinterState.OFFLINE, f"Printer is {reason}")
         if paper & 0x0C:

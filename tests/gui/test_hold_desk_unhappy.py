@@ -5,7 +5,7 @@ of an open shift asks for the opening float (the sell screen's dialog), opens th
 taken with the same tender.
 
 Losses are real: the register talks to the server through a TCP proxy (the reliability
-suite's :class:`~tests.reliability.test_lost_responses.DroppingProxy`) armed by the client's
+suite's :class:`~tests.support.dropping_proxy.DroppingProxy`) armed by the client's
 own request hook just before ``POST /v1/sales`` leaves, so the hold lookup before it is
 answered normally.
 """
@@ -39,7 +39,7 @@ from pos_app.gui.printing import ReceiptPrinter
 from pos_app.gui.shift_dialog import ShiftController
 from pos_app.gui.task_runner import TaskRunner
 from pos_app.journal import EntryState, Journal, Register
-from tests.reliability.test_lost_responses import DroppingProxy
+from tests.support.dropping_proxy import DroppingProxy
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.slow

@@ -21,7 +21,7 @@ from tests.unit.receipts.samples import GA_CODE, VIP_CODE, hold_slip, sale
 
 ONLINE, OFFLINE = 0x12, 0x1A  # DLE EOT 1: bit 3 = offline
 PAPER_OK, PAPER_LOW, PAPER_OUT = 0x12, 0x1E, 0x72  # DLE EOT 4: bits 2-3 near end, 5-6 end
-COVER_OPEN = 0x16  # DLE EOT 2: bit 2
+COVER_OPEN, PRINTER_ERROR = 0x16, 0x52  # DLE EOT 2: bit 2 cover open, bit 6 error
 
 
 # --- addresses ---------------------------------------------------------------------------------
@@ -116,6 +116,33 @@ def test_jobs_from_two_threads_never_interleave_on_one_printer() -> None:
     )
 
 
+def test_a_prebuilt_job_reaches_the_printer_byte_for_byte_in_one_connection() -> None:
+    job = b"\x1b@" + b"TEST PRINT\n" + b"\x1dV\x00"  # ESC @, a line, GS V cut
+
+    with LoopbackPrinter() as server:
+        ThermalPrinter(server.url).print_job(job)
+        [received] = server.wait_for_jobs(1)
+
+    assert received == job
+
+
+def test_a_prebuilt_job_and_a_drawer_kick_never_interleave() -> None:
+    job = hold_slip_commands(hold_slip())
+    with LoopbackPrinter() as server:
+        printer = ThermalPrinter(server.url)
+        threads = [
+            threading.Thread(target=printer.print_job, args=(job,)),
+            threading.Thread(target=printer.kick_drawer),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=10)
+        received = server.wait_for_jobs(2)
+
+    assert sorted(received) == sorted([job, b"\x1bp\x00\x32\x32"])
+
+
 def test_printing_to_a_printer_that_is_not_there_raises_unreachable() -> None:
     printer = ThermalPrinter(f"tcp://127.0.0.1:{closed_port()}", timeout=2)
 
@@ -123,6 +150,8 @@ def test_printing_to_a_printer_that_is_not_there_raises_unreachable() -> None:
         printer.print_sale(sale())
     with pytest.raises(PrinterUnreachable):
         printer.kick_drawer()
+    with pytest.raises(PrinterUnreachable):
+        printer.print_job(b"\x1b@")
 
 
 # --- status ------------------------------------------------------------------------------------
@@ -134,7 +163,8 @@ def test_printing_to_a_printer_that_is_not_there_raises_unreachable() -> None:
         ({1: ONLINE, 4: PAPER_OK}, PrinterState.READY, "ready"),
         ({1: ONLINE, 4: PAPER_LOW}, PrinterState.PAPER_LOW, "running low"),
         ({1: OFFLINE, 4: PAPER_OUT}, PrinterState.OUT_OF_PAPER, "out of paper"),
-        ({1: OFFLINE, 2: COVER_OPEN, 4: PAPER_OK}, PrinterState.OFFLINE, "cover is open"),
+        ({1: OFFLINE, 2: COVER_OPEN, 4: PAPER_OK}, PrinterState.COVER_OPEN, "cover is open"),
+        ({1: OFFLINE, 2: PRINTER_ERROR, 4: PAPER_OK}, PrinterState.OFFLINE, "printer error"),
         ({1: OFFLINE, 4: PAPER_OK}, PrinterState.OFFLINE, "offline"),
         ({}, PrinterState.UNKNOWN, "does not report"),
     ],
@@ -158,6 +188,17 @@ def test_status_sends_only_real_time_requests_and_never_prints() -> None:
         [received] = server.wait_for_jobs(1)
 
     assert received == b"\x10\x04\x01\x10\x04\x04"
+
+
+def test_an_offline_printer_is_asked_why_and_an_open_cover_is_its_own_state() -> None:
+    with LoopbackPrinter({1: OFFLINE, 2: COVER_OPEN, 4: PAPER_OK}) as server:
+        status = ThermalPrinter(server.url).status()
+        [received] = server.wait_for_jobs(1)
+
+    assert received == b"\x10\x04\x01\x10\x04\x04\x10\x04\x02"
+    assert status.state is PrinterState.COVER_OPEN
+    assert status.message == "Printer is offline: the cover is open"
+    assert not status.can_print
 
 
 def test_a_printer_that_is_not_there_is_reported_unreachable_not_raised() -> None:
