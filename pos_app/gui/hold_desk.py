@@ -111,6 +111,7 @@ class HoldDesk(QWidget):
     receipt_delivered = Signal(str)
     print_failed = Signal(object)
     session_expired = Signal()
+    sell_again_requested = Signal(object)
     announced = Signal(str)
 
     def __init__(self, register: HoldDeskPort, runner: TaskRunner, printer: ReceiptPrinter,
@@ -186,6 +187,7 @@ class HoldDesk(QWidget):
         self.detail.pay_button.clicked.connect(self.take_payment)
         self.detail.release_button.clicked.connect(self.release_selected)
         self.detail.reprint_button.clicked.connect(self.reprint_slip)
+        self.detail.sell_again_button.clicked.connect(self.sell_again)
         self.result_card.dismissed.connect(self.focus_table)
         self.payment.unsettled.connect(self.on_payment_unsettled)
         self.payment.settled.connect(self.on_payment_settled)
@@ -294,6 +296,13 @@ class HoldDesk(QWidget):
         hold = self.selected_hold()
         if hold is not None:
             self.hold_actions.take_payment(hold)
+
+    def sell_again(self) -> None:
+        """The selected hold expired: ask the window to put its tickets in the basket
+        (``sell_again_requested(hold)``); nothing happens for any other hold."""
+        hold = self.selected_hold()
+        if hold is not None and self.model.status_of(hold) == "expired":
+            self.sell_again_requested.emit(hold)
 
     def release_selected(self) -> None:
         """Ask why, then release the selected active hold."""

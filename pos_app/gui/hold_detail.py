@@ -51,7 +51,8 @@ QLabel#holdEmpty { font-size: 15px; color: #64748b; }
 # Urgency -> the ticket tiles' stock-level chip colours (resources/styles/pos.qss).
 _LEVELS = {Urgency.CALM: "in_stock", Urgency.SOON: "low", Urgency.URGENT: "critical",
            Urgency.ENDED: "sold_out"}
-KEY_HINTS = "Enter  take payment   ·   Delete  release\nCtrl+P  reprint slip   ·   F5  refresh"
+KEY_HINTS = ("Enter  take payment   ·   Delete  release\nCtrl+P  reprint slip   ·   "
+             "F5  refresh\nCtrl+S  sell an expired hold's tickets again")
 
 
 def _right(label: QLabel) -> QLabel:
@@ -109,6 +110,11 @@ class HoldDetailPanel(QFrame):
         self.reprint_button = named(QPushButton("Reprint slip"), "secondaryButton")
         self.reprint_button.setAccessibleName("Reprint the selected hold's slip")
         self.reprint_button.setToolTip("Ctrl+P")
+        self.sell_again_button = named(QPushButton("Sell these tickets again"), "primaryButton")
+        self.sell_again_button.setAccessibleName(
+            "Put the expired hold's tickets in the basket to sell them now")
+        self.sell_again_button.setToolTip("Ctrl+S: the tickets go back in the basket if they "
+                                          "are still there")
         self.keys_label = named(QLabel(KEY_HINTS), "hintLabel")
         self.keys_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.keys_label.setAccessibleName("Keyboard shortcuts")
@@ -158,6 +164,7 @@ class HoldDetailPanel(QFrame):
         layout.addWidget(self.empty_label)
         layout.addStretch(1)
         layout.addWidget(self.pay_button)
+        layout.addWidget(self.sell_again_button)
         layout.addLayout(actions)
         layout.addWidget(self.keys_label)
         self._shown: Hold | None = None
@@ -181,6 +188,7 @@ class HoldDetailPanel(QFrame):
         self.pay_button.setEnabled(active)
         self.release_button.setEnabled(active)
         self.reprint_button.setEnabled(hold is not None and hold.customer is not None)
+        self.sell_again_button.setVisible(hold is not None and status == "expired")
         if hold is None or now is None:
             self._shown = None
             self.pay_button.setText("Take payment")

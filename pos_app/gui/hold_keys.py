@@ -8,6 +8,7 @@ Down       from the search box into the table; Up on the first row goes back
 Enter      take payment for the selected hold (in the search box: go to the first match)
 Delete     release the selected hold (asks for a reason)
 Ctrl+P     reprint the selected hold's slip
+Ctrl+S     an expired hold: put its tickets in the basket to sell them now
 Ctrl+1..5  filter: active, converted, released, expired, all
 F5         refresh
 Esc        in the search box: clear it
@@ -100,6 +101,8 @@ class HoldDeskKeys(QObject):
             desk.refresh()
         elif control and key == Qt.Key.Key_P:
             desk.reprint_slip()
+        elif control and key == Qt.Key.Key_S:
+            desk.sell_again()
         elif control and Qt.Key.Key_1 <= key < Qt.Key.Key_1 + len(FILTERS):
             desk.set_status_filter(FILTERS[key - Qt.Key.Key_1][0])
         else:

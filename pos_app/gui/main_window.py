@@ -155,6 +155,13 @@ class MainWindow(QMainWindow):
         self.cash_holds.holds_requested.connect(self.show_hold_desk)
         self.cash_holds.hold_placed.connect(self.on_cash_holds_hold_placed)
         self.desk.session_expired.connect(self.on_desk_session_expired)
+        self.desk.sell_again_requested.connect(self.on_desk_sell_again_requested)
+
+    def on_desk_sell_again_requested(self, hold: object) -> None:
+        """An expired cash hold's tickets go back in the basket, to sell them now."""
+        self.show_selling()
+        if self.cash_holds is not None:
+            self.cash_holds.sell_again(hold)  # type: ignore[arg-type]
 
     def _add_shift_receipts(self) -> None:
         """"Receipts" (Ctrl+R) in the header: every sale of the shift, to reprint."""

@@ -6,6 +6,10 @@ cash hold of the basket on the journal thread and prints the hold slip on a work
 is locked meanwhile; it empties only when the journal settled the hold ``confirmed``, and
 stays as it was, with the server's reason in the banner, when the hold was refused. "Holds"
 (Ctrl+L) in the header opens the hold desk (:mod:`pos_app.gui.hold_desk`).
+
+An expired cash hold cannot be paid; the desk's "Sell these tickets again" (Ctrl+S) comes
+here (:meth:`CashHoldFlow.sell_again`): the counts are re-read, then the hold's lines go into
+the basket as far as tickets are left, which the basket's checkout hold then reserves.
 """
 
 from __future__ import annotations
@@ -77,6 +81,55 @@ class CashHoldFlow(QObject):
         for signal in (basket.total_changed, basket.locked_changed):
             signal.connect(self._refresh)
         self._refresh()
+
+    def sell_again(self, hold: Hold) -> None:
+        """Put expired ``hold``'s tickets in the (empty) basket, once fresh counts are read;
+        says in the banner what could not be added."""
+        screen = self._screen
+        if not screen.basket.is_empty() or screen.basket.locked:
+            screen.banner.show_message("Charge or clear the basket first, then sell the "
+                                       f"tickets of hold {hold.code} again.", "info")
+            return
+
+        def fill(_response: object) -> None:
+            screen.events_loaded.disconnect(fill)
+            self._fill_basket(hold)
+
+        screen.events_loaded.connect(fill)
+        screen.refresh_events()
+
+    def _fill_basket(self, hold: Hold) -> None:
+        from pos_app.gui.basket_model import BasketFull, WrongEvent
+
+        screen = self._screen
+        event = next((e for e in screen.events_model.events if e.id == hold.event_id), None)
+        if event is None:
+            screen.banner.show_message(f"The event of hold {hold.code} is no longer on sale.",
+                                       "error")
+            return
+        screen.event_list.select_event(event.id)
+        types = {t.id: t for t in event.ticket_types}
+        short = []
+        for line in hold.lines:
+            ticket_type = types.get(line.ticket_type_id)
+            added = 0
+            try:
+                while ticket_type is not None and added < line.quantity:
+                    screen.basket.add(ticket_type)
+                    added += 1
+            except (BasketFull, WrongEvent):
+                pass
+            if added < line.quantity:
+                short.append(f"{line.name}: {added} of {line.quantity}")
+        if short:
+            text = (f"Not all of hold {hold.code}'s tickets are left: {'; '.join(short)}. "
+                    "The basket has what could be added.")
+            screen.banner.show_message(text, "error")
+        else:
+            text = (f"Hold {hold.code}'s tickets are in the basket again: take the cash.")
+            screen.banner.show_message(text, "info")
+        screen.announce(text)
+        screen.focus_tender()
 
     def _refresh(self, *_args: object) -> None:
         basket = self._screen.basket
