@@ -91,11 +91,23 @@ class CashHoldFlow(QObject):
                                        f"tickets of hold {hold.code} again.", "info")
             return
 
+        # One read, then done: a failed read must not leave a fill waiting for the next
+        # periodic refresh, which would drop the tickets in the basket out of the blue.
         def fill(_response: object) -> None:
-            screen.events_loaded.disconnect(fill)
+            forget()
             self._fill_basket(hold)
 
+        def failed(exc: object) -> None:
+            forget()
+            screen.banner.show_message(f"Could not read the counts to sell hold {hold.code} "
+                                       f"again ({exc}); try again.", "error")
+
+        def forget() -> None:
+            screen.events_loaded.disconnect(fill)
+            screen.events_failed.disconnect(failed)
+
         screen.events_loaded.connect(fill)
+        screen.events_failed.connect(failed)
         screen.refresh_events()
 
     def _fill_basket(self, hold: Hold) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -75,3 +76,32 @@ def test_what_is_no_longer_there_is_said_and_the_rest_goes_in(
     assert sell.basket.quantity_of(ga) == 1
     assert sell.banner.text().startswith(f"Not all of hold {placed.hold.code}'s tickets are "
                                          "left: GA: 1 of 3.")
+
+
+def test_a_failed_read_says_so_and_leaves_no_fill_waiting_for_the_next_refresh(
+        qtbot: QtBot, real_window: MainWindow, register: Register,
+        live_server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pos_app.client import ServerUnreachable
+
+    win = real_window
+    ready(qtbot, win, register, live_server, capacity=3)
+    sell = win.sell
+    ga = sell.tiles.tile_named("GA").ticket_type.id
+    placed = register.hold([SaleLineIn(ticket_type_id=ga, quantity=1)], "cash",
+                           Customer(name="Ola Offline"), ttl_seconds=1)
+    assert placed.hold is not None
+    time.sleep(1.2)
+    read_events = register.events
+
+    def unreachable() -> object:
+        raise ServerUnreachable("the server did not answer")
+
+    monkeypatch.setattr(register, "events", unreachable)
+    with qtbot.waitSignal(sell.events_failed, timeout=20_000):
+        win.on_desk_sell_again_requested(placed.hold)
+    assert sell.banner.text().startswith(f"Could not read the counts to sell hold "
+                                         f"{placed.hold.code} again")
+    monkeypatch.setattr(register, "events", read_events)
+    with qtbot.waitSignal(sell.events_loaded, timeout=20_000):
+        sell.refresh_events()
+    assert sell.basket.is_empty()  # the later refresh did not fill the basket by itself
