@@ -6,10 +6,10 @@ the terminal core reports a journal-settled ``confirmed`` outcome.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -19,6 +19,7 @@ from PySide6.QtCore import (
 
 from pos_app.api.schemas import MAX_LINES, MAX_QUANTITY_PER_LINE, SaleLineIn, TicketType
 from pos_app.domain.money import format_money
+from pos_app.gui.tables import RowsTableModel
 
 __all__ = ["BasketFull", "BasketLine", "BasketModel", "WrongEvent"]
 
@@ -63,7 +64,7 @@ class BasketLine:
         return min(self.available + self.own_held, MAX_QUANTITY_PER_LINE)
 
 
-class BasketModel(QAbstractTableModel):
+class BasketModel(RowsTableModel[BasketLine]):
     """Basket lines as rows; columns Ticket, Qty, Price, Amount.
 
     Signals:
@@ -84,16 +85,14 @@ class BasketModel(QAbstractTableModel):
 
     # --- Qt model interface -----------------------------------------------------------------
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._lines)
+    def rows(self) -> Sequence[BasketLine]:
+        return self._lines
 
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self._lines):
+        line = self.row_at(index)
+        if line is None:
             return None
-        line = self._lines[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if column == self.TICKET:
@@ -105,28 +104,13 @@ class BasketModel(QAbstractTableModel):
             if column == self.AMOUNT:
                 return format_money(line.amount, line.currency)
         elif role == Qt.ItemDataRole.TextAlignmentRole:
-            return self._alignment(column)
+            return self.alignment(column)
         elif role == Qt.ItemDataRole.AccessibleTextRole:
             return (f"{line.quantity} × {line.name} at "
                     f"{format_money(line.unit_price, line.currency)}")
         elif role == Qt.ItemDataRole.UserRole:
             return line.ticket_type_id
         return None
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.COLUMNS):
-            if role == Qt.ItemDataRole.DisplayRole:
-                return self.COLUMNS[section]
-            if role == Qt.ItemDataRole.TextAlignmentRole:
-                return self._alignment(section)
-        return None
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | (
-            Qt.ItemFlag.ItemNeverHasChildren)
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -283,7 +267,7 @@ class BasketModel(QAbstractTableModel):
 
     # --- helpers ----------------------------------------------------------------------------
 
-    def _alignment(self, column: int) -> int:
+    def alignment(self, column: int) -> int:
         if column == self.TICKET:
             return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         if column == self.QTY:

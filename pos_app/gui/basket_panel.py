@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 from pos_app.domain.cash import change_due, quick_tenders
 from pos_app.domain.money import InvalidAmount, format_money, parse_major
 from pos_app.gui.basket_model import BasketFull, BasketModel
+from pos_app.gui.tables import configure_row_table
 from pos_app.gui.widgets import named
 
 __all__ = ["HINT_ENTER_TENDER", "HINT_TENDER_LOW", "BasketPanel"]
@@ -62,13 +62,7 @@ class BasketPanel(QFrame):
         self.table = named(QTableView(), "basketTable")
         self.table.setAccessibleName("Basket lines")
         self.table.setModel(basket)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setShowGrid(False)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(44)
+        configure_row_table(self.table, row_height=44)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(BasketModel.TICKET, QHeaderView.ResizeMode.Stretch)
         for column in (BasketModel.QTY, BasketModel.PRICE, BasketModel.AMOUNT):
@@ -76,7 +70,6 @@ class BasketPanel(QFrame):
         # Qt sizes columns to their text without the stylesheet's item padding: leave room
         # for it, or a price such as $150.00 is cut to "$1…".
         header.setMinimumSectionSize(72)
-        header.setHighlightSections(False)
 
         self.minus_button = named(QPushButton("−"), "qtyButton")
         self.minus_button.setAccessibleName("One fewer of the selected ticket")

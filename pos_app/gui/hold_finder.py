@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QButtonGroup,
     QHBoxLayout,
     QHeaderView,
@@ -31,6 +30,7 @@ from pos_app.domain.clock import utc_now
 from pos_app.gui.hold_detail import HoldDetailPanel
 from pos_app.gui.holds_model import HoldsFilterProxy, HoldsTableModel, status_label
 from pos_app.gui.ports import HoldDeskPort
+from pos_app.gui.tables import configure_row_table
 from pos_app.gui.task_runner import Task, TaskRunner
 from pos_app.gui.widgets import named
 
@@ -156,17 +156,10 @@ class HoldFinder(QObject):
         self.table = named(QTableView(), "holdsTable")
         self.table.setAccessibleName("Cash holds")
         self.table.setModel(self.proxy)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setShowGrid(False)
-        self.table.setAlternatingRowColors(True)
+        configure_row_table(self.table, row_height=48)
         self.table.setWordWrap(False)
         self.table.setTabKeyNavigation(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(48)
         header = self.table.horizontalHeader()
-        header.setHighlightSections(False)
         header.setMinimumSectionSize(72)
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(HoldsTableModel.TICKETS, QHeaderView.ResizeMode.Stretch)

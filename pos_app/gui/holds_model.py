@@ -17,17 +17,17 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QColor
 
 from pos_app.api.schemas import Hold
 from pos_app.domain.money import format_money
+from pos_app.gui.tables import RowsTableModel, code_font
 
 __all__ = [
     "SOON",
@@ -151,7 +151,7 @@ def expired_message(hold: Hold, zone: str | None, now: datetime | None = None) -
             "are back on sale.")
 
 
-class HoldsTableModel(QAbstractTableModel):
+class HoldsTableModel(RowsTableModel[Hold]):
     """Holds as rows; columns Code, Customer, Phone, Tickets, Total, Expires in, Status.
 
     ``clock`` returns the aware UTC time the desk compares ``expires_at`` with; ``zones``
@@ -171,27 +171,23 @@ class HoldsTableModel(QAbstractTableModel):
         self._holds: list[Hold] = []
         self._zones: dict[str, str] = {}
         self._bands: list[Urgency] = []
-        self._code_font = QFont()
-        self._code_font.setFamilies(["DejaVu Sans Mono", "Consolas", "Menlo", "monospace"])
-        self._code_font.setBold(True)
+        self._code_font = code_font()
 
     # --- Qt model interface -----------------------------------------------------------------
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._holds)
+    def rows(self) -> Sequence[Hold]:
+        return self._holds
 
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self._holds):
+        hold = self.row_at(index)
+        if hold is None:
             return None
-        hold = self._holds[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(hold, column, self._clock())
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return self._alignment(column)
+            return self.alignment(column)
         if role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole):
             colours = _COLOURS[urgency(hold, self._clock())]
             if colours is None:
@@ -211,20 +207,6 @@ class HoldsTableModel(QAbstractTableModel):
             return " ".join((hold.code, customer.name if customer else "",
                              (customer.phone or "") if customer else "")).casefold()
         return None
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.COLUMNS):
-            if role == Qt.ItemDataRole.DisplayRole:
-                return self.COLUMNS[section]
-            if role == Qt.ItemDataRole.TextAlignmentRole:
-                return self._alignment(section)
-        return None
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -321,7 +303,7 @@ class HoldsTableModel(QAbstractTableModel):
             return f"hold code {' '.join(hold.code)}"
         return self._text(hold, column, now)
 
-    def _alignment(self, column: int) -> int:
+    def alignment(self, column: int) -> int:
         vertical = Qt.AlignmentFlag.AlignVCenter
         if column in (self.TOTAL, self.EXPIRES):
             return int(Qt.AlignmentFlag.AlignRight | vertical)

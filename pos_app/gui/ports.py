@@ -24,6 +24,8 @@ from pos_app.api.schemas import (
 __all__ = [
     "HoldDeskPort",
     "HoldOutcomeLike",
+    "OutcomeLike",
+    "RegisterBase",
     "RegisterConfig",
     "RegisterPaths",
     "RegisterPort",
@@ -46,8 +48,10 @@ class RegisterPaths(Protocol):
     def receipts_dir(self) -> Path: ...
 
 
-class SaleOutcomeLike(Protocol):
-    """A journal-settled sale attempt: ``state`` decides what the cashier is shown."""
+class OutcomeLike(Protocol):
+    """A journal-settled request: ``key`` (its idempotency key), ``state`` (``confirmed``,
+    ``refused``, ``unknown`` or ``voided``: what the cashier is shown), the server's refusal
+    and the cashier's sentence."""
 
     @property
     def key(self) -> str: ...
@@ -56,17 +60,30 @@ class SaleOutcomeLike(Protocol):
     def state(self) -> str: ...
 
     @property
-    def sale(self) -> Sale | None: ...
-
-    @property
     def error(self) -> ErrorBody | None: ...
 
     @property
     def message(self) -> str: ...
 
 
-class RegisterPort(Protocol):
-    """The terminal core's register (see module docstring for threading)."""
+class SaleOutcomeLike(OutcomeLike, Protocol):
+    """A journal-settled sale attempt (``pos_app.journal.SaleOutcome``)."""
+
+    @property
+    def sale(self) -> Sale | None: ...
+
+
+class HoldOutcomeLike(OutcomeLike, Protocol):
+    """A journal-settled hold or hold release (``pos_app.journal.HoldOutcome``); ``hold`` is
+    the server's hold when ``confirmed``."""
+
+    @property
+    def hold(self) -> Hold | None: ...
+
+
+class RegisterBase(Protocol):
+    """What every screen reads from the register: who is signed in, the terminal, its
+    folders, and the events on sale."""
 
     @property
     def session(self) -> SessionResponse | None: ...
@@ -76,50 +93,23 @@ class RegisterPort(Protocol):
 
     @property
     def paths(self) -> RegisterPaths: ...
+
+    def events(self) -> EventsResponse: ...
+
+
+class RegisterPort(RegisterBase, Protocol):
+    """The terminal core's register (see module docstring for threading)."""
 
     def sign_in(self, username: str, pin: str) -> SessionResponse: ...
 
     def sign_out(self) -> None: ...
 
-    def events(self) -> EventsResponse: ...
-
     def sell(self, lines: Sequence[SaleLineIn], tendered: int) -> SaleOutcomeLike: ...
 
 
-class HoldOutcomeLike(Protocol):
-    """A journal-settled hold or hold release (``pos_app.journal.HoldOutcome``): ``state``
-    ``confirmed`` (``hold`` is the server's hold), ``refused``, ``unknown`` or ``voided``."""
-
-    @property
-    def key(self) -> str: ...
-
-    @property
-    def state(self) -> str: ...
-
-    @property
-    def hold(self) -> Hold | None: ...
-
-    @property
-    def error(self) -> ErrorBody | None: ...
-
-    @property
-    def message(self) -> str: ...
-
-
-class HoldDeskPort(Protocol):
+class HoldDeskPort(RegisterBase, Protocol):
     """What the hold desk (``pos_app.gui.hold_desk``) needs from the register: cash holds
     placed, listed, paid and released (see module docstring for threading)."""
-
-    @property
-    def session(self) -> SessionResponse | None: ...
-
-    @property
-    def config(self) -> RegisterConfig: ...
-
-    @property
-    def paths(self) -> RegisterPaths: ...
-
-    def events(self) -> EventsResponse: ...
 
     def list_holds(self, status: str | None = None, kind: str | None = None,
                    q: str | None = None) -> list[Hold]: ...

@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QEvent,
     QItemSelectionModel,
     QModelIndex,
@@ -22,9 +21,8 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont, QKeyEvent
+from PySide6.QtGui import QBrush, QColor, QKeyEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -37,6 +35,7 @@ from PySide6.QtWidgets import (
 from pos_app.api.schemas import Sale
 from pos_app.domain.money import format_money
 from pos_app.gui.holds_model import local_clock_time
+from pos_app.gui.tables import RowsTableModel, code_font, configure_row_table
 from pos_app.gui.widgets import named, restyle
 
 __all__ = ["SalesBrowser", "SalesFilterProxy", "SalesTableModel", "sale_matches",
@@ -97,7 +96,7 @@ def sale_matches(sale: Sale, text: str) -> bool:
     return any(folded in ticket.code.casefold() for ticket in sale.tickets)
 
 
-class SalesTableModel(QAbstractTableModel):
+class SalesTableModel(RowsTableModel[Sale]):
     """Sales as rows, in the order given; columns Sale, Time, Tickets, Total, Status, Staff.
 
     ``zones`` maps event ids to IANA zones (the venue's) for the Time column; ``staff_names``
@@ -115,27 +114,23 @@ class SalesTableModel(QAbstractTableModel):
         self._zones: dict[str, str] = {}
         self._staff: dict[int, str] = {}
         self._now: datetime | None = None
-        self._number_font = QFont()
-        self._number_font.setFamilies(["DejaVu Sans Mono", "Consolas", "Menlo", "monospace"])
-        self._number_font.setBold(True)
+        self._number_font = code_font()
 
     # --- Qt model interface -----------------------------------------------------------------
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._sales)
+    def rows(self) -> Sequence[Sale]:
+        return self._sales
 
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self._sales):
+        sale = self.row_at(index)
+        if sale is None:
             return None
-        sale = self._sales[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(sale, column)
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return self._alignment(column)
+            return self.alignment(column)
         if role == Qt.ItemDataRole.FontRole and column == self.NUMBER:
             return self._number_font
         if role == Qt.ItemDataRole.ForegroundRole and column == self.STATUS:
@@ -154,20 +149,6 @@ class SalesTableModel(QAbstractTableModel):
         if role == self.SALE_ROLE:
             return sale
         return None
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.COLUMNS):
-            if role == Qt.ItemDataRole.DisplayRole:
-                return self.COLUMNS[section]
-            if role == Qt.ItemDataRole.TextAlignmentRole:
-                return self._alignment(section)
-        return None
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
     # --- reading and changing -----------------------------------------------------------------
 
@@ -216,7 +197,7 @@ class SalesTableModel(QAbstractTableModel):
             return self.staff_name(sale)
         return ""
 
-    def _alignment(self, column: int) -> int:
+    def alignment(self, column: int) -> int:
         vertical = Qt.AlignmentFlag.AlignVCenter
         if column == self.TOTAL:
             return int(Qt.AlignmentFlag.AlignRight | vertical)
@@ -287,17 +268,10 @@ class SalesBrowser(QWidget):
         self.search_edit.setMaxLength(64)
         self.table = named(QTableView(), "salesTable")
         self.table.setModel(self.proxy)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setShowGrid(False)
-        self.table.setAlternatingRowColors(True)
+        configure_row_table(self.table, row_height=44)
         self.table.setWordWrap(False)
         self.table.setTabKeyNavigation(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(44)
         header = self.table.horizontalHeader()
-        header.setHighlightSections(False)
         header.setMinimumSectionSize(80)
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(SalesTableModel.TICKETS, QHeaderView.ResizeMode.Stretch)
