@@ -151,6 +151,9 @@ def show_window(window: MainWindow) -> None:
     after = _report_and_quit if probing else _start_preloading
     (window.stack.currentWidget() or window).installEventFilter(_FirstPaint(after, window))
     window.show()
+    # A till often runs X without a window manager (kiosk): nothing would make the window
+    # active, and the sell screen's shortcuts (F1..F12, Ctrl+Enter) need an active window.
+    window.activateWindow()
 
 
 class _FirstPaint(QObject):
