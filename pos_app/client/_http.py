@@ -48,6 +48,7 @@ from pos_app.client._errors import (
     TlsVerificationFailed,
     api_error_from,
 )
+from pos_app.client._manager import ManagerCalls
 
 if TYPE_CHECKING:  # imported on the first request (~80 ms): the window shows before that
     import httpx
@@ -101,7 +102,7 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
-class InventoryClient:
+class InventoryClient(ManagerCalls):
     """Client of the central inventory API (``shared/API.md``) over one keep-alive connection.
 
     Args:

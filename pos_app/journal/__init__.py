@@ -9,6 +9,7 @@ form the tree drawn on :class:`JournalError`; network and session errors are
 from __future__ import annotations
 
 from pos_app.journal._crash import CRASH_POINTS, CRASH_VARIABLE, crash_point
+from pos_app.journal._manager import CAPACITY_OPERATIONS, CapacityOutcome, ManagerDesk
 from pos_app.journal._operations import HoldOutcome, RefundOutcome
 from pos_app.journal._reconcile import DEFAULT_VOID_AFTER, ReconcileReport
 from pos_app.journal._register import (
@@ -32,12 +33,14 @@ from pos_app.journal._store import (
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
+    "CAPACITY_OPERATIONS",
     "CRASH_POINTS",
     "CRASH_VARIABLE",
     "DEFAULT_VOID_AFTER",
     "OFFLINE_CODE",
     "SHIFT_OPERATIONS",
     "UNKNOWN_CODE",
+    "CapacityOutcome",
     "EntryNotFound",
     "EntryState",
     "HoldOutcome",
@@ -46,6 +49,7 @@ __all__ = [
     "JournalCorrupt",
     "JournalEntry",
     "JournalError",
+    "ManagerDesk",
     "ReconcileReport",
     "RefundOutcome",
     "Register",

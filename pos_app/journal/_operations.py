@@ -97,13 +97,19 @@ def refund_message(refund: Refund) -> str:
 
 def reference_of(operation: str, body: Mapping[str, Any]) -> str | None:
     """The human reference of a completed request's response ``body``: sale number, hold
-    code, refund id, shift id; ``None`` when the body has none."""
+    code, refund id, changed ticket type(s), shift id; ``None`` when the body has none."""
     if operation == "sale":
         value = body.get("number")
     elif operation in ("hold", "hold_release"):
         value = body.get("code")
     elif operation == "refund":
         value = body.get("id")
+    elif operation in ("capacity_change", "ticket_type_edit"):
+        value = body.get("id")
+        return None if value is None else f"ticket type {value}"
+    elif operation == "capacity_bulk":
+        changed = body.get("ticket_types")
+        return None if not isinstance(changed, list) else f"{len(changed)} ticket types"
     else:
         shift_id = body.get("shift_id", body.get("id"))
         return None if shift_id is None else f"shift {shift_id}"

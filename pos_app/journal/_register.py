@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -56,6 +57,10 @@ from pos_app.client import (
     sale_json,
     terminal_paths,
 )
+
+if TYPE_CHECKING:
+    from pos_app.journal._manager import ManagerDesk
+
 from pos_app.journal._crash import crash_armed, crash_point, request_written_hook
 from pos_app.journal._messages import (
     OFFLINE,
@@ -150,6 +155,13 @@ class Register:
     @property
     def paths(self) -> TerminalPaths:
         return self._paths
+
+    @property
+    def manager(self) -> ManagerDesk:
+        """The manager's calls (capacity, alerts, audit log, shifts) through this register."""
+        from pos_app.journal._manager import ManagerDesk
+
+        return ManagerDesk(self)
 
     @property
     def session(self) -> SessionResponse | None:
