@@ -7,11 +7,15 @@ method is a blocking network or disk call: the window only ever calls them throu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Literal, Protocol
 
 from pos_app.api.schemas import (
+    AlertsResponse,
+    AuditPage,
+    AuditVerify,
     Customer,
     ErrorBody,
     EventsResponse,
@@ -19,11 +23,18 @@ from pos_app.api.schemas import (
     Sale,
     SaleLineIn,
     SessionResponse,
+    Shift,
+    ShiftList,
+    TicketType,
+    TicketTypePatch,
 )
 
 __all__ = [
+    "CapacityOutcomeLike",
     "HoldDeskPort",
     "HoldOutcomeLike",
+    "ManagerDeskLike",
+    "ManagerPort",
     "OutcomeLike",
     "RegisterBase",
     "RegisterConfig",
@@ -122,3 +133,47 @@ class HoldDeskPort(RegisterBase, Protocol):
     def release_hold(self, ref: str, reason: str | None = None) -> HoldOutcomeLike: ...
 
     def pay_hold(self, ref: str, tendered: int) -> SaleOutcomeLike: ...
+
+
+class CapacityOutcomeLike(OutcomeLike, Protocol):
+    """A journal-settled capacity change or ticket type edit
+    (``pos_app.journal.CapacityOutcome``); ``ticket_types`` are the changed ones, with their
+    new counts, when ``confirmed``."""
+
+    @property
+    def ticket_types(self) -> Sequence[TicketType]: ...
+
+
+class ManagerDeskLike(Protocol):
+    """The manager's calls (``pos_app.journal.ManagerDesk``); all block on the network."""
+
+    def change_capacity(self, ticket_type_id: int, delta: int,
+                        reason: str) -> CapacityOutcomeLike: ...
+
+    def bulk_capacity(self, changes: Sequence[tuple[int, int]],
+                      reason: str) -> CapacityOutcomeLike: ...
+
+    def update_ticket_type(self, ticket_type_id: int,
+                           patch: TicketTypePatch) -> CapacityOutcomeLike: ...
+
+    def alerts(self, since: int | None = None, limit: int = 100) -> AlertsResponse: ...
+
+    def audit_page(self, filters: Mapping[str, str | int | datetime | None] | None = None, *,
+                   limit: int = 100, cursor: str | None = None,
+                   order: Literal["asc", "desc"] = "desc") -> AuditPage: ...
+
+    def verify_audit(self) -> AuditVerify: ...
+
+    def shifts(self, *, terminal_id: int | Literal["me"] | None = None,
+               status: Literal["open", "closed"] | None = None,
+               from_: datetime | None = None, to: datetime | None = None,
+               limit: int = 100, cursor: str | None = None) -> ShiftList: ...
+
+    def shift(self, shift_id: int) -> Shift: ...
+
+
+class ManagerPort(RegisterBase, Protocol):
+    """A register with the manager's desk (``Register.manager``)."""
+
+    @property
+    def manager(self) -> ManagerDeskLike: ...
