@@ -78,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--certfile", help="TLS certificate (PEM) instead of the private CA's")
     serve.add_argument("--keyfile", help="TLS private key (PEM) for --certfile")
+    serve.add_argument(
+        "--variance-threshold", type=int, metavar="MINOR_UNITS",
+        help="cash-up variance (either way) allowed without a manager's PIN and a note, in "
+             "minor units (default 500, i.e. 5.00; sets POS_APP_VARIANCE_THRESHOLD)",
+    )
 
     admin = sub.add_parser(
         "admin", parents=[common], help="administer the central inventory database"
@@ -191,6 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--counted", required=True, metavar="AMOUNT", help="cash counted in the drawer"
     )
     shift_close.add_argument("--note", help="a note for the manager (e.g. why it is short)")
+    shift_close.add_argument(
+        "--manager", metavar="USERNAME",
+        help="a manager approving a variance beyond the threshold (their PIN is read from "
+             "standard input; --note is then required)")
     shift_sub.add_parser("status", parents=[common], help="show the open shift and its totals")
 
     hold = sub.add_parser(
@@ -250,8 +259,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     command = args.command
     if command == "serve":
-        from pos_app.server.runner import ServeOptions, serve
+        import os
 
+        from pos_app.server.runner import ENV_VARIANCE_THRESHOLD, ServeOptions, serve
+
+        if args.variance_threshold is not None:  # the environment reaches --workers too
+            os.environ[ENV_VARIANCE_THRESHOLD] = str(args.variance_threshold)
         serve(
             ServeOptions(
                 database=_db_target(args),

@@ -17,7 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from pos_app.api.schemas import Customer, Event, SaleLineIn, Shift
+from pos_app.api.schemas import Customer, Event, ManagerApproval, SaleLineIn, Shift
 from pos_app.client import (
     ApiError,
     InsecureKeyring,
@@ -221,7 +221,8 @@ def _journal(args: argparse.Namespace, register: Register) -> int:
 
 
 def _shift(args: argparse.Namespace, register: Register) -> int:
-    """``pos-app shift open --float A`` / ``close --counted A [--note N]`` / ``status``."""
+    """``pos-app shift open --float A`` / ``close --counted A [--note N] [--manager USER]``
+    (the manager's PIN on stdin) / ``status``."""
     if register.session is None:
         raise NotSignedIn("not signed in")
     if args.shift_command == "open":
@@ -237,7 +238,17 @@ def _shift(args: argparse.Namespace, register: Register) -> int:
     if current is None:
         raise _Exit("no shift is open at this terminal", EXIT_REFUSED)
     counted = _amount(args.counted, current.currency)
-    return _shift_outcome(args, register.close_shift(current.id, counted, args.note))
+    manager = None
+    if args.manager:
+        pin = sys.stdin.readline().strip()
+        if not pin:
+            raise _Exit("give the manager's PIN on standard input", EXIT_BAD_INPUT)
+        if not (args.note or "").strip():
+            raise _Exit("a manager's approval needs --note (why the count is off)",
+                        EXIT_BAD_INPUT)
+        manager = ManagerApproval(username=args.manager, pin=pin)
+    return _shift_outcome(args, register.close_shift(current.id, counted, args.note,
+                                                     manager=manager))
 
 
 def _amount(text: str, currency: str) -> int:

@@ -27,6 +27,8 @@ class ErrorCode(StrEnum):
     TOO_MANY_ATTEMPTS = "too_many_attempts"
     # Not named by the contract; documented in the OpenAPI document where used.
     ALREADY_REFUNDED = "already_refunded"
+    # A close whose count is off by more than the threshold without a manager's approval.
+    VARIANCE_NEEDS_APPROVAL = "variance_needs_approval"
 
 
 ERROR_STATUS: dict[ErrorCode, int] = {
@@ -46,4 +48,5 @@ ERROR_STATUS: dict[ErrorCode, int] = {
     ErrorCode.REQUEST_IN_PROGRESS: 409,
     ErrorCode.TOO_MANY_ATTEMPTS: 429,
     ErrorCode.ALREADY_REFUNDED: 409,
+    ErrorCode.VARIANCE_NEEDS_APPROVAL: 409,
 }

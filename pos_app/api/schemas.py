@@ -328,10 +328,17 @@ class CashMovementCreate(Request):
 
 
 class ShiftClose(Request):
-    """``POST /v1/shifts/{id}/close``: the cash counted in the drawer (minor units)."""
+    """``POST /v1/shifts/{id}/close``: the cash counted in the drawer (minor units).
+
+    When the count is off by more than the server's variance threshold (either way), the
+    close needs ``manager`` (a manager's username and PIN; a manager closing approves
+    themselves) and a non-blank ``note``; without them the server answers 409
+    ``variance_needs_approval`` and changes nothing. The PIN is checked and never stored.
+    """
 
     counted_cash: Annotated[int, Field(ge=0, le=MAX_CASH_AMOUNT)]
     note: Annotated[str, Field(max_length=1000, pattern=r"^[^\x00]*$")] | None = None
+    manager: ManagerApproval | None = None
 
 
 class CashMovement(Response):
@@ -380,21 +387,34 @@ class Shift(Response):
     ``counted_cash`` and ``variance`` (counted - expected) are set when the shift closes and
     ``null`` while it is open, so a count can be blind. ``sales`` are the shift's cash sales,
     ``refunds`` its cash refunds; ``ticket_types`` the tickets sold by type.
+
+    For the Z-report: ``terminal_name`` and the staff's display names (``opened_by_name``,
+    ``closed_by_name``), ``first_sale_number`` / ``last_sale_number`` (every sale of the
+    shift, any payment; ``null`` without sales) and ``approved_by`` / ``approved_by_name``,
+    the manager who approved a variance beyond the threshold (``null`` when none was
+    needed). These default to ``null`` so older servers' answers still parse.
     """
 
     id: int
     terminal_id: int
+    terminal_name: str | None = None
     status: Literal["open", "closed"]
     currency: str
     opening_float: int
     opened_at: AwareDatetime
     opened_by: int
+    opened_by_name: str | None = None
     closed_at: AwareDatetime | None
     closed_by: int | None
+    closed_by_name: str | None = None
     expected_cash: int | None
     counted_cash: int | None
     variance: int | None
     note: str | None
+    approved_by: int | None = None
+    approved_by_name: str | None = None
+    first_sale_number: int | None = None
+    last_sale_number: int | None = None
     sales: ShiftTotal
     refunds: ShiftTotal
     pay_ins: int

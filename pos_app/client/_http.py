@@ -24,6 +24,7 @@ from pos_app.api.schemas import (
     HoldCreate,
     HoldList,
     HoldRelease,
+    ManagerApproval,
     PairRequest,
     PairResponse,
     Refund,
@@ -358,11 +359,13 @@ class InventoryClient(ManagerCalls):
         return self._parse(self._post_keyed(path, body, idempotency_key), CashMovement)
 
     def close_shift(self, shift_id: int, counted_cash: int, note: str | None = None, *,
-                    idempotency_key: str) -> Shift:
+                    idempotency_key: str, manager: ManagerApproval | None = None) -> Shift:
         """``POST /v1/shifts/{id}/close`` with the cash counted (minor units); returns the
-        shift with the server's ``expected_cash`` and ``variance``. Raises ``Conflict``
-        (``shift_not_open``), ``NotFound``, ``Forbidden``."""
-        body = ShiftClose(counted_cash=counted_cash, note=note).model_dump(
+        shift with the server's ``expected_cash`` and ``variance``. A count off by more than
+        the server's threshold needs ``manager`` (username and PIN; sent, never kept) and a
+        ``note``. Raises ``Conflict`` (``shift_not_open``, ``variance_needs_approval``),
+        ``NotFound``, ``Forbidden`` (also a wrong manager PIN)."""
+        body = ShiftClose(counted_cash=counted_cash, note=note, manager=manager).model_dump(
             mode="json", exclude_none=True)
         path = f"/v1/shifts/{int(shift_id)}/close"
         return self._parse(self._post_keyed(path, body, idempotency_key), Shift)

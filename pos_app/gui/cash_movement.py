@@ -8,11 +8,15 @@ runner, and says what the server recorded.
 
 The reason is required. The server adds movements into the shift's expected cash; the
 dialog never computes it.
+
+"X-report" (Alt+X; shown when the window has a printer) prints the open shift's report so
+far (:mod:`pos_app.gui.shift_report`) and says where it went; it never shows the expected
+cash, which the server computes only at the close.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -30,6 +34,10 @@ from PySide6.QtWidgets import (
 from pos_app.domain.money import InvalidAmount, format_money, parse_major
 from pos_app.gui.task_runner import Task, TaskRunner
 from pos_app.gui.widgets import named, restyle
+
+if TYPE_CHECKING:
+    from pos_app.gui.printing import ReceiptPrinter
+    from pos_app.gui.shift_report import ShiftReportPort
 
 __all__ = ["KINDS", "CashMovementDialog", "CashMovementPort"]
 
@@ -49,7 +57,8 @@ class CashMovementPort(Protocol):
 class CashMovementDialog(QDialog):
     """Record one cash movement on shift ``shift_id`` (see the module docstring).
 
-    Alt+I / Alt+O / Alt+D pick the kind, Enter records, Esc closes.
+    Alt+I / Alt+O / Alt+D pick the kind, Enter records, Esc closes. With a ``printer`` (and
+    a register that can read shifts), Alt+X prints the X-report.
 
     Signals:
         recorded(object): the journal settled the movement ``confirmed`` (``ShiftOutcome``).
@@ -58,7 +67,8 @@ class CashMovementDialog(QDialog):
     recorded = Signal(object)
 
     def __init__(self, register: CashMovementPort, runner: TaskRunner, shift_id: int,
-                 currency: str, parent: QWidget | None = None, *, kind: str = "pay_in") -> None:
+                 currency: str, parent: QWidget | None = None, *, kind: str = "pay_in",
+                 printer: ReceiptPrinter | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("cashMovementDialog")
         self.setWindowTitle("Cash movement")
@@ -68,6 +78,7 @@ class CashMovementDialog(QDialog):
         self.shift_id = shift_id
         self.currency = currency
         self._task: Task | None = None
+        self._printer = printer
         title = named(QLabel(f"Cash movement · shift {shift_id}"), "panelTitle")
         self.kind_buttons: dict[str, QPushButton] = {}
         self.kind_group = QButtonGroup(self)
@@ -108,7 +119,13 @@ class CashMovementDialog(QDialog):
         self.record_button.setDefault(True)
         self.cancel_button = named(QPushButton("Close"), "secondaryButton")
         self.cancel_button.setAccessibleName("Close")
+        self.report_button = named(QPushButton("&X-report"), "secondaryButton")
+        self.report_button.setAccessibleName("Print the X-report")
+        self.report_button.setToolTip("The shift so far, saved as a PDF and printed")
+        self.report_button.setVisible(printer is not None)
+        self.report_button.clicked.connect(self.on_report_button_clicked)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.report_button)
         buttons.addStretch(1)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.record_button)
@@ -175,6 +192,27 @@ class CashMovementDialog(QDialog):
         self._task = None
         self._set_busy(False)
         self._say(f"Not recorded: {exc}", warning=True)
+
+    def on_report_button_clicked(self) -> None:
+        """Make and print the X-report on the runner; the hint line says where it went."""
+        from pos_app.gui.shift_report import open_shift_report, supports_shift_report
+
+        if self._printer is None or not supports_shift_report(self._register):
+            return
+        self.report_button.setEnabled(False)
+        self._say("Making the X-report…")
+        job = open_shift_report(self, cast("ShiftReportPort", self._register), self._runner,
+                                self._printer, self.shift_id, notify=False)
+        job.delivered.connect(self.on_report_delivered)
+        job.failed.connect(self.on_report_failed)
+
+    def on_report_delivered(self, result: object) -> None:
+        self.report_button.setEnabled(True)
+        self._say(str(getattr(result, "sentence", "")))
+
+    def on_report_failed(self, text: str) -> None:
+        self.report_button.setEnabled(True)
+        self._say(text, warning=True)
 
     def _set_busy(self, busy: bool) -> None:
         for widget in (self.amount_edit, self.reason_edit):

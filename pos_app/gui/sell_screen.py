@@ -157,7 +157,7 @@ class SellScreen(QWidget):
         self.panel.charge_requested.connect(self.on_panel_charge_requested)
         self.panel.basket_edited.connect(self.on_panel_basket_edited)
         self.result_card.reprint_requested.connect(self.receipt.reprint)
-        self.shifts = ShiftController(register, runner, self)
+        self.shifts = ShiftController(register, runner, self, printer=printer)
         self.shifts.install(self.header, before=self.header.sign_out_button)
         self.shifts.shift_opened.connect(self.charge.on_shifts_shift_opened)
         self.shifts.shift_open_abandoned.connect(self.charge.on_shifts_shift_open_abandoned)

@@ -2,6 +2,11 @@
 total or counted by denomination (:mod:`pos_app.gui.cash_count`). The close shows the
 server's expected cash and variance only after the count was sent.
 
+When the server refuses the close with ``variance_needs_approval`` (the count is off by more
+than its threshold; it never says by how much), the close dialog asks for a manager's
+username, PIN and a note, and the same count is sent again with them. After the close, a
+"Z-report" button prints the shift's report.
+
 They only collect amounts and show outcomes; :class:`pos_app.gui.shift_dialog.ShiftController`
 runs the register calls.
 """
@@ -24,6 +29,7 @@ from PySide6.QtWidgets import (
 from pos_app.api.schemas import Shift
 from pos_app.domain.money import InvalidAmount, format_money, parse_major
 from pos_app.gui.cash_count import CashCountWidget
+from pos_app.gui.shift_approval import VarianceApprovalPanel
 from pos_app.gui.widgets import named, restyle
 
 __all__ = ["CloseShiftDialog", "OpeningFloatDialog"]
@@ -161,14 +167,22 @@ class OpeningFloatDialog(_AmountDialog):
 
 
 class CloseShiftDialog(_AmountDialog):
-    """A blind cash count, then the server's verdict. The expected cash is shown only after
-    the count was sent and the server closed the shift.
+    """A blind cash count, a manager's approval when the server asks for one, then the
+    server's verdict. The expected cash is shown only after the server closed the shift.
+
+    Pages: the count, the result (expected / counted / variance and a "Z-report" button),
+    and the manager's approval (username, PIN, required note; the count itself is kept).
 
     Signals:
         count_entered(int, str): counted cash in minor units and the note ("" for none).
+        approval_entered(str, str, str): the manager's username, PIN and the note, to send
+            with the same count (:attr:`counted`).
+        report_requested(int): "Z-report" was pressed for the closed shift of that id.
     """
 
     count_entered = Signal(int, str)
+    approval_entered = Signal(str, str, str)
+    report_requested = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Close shift",
@@ -176,6 +190,8 @@ class CloseShiftDialog(_AmountDialog):
                          "expected amount is shown only after the count.",
                          "Counted cash", "Close shift", parent)
         self.setObjectName("closeShiftDialog")
+        self.counted: int | None = None
+        self.closed_shift_id: int | None = None
         self.note_caption = named(QLabel("Note"), "fieldCaption")
         self.note_edit = QLineEdit()
         self.note_edit.setAccessibleName("Note for the manager")
@@ -194,6 +210,21 @@ class CloseShiftDialog(_AmountDialog):
         count_layout.addWidget(self.hint_label)
         count_layout.addLayout(self.buttons)
 
+        self.pages = QStackedWidget()
+        self.pages.addWidget(count_page)
+        self.pages.addWidget(self._result_page())
+        self.approval = VarianceApprovalPanel()
+        self.approval.approval_entered.connect(self.on_approval_approval_entered)
+        self.approval.recount_requested.connect(self.on_approval_recount_requested)
+        self.approval.cancel_requested.connect(self.reject)
+        self.pages.addWidget(self.approval)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 20)
+        layout.setSpacing(12)
+        layout.addWidget(self.title_label)
+        layout.addWidget(self.pages)
+
+    def _result_page(self) -> QWidget:
         self.expected_label = named(QLabel(), "totalAmount")
         self.expected_label.setAccessibleName("Expected cash")
         self.counted_label = named(QLabel(), "totalAmount")
@@ -205,54 +236,97 @@ class CloseShiftDialog(_AmountDialog):
         self.summary_label = named(QLabel(), "fieldCaption")
         self.summary_label.setWordWrap(True)
         self.summary_label.setAccessibleName("Shift totals")
+        self.report_label = named(QLabel(), "hintLabel")
+        self.report_label.setWordWrap(True)
+        self.report_label.setAccessibleName("Report message")
+        self.report_button = named(QPushButton("&Z-report"), "secondaryButton")
+        self.report_button.setAccessibleName("Print the Z-report")
+        self.report_button.setToolTip("Save the shift's Z-report as a PDF and print it")
+        self.report_button.setVisible(False)
+        self.report_button.clicked.connect(self.on_report_button_clicked)
         self.done_button = named(QPushButton("Done"), "primaryButton")
         self.done_button.setAccessibleName("Done")
         self.done_button.clicked.connect(self.accept)
-        result_page = QWidget()
+        page = QWidget()
         grid = QGridLayout()
         for row, (caption, label) in enumerate((("Expected", self.expected_label),
                                                 ("Counted", self.counted_label),
                                                 ("Variance", self.variance_label))):
             grid.addWidget(named(QLabel(caption), "totalCaption"), row, 0)
             grid.addWidget(label, row, 1, Qt.AlignmentFlag.AlignRight)
-        result_layout = QVBoxLayout(result_page)
+        result_layout = QVBoxLayout(page)
         result_layout.setContentsMargins(0, 0, 0, 0)
         result_layout.addLayout(grid)
         result_layout.addWidget(self.verdict_label)
         result_layout.addWidget(self.summary_label)
+        result_layout.addWidget(self.report_label)
         done_row = QHBoxLayout()
         done_row.addStretch(1)
+        done_row.addWidget(self.report_button)
         done_row.addWidget(self.done_button)
         result_layout.addLayout(done_row)
-
-        self.pages = QStackedWidget()
-        self.pages.addWidget(count_page)
-        self.pages.addWidget(result_page)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(24, 20, 24, 20)
-        layout.setSpacing(12)
-        layout.addWidget(self.title_label)
-        layout.addWidget(self.pages)
+        return page
 
     @property
     def showing_result(self) -> bool:
         return self.pages.currentIndex() == 1
 
+    @property
+    def showing_approval(self) -> bool:
+        return self.pages.currentIndex() == 2
+
     def set_busy(self, busy: bool, text: str = "") -> None:
         super().set_busy(busy, text)
         self.note_edit.setReadOnly(busy)
+        self.approval.set_busy(busy)
 
     def submit(self) -> None:
         amount = self.amount()
         if amount is not None and self.submit_button.isEnabled():
+            self.counted = amount
             self.set_busy(True, "Closing the shift…")
             self.count_entered.emit(amount, self.note_edit.text().strip())
+
+    # --- the manager's approval -----------------------------------------------------------
+
+    def show_approval(self, message: str) -> None:
+        """Ask for a manager's approval of the count already sent (:attr:`counted`);
+        ``message`` says why, never an amount: the count stays blind."""
+        self.set_busy(False)
+        self.pages.setCurrentIndex(2)
+        self.title_label.setText("Manager approval needed")
+        self.submit_button.setDefault(False)
+        self.approval.approve_button.setDefault(True)
+        counted = format_money(self.counted or 0, self.currency)
+        self.approval.start(message, counted, self.note_edit.text().strip())
+
+    def on_approval_approval_entered(self, username: str, pin: str, note: str) -> None:
+        super().set_busy(True)  # Esc and Cancel wait for the register too
+        self.approval_entered.emit(username, pin, note)
+
+    def show_approval_error(self, message: str) -> None:
+        """The approval was refused (e.g. a wrong PIN): ``message``; the count is kept."""
+        self.set_busy(False)
+        self.approval.refused(message)
+
+    def on_approval_recount_requested(self) -> None:
+        self.approval.forget_pin()
+        self.pages.setCurrentIndex(0)
+        self.title_label.setText("Close shift")
+        self.approval.approve_button.setDefault(False)
+        self.submit_button.setDefault(True)
+        self.hint_label.setText("")
+        self.amount_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    # --- the result -------------------------------------------------------------------------
 
     def show_result(self, shift: Shift) -> None:
         """The closed ``shift`` as the server computed it: expected, counted, variance."""
         money = shift.currency
         expected, counted = shift.expected_cash or 0, shift.counted_cash or 0
         variance = shift.variance or 0
+        self.closed_shift_id = shift.id
+        self.approval.forget_pin()
         self.title_label.setText(f"Shift {shift.id} closed")
         self.expected_label.setText(format_money(expected, money))
         self.counted_label.setText(format_money(counted, money))
@@ -260,9 +334,12 @@ class CloseShiftDialog(_AmountDialog):
         self.variance_label.setText(f"{sign}{format_money(variance, money)}")
         colour = "#166534" if variance == 0 else "#b45309" if variance > 0 else "#b91c1c"
         self.variance_label.setStyleSheet(f"color: {colour};")
-        self.verdict_label.setText("The drawer balances." if variance == 0 else
-                                   f"The drawer is {'over' if variance > 0 else 'short'} by "
-                                   f"{format_money(abs(variance), money)}.")
+        verdict = ("The drawer balances." if variance == 0 else
+                   f"The drawer is {'over' if variance > 0 else 'short'} by "
+                   f"{format_money(abs(variance), money)}.")
+        if shift.approved_by_name:
+            verdict += f" Approved by {shift.approved_by_name}."
+        self.verdict_label.setText(verdict)
         self.summary_label.setText(
             f"Float {format_money(shift.opening_float, money)} · {shift.sales.count} cash "
             f"sale{'s' if shift.sales.count != 1 else ''} "
@@ -271,5 +348,33 @@ class CloseShiftDialog(_AmountDialog):
             f"{format_money(shift.pay_ins, money)} · pay-outs "
             f"{format_money(shift.pay_outs, money)} · drops {format_money(shift.drops, money)}")
         self.pages.setCurrentIndex(1)
+        self.approval.approve_button.setDefault(False)
+        self.submit_button.setDefault(False)
         self.done_button.setDefault(True)
         self.done_button.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def set_report_available(self, available: bool) -> None:
+        """Show the "Z-report" button (when the register and a printer can make one)."""
+        self.report_button.setVisible(available)
+
+    def on_report_button_clicked(self) -> None:
+        if self.closed_shift_id is None:
+            return
+        self.report_button.setEnabled(False)
+        self.show_report("Making the Z-report…")
+        self.report_requested.emit(self.closed_shift_id)
+
+    def on_report_delivered(self, result: object) -> None:
+        """The report was made (``ShiftReportResult``): say where it went."""
+        self.show_report(str(getattr(result, "sentence", "")), done=True)
+
+    def on_report_failed(self, text: str) -> None:
+        self.show_report(text, warning=True, done=True)
+
+    def show_report(self, text: str, *, warning: bool = False, done: bool = False) -> None:
+        """Say how the Z-report went; ``done`` lets it be printed again."""
+        self.report_label.setProperty("warning", warning)
+        restyle(self.report_label)
+        self.report_label.setText(text)
+        if done:
+            self.report_button.setEnabled(True)

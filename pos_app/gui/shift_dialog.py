@@ -10,7 +10,11 @@
   sale (a new journal entry: the refused one is final).
 - "Close shift" in the header shows :class:`CloseShiftDialog`: a blind count (the expected
   cash is not shown before the count is entered), then the server's expected cash and
-  variance.
+  variance. When the server answers ``variance_needs_approval`` (the count is off by more
+  than the venue allows; it does not say by how much) the dialog asks for a manager's
+  username, PIN and a note, and the same count is sent again with them (a new journal
+  entry: the refused one is final). After the close, "Z-report" prints the shift's report
+  (:mod:`pos_app.gui.shift_report`); the Cash dialog has "X-report" while the shift is open.
 
 Every register call runs on the runner; the GUI thread only renders outcomes.
 """
@@ -29,8 +33,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pos_app.api.schemas import ErrorBody, Shift
+from pos_app.api.schemas import ErrorBody, ManagerApproval, Shift
+from pos_app.gui.printing import ReceiptPrinter
 from pos_app.gui.shift_count_dialogs import CloseShiftDialog, OpeningFloatDialog
+from pos_app.gui.shift_report import ShiftReportPort, open_shift_report, supports_shift_report
 from pos_app.gui.task_runner import Task, TaskRunner
 from pos_app.gui.widgets import named
 
@@ -67,8 +73,8 @@ class ShiftPort(Protocol):
 
     def open_shift(self, opening_float: int) -> ShiftOutcomeLike: ...
 
-    def close_shift(self, shift_id: int, counted_cash: int,
-                    note: str | None = None) -> ShiftOutcomeLike: ...
+    def close_shift(self, shift_id: int, counted_cash: int, note: str | None = None, *,
+                    manager: ManagerApproval | None = None) -> ShiftOutcomeLike: ...
 
 
 def _state(outcome: ShiftOutcomeLike) -> str:
@@ -79,6 +85,7 @@ class ShiftController(QObject):
     """The terminal's shift as the window knows it, and the dialogs that change it.
 
     Disabled (``enabled`` False, controls hidden) when the register has no shift methods.
+    Reports print on ``printer`` (default: the window's ``printer``, when it has one).
 
     Signals:
         shift_changed(object): the open ``Shift``, or ``None`` when none is open.
@@ -94,9 +101,11 @@ class ShiftController(QObject):
     shift_open_abandoned = Signal(str)
     shift_closed = Signal(object)
 
-    def __init__(self, register: object, runner: TaskRunner, parent: QWidget) -> None:
+    def __init__(self, register: object, runner: TaskRunner, parent: QWidget, *,
+                 printer: ReceiptPrinter | None = None) -> None:
         super().__init__(parent)
         self._widget = parent
+        self.printer = printer
         self._register = register if isinstance(register, ShiftPort) else None
         self._runner = runner
         self.shift: Shift | None = None
@@ -184,14 +193,35 @@ class ShiftController(QObject):
         self.shift = None
         self._show_state()
 
+    def report_printer(self) -> ReceiptPrinter | None:
+        """The printer for shift reports: ``printer``, else the window's, else ``None``
+        (then no report button is shown)."""
+        if self.printer is not None:
+            return self.printer
+        found = getattr(self._widget.window(), "printer", None)
+        return found if isinstance(found, ReceiptPrinter) else None
+
+    def _reports_available(self) -> bool:
+        return supports_shift_report(self._register) and self.report_printer() is not None
+
+    def _x_report_allowed(self) -> bool:
+        # An X-report's totals give the expected cash away: for a cashier the count stays
+        # blind, so mid-shift reports are the manager's.
+        session = getattr(self._register, "session", None)
+        role = getattr(getattr(session, "staff", None), "role", None)
+        return role == "manager" and self._reports_available()
+
     def open_cash_movement(self) -> None:
-        """Pay in, pay out or drop cash on the open shift (:mod:`pos_app.gui.cash_movement`)."""
+        """Pay in, pay out or drop cash on the open shift (:mod:`pos_app.gui.cash_movement`);
+        for a manager its "X-report" prints the shift so far."""
         from pos_app.gui.cash_movement import CashMovementDialog, CashMovementPort
 
         if self.shift is None or not hasattr(self._register, "cash_movement"):
             return
         dialog = CashMovementDialog(cast("CashMovementPort", self._register), self._runner,
-                                    self.shift.id, self.shift.currency, self._widget)
+                                    self.shift.id, self.shift.currency, self._widget,
+                                    printer=self.report_printer() if self._x_report_allowed()
+                                    else None)
         dialog.finished.connect(dialog.deleteLater)
         self.cash_dialog = dialog
         dialog.open()
@@ -256,7 +286,10 @@ class ShiftController(QObject):
             return
         dialog = CloseShiftDialog(self._widget)
         dialog.set_currency(self.shift.currency)
+        dialog.set_report_available(self._reports_available())
         dialog.count_entered.connect(self.on_close_dialog_count_entered)
+        dialog.approval_entered.connect(self.on_close_dialog_approval_entered)
+        dialog.report_requested.connect(self.on_close_dialog_report_requested)
         dialog.finished.connect(self.on_close_dialog_finished)
         self.close_dialog = dialog
         dialog.open()
@@ -271,6 +304,22 @@ class ShiftController(QObject):
         task.finished.connect(self.on_close_task_finished)
         task.failed.connect(self.on_close_task_failed)
 
+    def on_close_dialog_approval_entered(self, username: str, pin: str, note: str) -> None:
+        """Send the same count again with the manager's approval (a new journal entry)."""
+        assert self._register is not None
+        dialog = self.close_dialog
+        if self.shift is None or dialog is None or dialog.counted is None:
+            return
+        try:
+            approval = ManagerApproval(username=username, pin=pin)
+        except ValueError:
+            dialog.show_approval_error("That is not a username and PIN - check them.")
+            return
+        task = self._runner.write(self._register.close_shift, self.shift.id, dialog.counted,
+                                  note, manager=approval)
+        task.finished.connect(self.on_close_task_finished)
+        task.failed.connect(self.on_close_task_failed)
+
     def on_close_task_finished(self, outcome: ShiftOutcomeLike) -> None:
         dialog = self.close_dialog
         if dialog is not None:
@@ -281,15 +330,37 @@ class ShiftController(QObject):
             self._set_shift(None)
             self.shift_closed.emit(outcome)
             return
+        code = outcome.error.error if outcome.error is not None else None
         if dialog is not None:
-            dialog.show_error(outcome.message)
-        if outcome.error is not None and outcome.error.error == "shift_not_open":
+            if code == "variance_needs_approval":
+                dialog.show_approval(outcome.message)
+            elif dialog.showing_approval:
+                dialog.show_approval_error(outcome.message)
+            else:
+                dialog.show_error(outcome.message)
+        if code == "shift_not_open":
             self.refresh()
 
     def on_close_task_failed(self, exc: BaseException) -> None:
-        if self.close_dialog is not None:
-            self.close_dialog.set_busy(False)
-            self.close_dialog.show_error(f"The shift was not closed: {exc}")
+        dialog = self.close_dialog
+        if dialog is None:
+            return
+        dialog.set_busy(False)
+        if dialog.showing_approval:
+            dialog.show_approval_error(f"The shift was not closed: {exc}")
+        else:
+            dialog.show_error(f"The shift was not closed: {exc}")
+
+    def on_close_dialog_report_requested(self, shift_id: int) -> None:
+        """Make and print the closed shift's Z-report; the dialog says where it went."""
+        dialog = self.close_dialog
+        printer = self.report_printer()
+        if dialog is None or printer is None or not supports_shift_report(self._register):
+            return
+        job = open_shift_report(dialog, cast("ShiftReportPort", self._register), self._runner,
+                                printer, shift_id, notify=False)
+        job.delivered.connect(dialog.on_report_delivered)
+        job.failed.connect(dialog.on_report_failed)
 
     def on_close_dialog_finished(self, _result: int) -> None:
         self.close_dialog = None

@@ -591,18 +591,23 @@ class Register:
                                      lambda key: self.client.add_cash_movement(
                                          shift_id, kind, amount, reason, idempotency_key=key))
 
-    def close_shift(self, shift_id: int, counted_cash: int,
-                    note: str | None = None) -> ShiftOutcome:
+    def close_shift(self, shift_id: int, counted_cash: int, note: str | None = None, *,
+                    manager: ManagerApproval | None = None) -> ShiftOutcome:
         """Close shift ``shift_id`` with the cash counted (minor units) through the journal
         (operation ``shift_close``); the confirmed outcome's shift carries the server's
-        ``expected_cash`` and ``variance``."""
+        ``expected_cash`` and ``variance``. A count off by more than the server's threshold
+        is refused ``variance_needs_approval`` unless ``manager`` approves (a manager's
+        username and PIN: the PIN is sent, never journaled) and a ``note`` says why; resend
+        under a new journal entry. Raises ``NotSignedIn`` (nothing journaled)."""
         body: dict[str, object] = {"shift_id": shift_id, "counted_cash": counted_cash}
         if note:
             body["note"] = note
+        if manager is not None:
+            body["manager"] = {"username": manager.username}
         return self._shift_operation("shift_close", body,
                                      lambda key: self.client.close_shift(
                                          shift_id, counted_cash, note or None,
-                                         idempotency_key=key))
+                                         idempotency_key=key, manager=manager))
 
     def _shift_operation(self, operation: str, body: dict[str, object],
                          send: Callable[[str], Shift | CashMovement]) -> ShiftOutcome:

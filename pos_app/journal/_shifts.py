@@ -4,7 +4,8 @@ Like a sale, each is journaled ``pending`` (committed, with its idempotency key)
 network traffic and settled ``confirmed`` / ``refused`` / ``unknown`` / ``voided`` from what
 the server said. Journal operations: ``shift_open`` (body ``{opening_float}``),
 ``cash_movement`` (``{shift_id, kind, amount, reason}``: the path's shift id and the body
-sent) and ``shift_close`` (``{shift_id, counted_cash, note?}``).
+sent) and ``shift_close`` (``{shift_id, counted_cash, note?, manager?: {username}}``: the
+approving manager's username only, never the PIN that was sent).
 :class:`~pos_app.journal.Register` exposes them as methods.
 """
 
@@ -14,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pos_app.api.errors import ErrorCode
 from pos_app.api.schemas import CashMovement, ErrorBody, Shift
 from pos_app.client import (
     ApiError,
@@ -27,7 +29,8 @@ from pos_app.domain.money import format_money
 from pos_app.journal._messages import TLS_UNTRUSTED, refused_message
 from pos_app.journal._store import EntryState, Journal
 
-__all__ = ["SHIFT_OPERATIONS", "ShiftOutcome", "run_shift_operation"]
+__all__ = ["SHIFT_OPERATIONS", "VARIANCE_NEEDS_APPROVAL", "ShiftOutcome", "run_shift_operation",
+           "shift_refused_message"]
 
 SHIFT_OPERATIONS = ("shift_open", "cash_movement", "shift_close")
 
@@ -36,6 +39,9 @@ UNKNOWN_CODE = "outcome_unknown"
 SHIFT_OFFLINE = "Server unreachable - the shift was not changed. Try again when it is back."
 SHIFT_UNKNOWN = ("No answer from the server - the shift change may or may not have gone "
                  "through. Check the shift before trying again.")
+
+VARIANCE_NEEDS_APPROVAL = ("The count is off by more than the allowed amount - a manager must "
+                           "approve it with their PIN and a note.")
 
 _KIND_NAMES = {"pay_in": "Pay-in", "pay_out": "Pay-out", "drop": "Drop to the safe"}
 
@@ -83,6 +89,18 @@ def shift_message(operation: str, result: Shift | CashMovement) -> str:
             f"{format_money(result.opening_float, money)}.")
 
 
+def shift_refused_message(error: ErrorBody) -> str:
+    """The cashier's sentence for a refused shift operation: :data:`VARIANCE_NEEDS_APPROVAL`
+    for ``variance_needs_approval`` (it never names an amount: the count is blind), the
+    server's own sentence for ``forbidden`` (e.g. a wrong manager PIN), otherwise as for a
+    sale (:func:`refused_message`)."""
+    if error.error == ErrorCode.VARIANCE_NEEDS_APPROVAL:
+        return VARIANCE_NEEDS_APPROVAL
+    if error.error == ErrorCode.FORBIDDEN and error.message:
+        return error.message
+    return refused_message(error, {})
+
+
 def run_shift_operation(journal: Journal, operation: str, body: Mapping[str, Any], *,
                         staff_id: int | None, terminal_id: int | None,
                         send: Callable[[str], Shift | CashMovement]) -> ShiftOutcome:
@@ -104,7 +122,7 @@ def run_shift_operation(journal: Journal, operation: str, body: Mapping[str, Any
     except IdempotencyKeyVoided as exc:
         return settle(EntryState.VOIDED, exc.body, refused_message(exc.body, {}))
     except ApiError as exc:
-        return settle(EntryState.REFUSED, exc.body, refused_message(exc.body, {}))
+        return settle(EntryState.REFUSED, exc.body, shift_refused_message(exc.body))
     except ServerUnreachable as exc:
         message = TLS_UNTRUSTED if isinstance(exc, TlsVerificationFailed) else SHIFT_OFFLINE
         return settle(EntryState.REFUSED, ErrorBody(error=OFFLINE_CODE, message=message),

@@ -11,7 +11,9 @@ With SQLite it is refused: SQLite writers are serialised by one in-process lock,
 several processes would defeat (``MEASUREMENTS.md``: ``busy_timeout`` is unfair).
 
 Environment (all optional, for tests and tuning): ``POS_APP_SSE_KEEPALIVE`` (seconds between
-SSE keepalive comments, default 15), ``POS_APP_DB_RETRY_ATTEMPTS`` (default 5).
+SSE keepalive comments, default 15), ``POS_APP_DB_RETRY_ATTEMPTS`` (default 5),
+``POS_APP_VARIANCE_THRESHOLD`` (minor units a cash-up count may be off without a manager's
+approval, default 500; ``pos-app serve --variance-threshold`` sets it).
 """
 
 from __future__ import annotations
@@ -32,19 +34,24 @@ from pos_app.server.db import Database
 from pos_app.server.settings import ServerSettings, database_url_for
 from pos_app.server.tls import ensure_tls
 
-__all__ = ["ENV_DATABASE_URL", "ENV_DB_RETRY_ATTEMPTS", "ENV_SSE_KEEPALIVE", "ServeError",
-           "ServeOptions", "serve", "settings_from_environment", "worker_app"]
+__all__ = ["ENV_DATABASE_URL", "ENV_DB_RETRY_ATTEMPTS", "ENV_SSE_KEEPALIVE",
+           "ENV_VARIANCE_THRESHOLD", "MAX_VARIANCE_THRESHOLD", "ServeError", "ServeOptions",
+           "serve", "settings_from_environment", "worker_app"]
 
 log = logging.getLogger("pos_app.server")
 
 ENV_DATABASE_URL = "POS_APP_DATABASE_URL"
 ENV_SSE_KEEPALIVE = "POS_APP_SSE_KEEPALIVE"
 ENV_DB_RETRY_ATTEMPTS = "POS_APP_DB_RETRY_ATTEMPTS"
+ENV_VARIANCE_THRESHOLD = "POS_APP_VARIANCE_THRESHOLD"
+MAX_VARIANCE_THRESHOLD = 1_000_000_000
+"""Largest threshold accepted (the largest count a close may send, ``MAX_CASH_AMOUNT``)."""
 
 
 def settings_from_environment(database_url: str) -> ServerSettings:
     """:class:`ServerSettings` for ``database_url`` with the overrides found in the
-    environment (``POS_APP_SSE_KEEPALIVE`` seconds, ``POS_APP_DB_RETRY_ATTEMPTS``).
+    environment (``POS_APP_SSE_KEEPALIVE`` seconds, ``POS_APP_DB_RETRY_ATTEMPTS``,
+    ``POS_APP_VARIANCE_THRESHOLD`` minor units of the venue's currency, 0 or more).
 
     Raises:
         ServeError: an override that is not a positive number.
@@ -65,6 +72,14 @@ def settings_from_environment(database_url: str) -> ServerSettings:
         if not attempts.isdigit() or not 1 <= int(attempts) <= 100:
             raise ServeError(f"{ENV_DB_RETRY_ATTEMPTS} must be 1 to 100, not {attempts!r}")
         settings = replace(settings, db_retry_attempts=int(attempts))
+    threshold = os.environ.get(ENV_VARIANCE_THRESHOLD)
+    if threshold:
+        text = threshold.strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= 10) \
+                or int(text) > MAX_VARIANCE_THRESHOLD:
+            raise ServeError(f"{ENV_VARIANCE_THRESHOLD} must be minor units from 0 to "
+                             f"{MAX_VARIANCE_THRESHOLD}, e.g. 500 for $5.00, not {threshold!r}")
+        settings = replace(settings, variance_threshold=int(text))
     return settings
 
 

@@ -69,3 +69,22 @@ def test_shift_commands_need_a_signed_in_terminal(live_server: LiveServer,
     out = pos_app("shift", "open", "--float", "100", check=False)
     assert out.returncode == 4
     assert "sign in" in out.stderr
+
+
+def test_a_count_beyond_the_threshold_closes_with_a_managers_pin_on_stdin(
+        live_server: LiveServer, signed_in: Path) -> None:
+    pos_app("shift", "open", "--float", "100")
+    short = pos_app("shift", "close", "--counted", "80", check=False)
+    assert short.returncode == 1 and "manager must approve" in short.stderr
+    no_note = pos_app("shift", "close", "--counted", "80", "--manager", "morgan",
+                      stdin="2468\n", check=False)
+    assert no_note.returncode == 2 and "--note" in no_note.stderr
+    wrong = pos_app("shift", "close", "--counted", "80", "--manager", "morgan", "--note",
+                    "till short", stdin="9999\n", check=False)
+    assert wrong.returncode == 1
+    closed = json.loads(pos_app("shift", "close", "--counted", "80", "--manager", "morgan",
+                                "--note", "till short", "--json", stdin="2468\n").stdout)
+    assert (closed["status"], closed["variance"], closed["approved_by_name"]) == (
+        "closed", -2_000, "Morgan Lee")
+    journal = pos_app("journal", "--json").stdout
+    assert "2468" not in journal and "9999" not in journal

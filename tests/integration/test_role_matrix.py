@@ -232,7 +232,10 @@ def _request(route: tuple[str, str], caller: Caller, world: World, allowed: bool
         return (f"/v1/shifts/{own.shift_id}/cash-movements",
                 {"kind": "pay_in", "amount": 500, "reason": "role matrix"})
     if path == "/v1/shifts/{shift_id}/close":
-        return f"/v1/shifts/{own.shift_id}/close", {"counted_cash": 0, "note": "role matrix"}
+        # Counted 0 is beyond the variance threshold: a manager's PIN approves it.
+        return f"/v1/shifts/{own.shift_id}/close", {
+            "counted_cash": 0, "note": "role matrix",
+            "manager": {"username": "morgan", "pin": "2468"}}
     if path == "/v1/holds":
         return path, {"kind": "checkout", "lines": line}
     if path == "/v1/holds/{ref}/release":

@@ -79,16 +79,32 @@ def add_cash_movement(shift_id: ShiftId, body: CashMovementCreate, principal: Cu
     return _answer(outcome)
 
 
-@router.post("/{shift_id}/close", response_model=Shift, responses=_CHANGE_ERRORS)
+@router.post("/{shift_id}/close", response_model=Shift, responses=errors(
+    401, 403, 404, 409, 422,
+    s403="forbidden: a channel token, a cashier acting on another terminal's shift, or a "
+         "manager username or PIN that is wrong or not a manager's (never stored)",
+    s404="not_found: no such shift (not stored)",
+    s409="variance_needs_approval (the count is off by more than the threshold and the "
+         "request has no manager approval or no note; not stored, nothing changed, no "
+         "amount in the body), shift_not_open (the shift is closed; stored and replayed), "
+         "idempotency_key_voided, request_in_progress",
+    s422="invalid_request: schema error, missing or malformed Idempotency-Key (never "
+         "stored); idempotency_key_reused"))
 def close_shift(shift_id: ShiftId, body: ShiftClose, principal: CurrentPrincipal,
                 database: DatabaseDep, settings: SettingsDep,
                 idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
     """Close an open shift with the cash counted in the drawer; answers the shift with
     ``expected_cash`` (float + cash sales - cash refunds + pay-ins - pay-outs - drops),
-    ``counted_cash`` and ``variance`` (counted - expected). Requires ``Idempotency-Key``."""
+    ``counted_cash`` and ``variance`` (counted - expected). Requires ``Idempotency-Key``.
+
+    A count off by more than the server's variance threshold (either way) needs a manager:
+    a manager closing approves themselves, anyone else sends ``manager: {username, pin}``;
+    and a non-blank ``note``. The manager's PIN is not part of the request's identity and
+    is never stored."""
     key = idempotency.check_key(idempotency_key)
     outcome = shifts.close_shift(database, principal, shift_id, body, key=key,
-                                 path=f"/v1/shifts/{shift_id}/close", now=settings.clock.now())
+                                 path=f"/v1/shifts/{shift_id}/close", now=settings.clock.now(),
+                                 variance_threshold=settings.variance_threshold)
     return _answer(outcome)
 
 

@@ -18,49 +18,67 @@ on PostgreSQL a close waits for sales in flight and counts them, and a sale that
 close sees the shift closed. SQLite serialises writers anyway.
 
 ``expected_cash`` and ``variance`` come from :mod:`pos_app.domain.cashup`. Money is minor
-units of the shift's currency (``ServerSettings.currency``).
+units of the shift's currency (``ServerSettings.currency``). Totals are read in bulk by
+:mod:`pos_app.server.services.shift_totals`.
+
+A close whose count is off by more than ``ServerSettings.variance_threshold`` (either way)
+needs a manager's approval and a non-blank note, like a refund (:func:`approver`): a manager
+closing approves themselves; anyone else sends ``manager: {username, pin}``, checked with
+Argon2 before the transaction (wrong, or not a manager: 403 ``forbidden``, not stored).
+Without both the close is refused 409 ``variance_needs_approval`` and NOT stored (the key is
+freed, nothing changes): the body says neither the expected cash nor the variance, so the
+count stays blind. The PIN never reaches the idempotency request hash (only the manager's
+username does), the stored response or the audit log; the ``shift_close`` audit entry keeps
+``approved_by`` and the note.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pos_app.api import schemas
 from pos_app.api.errors import ERROR_STATUS, ErrorCode
 from pos_app.domain import cashup
-from pos_app.server import audit, sql
+from pos_app.server import audit, security, sql
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
-from pos_app.server.models import (
-    CashMovement,
-    Hold,
-    Refund,
-    Sale,
-    SaleLine,
-    Shift,
-    TicketType,
-)
+from pos_app.server.models import CashMovement, Shift, Staff
 from pos_app.server.services import idempotency
-from pos_app.server.services.principal import Principal
+from pos_app.server.services.principal import ROLE_RANK, Principal
+from pos_app.server.services.shift_totals import (
+    movement_out,
+    shift_out,
+    shift_reports,
+)
 
 __all__ = [
+    "DEFAULT_VARIANCE_THRESHOLD",
+    "VARIANCE_NEEDS_APPROVAL",
     "ShiftOutcome",
     "add_cash_movement",
+    "approver",
     "close_shift",
     "get_shift",
     "list_shifts",
     "open_shift",
     "open_shift_id",
 ]
+
+
+DEFAULT_VARIANCE_THRESHOLD = 500
+"""Minor units a count may be off, either way, without a manager (``ServerSettings``)."""
+
+VARIANCE_NEEDS_APPROVAL = ("The count is off by more than the allowed amount - a manager must "
+                           "approve it with their PIN and a note. The shift is still open.")
 
 
 @dataclass(frozen=True)
@@ -114,21 +132,23 @@ def _authorize(principal: Principal, shift: Shift) -> None:
 
 
 def _idempotent(db: Database, principal: Principal, *, key: str, path: str,
-                body: schemas.Request, now: datetime,
+                body: schemas.Request | dict[str, Any], now: datetime,
                 act: Callable[[Session], ShiftOutcome]) -> ShiftOutcome:
-    """Claim ``key``, run ``act`` in the same write transaction, store its outcome."""
+    """Claim ``key``, run ``act`` in the same write transaction, store its outcome.
+    ``body`` is what identifies the request (a dict when fields must be left out)."""
     _require_staff(principal)
+    hashed = body if isinstance(body, dict) else body.model_dump(mode="json")
     done = idempotency.run_idempotent(db, principal, key, method="POST", path=path,
-                                      body=body.model_dump(mode="json"), effect=act, now=now)
+                                      body=hashed, effect=act, now=now)
     return ShiftOutcome(done.status, done.body, replayed=done.replayed)
 
 
 def _audit(session: Session, principal: Principal, shift: Shift, action: str, reason: str,
-           now: datetime) -> None:
+           now: datetime, approved_by: int | None = None) -> None:
     audit.append(session, [audit.AuditRecord(
         action=action, staff_id=principal.staff_id, terminal_id=principal.terminal_id,
-        channel=principal.channel, shift_id=shift.id, ref_type="shift", ref_id=str(shift.id),
-        reason=reason)], now)
+        channel=principal.channel, shift_id=shift.id, approved_by=approved_by,
+        ref_type="shift", ref_id=str(shift.id), reason=reason)], now)
 
 
 def open_shift(db: Database, principal: Principal, body: schemas.ShiftOpen, *, key: str,
@@ -195,37 +215,93 @@ def add_cash_movement(db: Database, principal: Principal, shift_id: int,
         session.flush()
         _audit(session, principal, shift, "cash_movement",
                f"{body.kind} {body.amount} {shift.currency}: {body.reason}", now)
-        return ShiftOutcome(201, _movement_out(movement, shift.currency).model_dump(mode="json"))
+        return ShiftOutcome(201, movement_out(movement, shift.currency).model_dump(mode="json"))
 
     return _idempotent(db, principal, key=key, path=path, body=body, now=now, act=act)
 
 
+def approver(db: Database, principal: Principal,
+             manager: schemas.ManagerApproval | None) -> int | None:
+    """The staff id of the manager who approves ``principal``'s cash-up variance: the one
+    named by ``manager`` (checked whoever calls), else the caller when a manager, else
+    ``None`` (a cashier without approval). Reads in its own transaction (Argon2 is slow;
+    it stays out of the writer lock).
+
+    Raises:
+        ApiError: 403 ``forbidden`` when ``manager``'s username or PIN is wrong or names
+            someone who is not a manager (the message never repeats the PIN).
+    """
+    if manager is None:
+        return principal.staff_id if principal.has_role("manager") else None
+    with db.read() as session:
+        staff = session.scalars(select(Staff).where(Staff.username == manager.username)).first()
+    pin_hash = staff.pin_hash if staff is not None and staff.active else None
+    if not security.verify_pin(pin_hash, manager.pin) or staff is None:
+        raise ApiError(ErrorCode.FORBIDDEN, "The manager's username or PIN is wrong; the "
+                                            "shift is still open.")
+    if ROLE_RANK.get(staff.role, 0) < ROLE_RANK["manager"]:
+        raise ApiError(ErrorCode.FORBIDDEN, f"{staff.username} is not a manager and cannot "
+                                            "approve a cash-up variance; the shift is still "
+                                            "open.")
+    return staff.id
+
+
 def close_shift(db: Database, principal: Principal, shift_id: int, body: schemas.ShiftClose,
-                *, key: str, path: str, now: datetime) -> ShiftOutcome:
+                *, key: str, path: str, now: datetime,
+                variance_threshold: int = DEFAULT_VARIANCE_THRESHOLD) -> ShiftOutcome:
     """Close open shift ``shift_id`` with ``body.counted_cash``: the server computes
     ``expected_cash`` and ``variance`` and keeps them. Returns 200 Shift, or the stored 409
-    ``shift_not_open``. Raises :class:`ApiError` 404 / 403."""
+    ``shift_not_open``.
+
+    When ``|variance| > variance_threshold`` (minor units) the close needs an approving
+    manager (:func:`approver`) and a non-blank ``body.note``; ``approved_by`` is then kept
+    in the ``shift_close`` audit entry and answered in the shift.
+
+    Raises:
+        ApiError: 404 / 403 (also for a wrong manager PIN); 409 ``variance_needs_approval``
+            (not stored, nothing changed, no amount in the body).
+    """
+    _require_staff(principal)
+    approving = approver(db, principal, body.manager)
+    hashed = body.model_dump(mode="json")
+    if body.manager is not None:  # the PIN is not part of the request's identity
+        hashed["manager"] = {"username": body.manager.username}
+    note = (body.note or "").strip() or None
 
     def act(session: Session) -> ShiftOutcome:
         shift = _locked_open_shift(session, principal, shift_id)
         if isinstance(shift, ShiftOutcome):
             return shift
-        report = _reports(session, [shift], now)[shift.id]
+        report = shift_reports(session, [shift], now)[shift.id]
         expected = cashup.expected_cash(report.drawer(shift.opening_float))
+        variance = cashup.variance(body.counted_cash, expected)
+        approved_by: int | None = None
+        if abs(variance) > variance_threshold:
+            if approving is None or not note:
+                # Raised, so not stored: nothing changes and the key can be used again.
+                raise ApiError(ErrorCode.VARIANCE_NEEDS_APPROVAL, VARIANCE_NEEDS_APPROVAL,
+                               shift_id=shift.id)
+            approved_by = approving
         shift.status = "closed"
         shift.closed_at = now
         shift.closed_by = principal.staff_id
         shift.counted_cash = body.counted_cash
         shift.expected_cash = expected
-        shift.variance = cashup.variance(body.counted_cash, expected)
-        shift.note = body.note
+        shift.variance = variance
+        shift.note = note
         session.flush()
+        approvals = {shift.id: approved_by} if approved_by is not None else None
+        report = shift_reports(session, [shift], now, approved=approvals)[shift.id]
+        out = shift_out(shift, report)
         reason = (f"counted {shift.counted_cash}, expected {expected}, variance "
-                  f"{shift.variance} {shift.currency}" + (f"; {body.note}" if body.note else ""))
-        _audit(session, principal, shift, "shift_close", reason, now)
-        return ShiftOutcome(200, _shift_out(shift, report).model_dump(mode="json"))
+                  f"{shift.variance} {shift.currency}"
+                  + (f"; approved by {out.approved_by_name or approved_by}"
+                     if approved_by is not None else "")
+                  + (f"; {note}" if note else ""))
+        _audit(session, principal, shift, "shift_close", reason, now, approved_by)
+        return ShiftOutcome(200, out.model_dump(mode="json"))
 
-    return _idempotent(db, principal, key=key, path=path, body=body, now=now, act=act)
+    return _idempotent(db, principal, key=key, path=path, body=hashed, now=now, act=act)
 
 
 # --- reads --------------------------------------------------------------------------------------
@@ -240,6 +316,10 @@ def get_shift(session: Session, principal: Principal, shift_id: int,
         raise ApiError(ErrorCode.NOT_FOUND, f"Shift {shift_id} was not found.")
     _authorize(principal, shift)
     return _out(session, shift, now)
+
+
+def _out(session: Session, shift: Shift, now: datetime) -> schemas.Shift:
+    return shift_out(shift, shift_reports(session, [shift], now)[shift.id])
 
 
 def list_shifts(session: Session, principal: Principal, *, terminal_id: str | None,
@@ -278,9 +358,9 @@ def list_shifts(session: Session, principal: Principal, *, terminal_id: str | No
     rows = list(session.scalars(query).all())
     more = len(rows) > limit
     rows = rows[:limit]
-    reports = _reports(session, rows, now)
+    reports = shift_reports(session, rows, now)
     return schemas.ShiftList(
-        shifts=[_shift_out(s, reports[s.id]) for s in rows],
+        shifts=[shift_out(s, reports[s.id]) for s in rows],
         next_cursor=_encode_cursor(rows[-1].id) if more and rows else None)
 
 
@@ -305,101 +385,3 @@ def _decode_cursor(cursor: str) -> int:
         return int(number)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise ApiError(ErrorCode.INVALID_REQUEST, "The cursor is not valid.") from None
-
-
-# --- totals -------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Report:
-    """One shift's totals, read in bulk by :func:`_reports`."""
-
-    sales: schemas.ShiftTotal
-    refunds: schemas.ShiftTotal
-    ticket_types: list[schemas.ShiftTicketTypeTotal]
-    holds: dict[str, int]
-    movements: list[CashMovement]
-
-    def moved(self, kind: str) -> int:
-        return sum(m.amount for m in self.movements if m.kind == kind)
-
-    def drawer(self, opening_float: int) -> cashup.DrawerTotals:
-        return cashup.DrawerTotals(
-            opening_float=opening_float, cash_sales=self.sales.amount,
-            cash_refunds=self.refunds.amount, pay_ins=self.moved("pay_in"),
-            pay_outs=self.moved("pay_out"), drops=self.moved("drop"))
-
-
-def _reports(session: Session, shifts: Sequence[Shift], now: datetime) -> dict[int, _Report]:
-    """Totals of ``shifts`` with one grouped query per kind of total (not one per shift)."""
-    ids = [s.id for s in shifts]
-    zero = schemas.ShiftTotal(count=0, amount=0)
-    reports = {i: _Report(sales=zero, refunds=zero, ticket_types=[], holds={}, movements=[])
-               for i in ids}
-    if not ids:
-        return reports
-
-    def at(shift_id: int | None) -> _Report:  # rows are filtered by shift_id IN ids
-        assert shift_id is not None
-        return reports[shift_id]
-
-    for shift_id, count, amount in session.execute(
-            select(Sale.shift_id, func.count(Sale.id), func.coalesce(func.sum(Sale.total), 0))
-            .where(Sale.shift_id.in_(ids), Sale.method == "cash").group_by(Sale.shift_id)):
-        at(shift_id).sales = schemas.ShiftTotal(count=count, amount=int(amount))
-    for shift_id, count, amount in session.execute(
-            select(Refund.shift_id, func.count(Refund.id),
-                   func.coalesce(func.sum(Refund.amount), 0))
-            .where(Refund.shift_id.in_(ids), Refund.method == "cash")
-            .group_by(Refund.shift_id)):
-        at(shift_id).refunds = schemas.ShiftTotal(count=count, amount=int(amount))
-    for shift_id, tt_id, event_id, name, tickets, amount in session.execute(
-            select(Sale.shift_id, SaleLine.ticket_type_id, TicketType.event_id, TicketType.name,
-                   func.sum(SaleLine.quantity), func.sum(SaleLine.amount))
-            .join(SaleLine, SaleLine.sale_id == Sale.id)
-            .join(TicketType, TicketType.id == SaleLine.ticket_type_id)
-            .where(Sale.shift_id.in_(ids), Sale.method == "cash")
-            .group_by(Sale.shift_id, SaleLine.ticket_type_id, TicketType.event_id,
-                      TicketType.name)
-            .order_by(Sale.shift_id, SaleLine.ticket_type_id)):
-        at(shift_id).ticket_types.append(schemas.ShiftTicketTypeTotal(
-            ticket_type_id=tt_id, event_id=event_id, name=name, tickets=int(tickets),
-            amount=int(amount)))
-    state = case((and_(Hold.status == "active", Hold.expires_at <= now), "expired"),
-                 else_=Hold.status)
-    for shift_id, hold_state, count in session.execute(
-            select(Hold.shift_id, state, func.count(Hold.id))
-            .where(Hold.shift_id.in_(ids)).group_by(Hold.shift_id, state)):
-        at(shift_id).holds[str(hold_state)] = int(count)
-    for movement in session.scalars(select(CashMovement).where(CashMovement.shift_id.in_(ids))
-                                    .order_by(CashMovement.id)):
-        reports[movement.shift_id].movements.append(movement)
-    return reports
-
-
-def _movement_out(movement: CashMovement, currency: str) -> schemas.CashMovement:
-    return schemas.CashMovement(
-        id=movement.id, shift_id=movement.shift_id, kind=movement.kind,
-        amount=movement.amount, currency=currency, reason=movement.reason,
-        created_at=movement.created_at, staff_id=movement.staff_id)
-
-
-def _out(session: Session, shift: Shift, now: datetime) -> schemas.Shift:
-    return _shift_out(shift, _reports(session, [shift], now)[shift.id])
-
-
-def _shift_out(shift: Shift, report: _Report) -> schemas.Shift:
-    holds = report.holds
-    return schemas.Shift(
-        id=shift.id, terminal_id=shift.terminal_id, status=shift.status,
-        currency=shift.currency, opening_float=shift.opening_float, opened_at=shift.opened_at,
-        opened_by=shift.opened_by, closed_at=shift.closed_at, closed_by=shift.closed_by,
-        expected_cash=shift.expected_cash, counted_cash=shift.counted_cash,
-        variance=shift.variance, note=shift.note, sales=report.sales, refunds=report.refunds,
-        pay_ins=report.moved("pay_in"), pay_outs=report.moved("pay_out"),
-        drops=report.moved("drop"), ticket_types=report.ticket_types,
-        holds=schemas.ShiftHoldCounts(
-            placed=sum(holds.values()), active=holds.get("active", 0),
-            converted=holds.get("converted", 0), released=holds.get("released", 0),
-            expired=holds.get("expired", 0)),
-        cash_movements=[_movement_out(m, shift.currency) for m in report.movements])
