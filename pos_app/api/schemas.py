@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "MAX_REPORT_BUCKET_SECONDS",
+    "MAX_REPORT_POINTS",
     "AlertsResponse",
     "AuditActor",
     "AuditCounts",
@@ -26,6 +28,7 @@ __all__ = [
     "CashMovement",
     "CashMovementCreate",
     "CashPayment",
+    "ChannelSeries",
     "Customer",
     "CustomerOut",
     "ErrorBody",
@@ -53,6 +56,8 @@ __all__ = [
     "SaleLine",
     "SaleLineIn",
     "SalesPage",
+    "SalesPoint",
+    "SalesReport",
     "SessionCreate",
     "SessionResponse",
     "Shift",
@@ -72,6 +77,7 @@ __all__ = [
     "ThresholdsIn",
     "Ticket",
     "TicketType",
+    "TicketTypeChannels",
     "TicketTypePatch",
     "TicketTypesResponse",
     "WebhookCreated",
@@ -837,3 +843,56 @@ class StockAlertWebhook(Response):
     sold: int
     held: int
     text: str
+
+
+# --- reports (issue 6) ------------------------------------------------------------------------
+
+MAX_REPORT_POINTS = 500
+"""Most buckets a sales report spans (``GET /v1/reports/sales``): a wider window or a smaller
+bucket is refused as invalid_request, so one report stays a small answer and a short query."""
+MAX_REPORT_BUCKET_SECONDS = 366 * 86400  # one bucket of a year at most
+
+
+class SalesPoint(Response):
+    """One bucket of one channel's sales: ``at`` is the bucket's start (UTC); ``tickets`` and
+    ``amount`` (minor units of the report's ``currency``) are net of refunds made in that
+    bucket, so either may be negative."""
+
+    at: AwareDatetime
+    tickets: int
+    amount: int
+
+
+class ChannelSeries(Response):
+    """One channel's buckets, oldest first; buckets without a sale or refund are left out."""
+
+    channel: str
+    points: list[SalesPoint]
+
+
+class TicketTypeChannels(Response):
+    """Net tickets of one ticket type by the channel that sold them (every channel of the
+    report, 0 included)."""
+
+    ticket_type_id: int
+    by_channel: dict[str, int]
+
+
+class SalesReport(Response):
+    """``GET /v1/reports/sales`` (manager): an event's sales by channel, per ticket type and
+    over time, in the window ``[start, end)``.
+
+    Tickets are net of refunds: a sale counts in its bucket and channel when it was made, a
+    refunded ticket is taken off the original sale's channel in the bucket of the refund.
+    Without ``from`` / ``to`` the window runs from the event's first sale to now, so
+    ``by_channel`` then equals the ticket types' ``sold`` (box office + online + ...).
+    Buckets are ``bucket_seconds`` wide, aligned to multiples of it since the Unix epoch."""
+
+    event_id: str
+    currency: str
+    bucket_seconds: int
+    start: AwareDatetime
+    end: AwareDatetime
+    channels: list[str]
+    ticket_types: list[TicketTypeChannels]
+    series: list[ChannelSeries]

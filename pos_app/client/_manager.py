@@ -23,6 +23,7 @@ from pos_app.api.schemas import (
     AuditVerify,
     BulkCapacityChange,
     CapacityChange,
+    SalesReport,
     ShiftList,
     TicketType,
     TicketTypePatch,
@@ -141,3 +142,16 @@ class ManagerCalls:
                               "to": to, "limit": limit, "cursor": cursor})
         return self._parse(self._send("GET", f"/v1/shifts?{query}",
                                       headers=self._session_auth()), ShiftList)
+
+    def sales_report(self, event_id: str, *, bucket: int | None = None,
+                     from_: datetime | None = None,
+                     to: datetime | None = None) -> SalesReport:
+        """``GET /v1/reports/sales`` (manager): event ``event_id``'s net sales by channel,
+        per ticket type and per ``bucket`` seconds (default: chosen by the server) in
+        ``[from_, to)`` (default: its first sale to now). Raises ``Forbidden`` below
+        manager, ``NotFound`` for an unknown event, ``InvalidRequest`` for a window of more
+        than 500 buckets, ``ValueError`` for a naive datetime."""
+        query = query_string({"event_id": event_id, "bucket": bucket, "from": from_,
+                              "to": to})
+        return self._parse(self._send("GET", f"/v1/reports/sales?{query}",
+                                      headers=self._session_auth()), SalesReport)

@@ -22,6 +22,7 @@ from pos_app.api.schemas import (
     Hold,
     Sale,
     SaleLineIn,
+    SalesReport,
     SessionResponse,
     Shift,
     ShiftList,
@@ -170,6 +171,10 @@ class ManagerDeskLike(Protocol):
                limit: int = 100, cursor: str | None = None) -> ShiftList: ...
 
     def shift(self, shift_id: int) -> Shift: ...
+
+    def sales_report(self, event_id: str, *, bucket: int | None = None,
+                     from_: datetime | None = None,
+                     to: datetime | None = None) -> SalesReport: ...
 
 
 class ManagerPort(RegisterBase, Protocol):

@@ -29,6 +29,7 @@ from pos_app.api.schemas import (
     AuditPage,
     AuditVerify,
     ErrorBody,
+    SalesReport,
     Shift,
     ShiftList,
     TicketType,
@@ -197,3 +198,10 @@ class ManagerDesk:
     def shift(self, shift_id: int) -> Shift:
         """One shift's summary (totals, holds, movements, cash-up when closed)."""
         return self._register.client.get_shift(shift_id)
+
+    def sales_report(self, event_id: str, *, bucket: int | None = None,
+                     from_: datetime | None = None,
+                     to: datetime | None = None) -> SalesReport:
+        """Event ``event_id``'s net sales by channel, per ticket type and over time (see
+        ``InventoryClient.sales_report``); the dashboard's channel split and chart."""
+        return self._register.client.sales_report(event_id, bucket=bucket, from_=from_, to=to)

@@ -13,6 +13,7 @@ from pos_app.server.routes import (
     idempotency_keys,
     inventory,
     refunds,
+    reports,
     sales,
     sessions,
     shifts,
@@ -25,5 +26,5 @@ __all__ = ["api_router"]
 
 api_router = APIRouter(prefix="/v1")
 for _module in (health, terminals, sessions, events, inventory, ticket_types, holds, sales,
-                refunds, shifts, alerts, audit, idempotency_keys, webhooks):
+                refunds, shifts, alerts, audit, idempotency_keys, webhooks, reports):
     api_router.include_router(_module.router)
