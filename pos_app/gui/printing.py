@@ -47,7 +47,7 @@ from pos_app.gui.thermal_jobs import (
 )
 
 if TYPE_CHECKING:
-    from pos_app.receipts import HoldSlipData, ThermalPrinter
+    from pos_app.receipts import HoldSlipData, RefundSlipData, ThermalPrinter
 
 __all__ = [
     "DEFAULT_DPI",
@@ -232,6 +232,19 @@ class ReceiptPrinter:
         if thermal is None:
             return self._deliver_pdf(settings, pdf)
         send_thermal(pdf, lambda: thermal.print_hold_slip(data))
+        return f"Printed on {thermal.address}"
+
+    def deliver_refund_slip(self, register: _HasReceiptsFolder, data: RefundSlipData) -> str:
+        """:meth:`deliver_hold_slip` for a refund slip (``refund-000042-<id>.pdf``)."""
+        from pos_app.receipts import write_refund_slip
+
+        folder = Path(register.paths.receipts_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        pdf = write_refund_slip(data, folder)
+        settings, thermal = self._printer_for(pdf)
+        if thermal is None:
+            return self._deliver_pdf(settings, pdf)
+        send_thermal(pdf, lambda: thermal.print_refund_slip(data))
         return f"Printed on {thermal.address}"
 
     def _deliver_pdf(self, settings: PrinterSettings, pdf_path: Path) -> str:

@@ -13,7 +13,7 @@ selection, Enter reprints the selected sale, F5 reads the sales again, Esc close
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
@@ -32,10 +32,14 @@ from pos_app.api.schemas import Event, EventsResponse, Sale
 from pos_app.domain.clock import utc_now
 from pos_app.gui.ports import RegisterPort
 from pos_app.gui.printing import PrintFailed, ReceiptPrinter
+from pos_app.gui.refund_work import RefundPort
 from pos_app.gui.sales_model import SalesBrowser, SalesFilterProxy, SalesTableModel
 from pos_app.gui.sell_screen import deliver_receipt
 from pos_app.gui.task_runner import Task, TaskRunner
 from pos_app.gui.widgets import announce, named, restyle
+
+if TYPE_CHECKING:
+    from pos_app.gui.refund_dialog import RefundDialog
 
 __all__ = [
     "ShiftReceiptsDialog",
@@ -60,8 +64,9 @@ QLabel#receiptsKeys { font-size: 13px; color: #64748b; }
 _ENTER = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 
 
-class ShiftReceiptsPort(RegisterPort, Protocol):
-    """What the dialog needs from the register (blocking: through the runner only)."""
+class ShiftReceiptsPort(RegisterPort, RefundPort, Protocol):
+    """What the dialog needs from the register (blocking: through the runner only); the
+    refund dialog it opens needs :class:`~pos_app.gui.refund_work.RefundPort`."""
 
     def shift_sales(self, *, limit: int = 500) -> list[Sale]: ...
 
@@ -184,10 +189,14 @@ class ShiftReceiptsDialog(QDialog):
         keys.setAccessibleName("Keyboard shortcuts")
         self.close_button = named(QPushButton("Close"), "secondaryButton")
         self.close_button.setAccessibleName("Close the receipts of this shift")
+        self.refund_button = named(QPushButton("Refund…"), "secondaryButton")
+        self.refund_button.setAccessibleName("Refund tickets of the selected sale")
+        self.refund_dialog: RefundDialog | None = None
         self.reprint_button = named(QPushButton("Reprint receipt"), "primaryButton")
         self.reprint_button.setAccessibleName("Reprint the selected sale's receipt")
         self.reprint_button.setToolTip("Enter")
-        for push in (self.refresh_button, self.close_button, self.reprint_button):
+        for push in (self.refresh_button, self.close_button, self.refund_button,
+                     self.reprint_button):
             push.setAutoDefault(False)  # Enter is handled once: the browser or keyPressEvent
             push.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.close_button.setMinimumWidth(120)
@@ -204,6 +213,7 @@ class ShiftReceiptsDialog(QDialog):
         buttons.setSpacing(12)
         buttons.addWidget(keys, 1)
         buttons.addWidget(self.close_button)
+        buttons.addWidget(self.refund_button)
         buttons.addWidget(self.reprint_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(28, 24, 28, 24)
@@ -217,6 +227,7 @@ class ShiftReceiptsDialog(QDialog):
         self.refresh_button.clicked.connect(self.load)
         self.close_button.clicked.connect(self.reject)
         self.reprint_button.clicked.connect(self.reprint_selected)
+        self.refund_button.clicked.connect(self.refund_selected)
         self.browser.sale_chosen.connect(self.on_browser_sale_chosen)
         self.browser.current_changed.connect(self.on_browser_current_changed)
         self.browser.show_message(LOADING)
@@ -325,6 +336,24 @@ class ShiftReceiptsDialog(QDialog):
         self._show_state()
         self.reprint_failed.emit(exc)
 
+    # --- refunding ----------------------------------------------------------------------------
+
+    def refund_selected(self) -> None:
+        """Open the refund dialog on the selected sale (unless one is open); the list is read
+        again after a refund."""
+        from pos_app.gui.refund_dialog import open_refund
+
+        sale = self.selected_sale()
+        if sale is not None and self.refund_dialog is None:
+            self.refund_dialog = open_refund(self, self._register, self._runner,
+                                             self._printer, sale)
+            self.refund_dialog.refund_confirmed.connect(self.load)  # a bound slot, see there
+            self.refund_dialog.finished.connect(self.on_refund_dialog_finished)
+
+    def on_refund_dialog_finished(self, _result: int) -> None:
+        self.refund_dialog = None
+        self.search_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+
     # --- look and keys --------------------------------------------------------------------------
 
     def _set_status(self, text: str, *, failed: bool = False) -> None:
@@ -338,6 +367,7 @@ class ShiftReceiptsDialog(QDialog):
         sale = self.selected_sale()
         self.refresh_button.setEnabled(self._load_task is None)
         self.reprint_button.setEnabled(sale is not None and not self.printing)
+        self.refund_button.setEnabled(sale is not None and sale.status != "refunded")
         self.reprint_button.setText("Printing…" if self.printing else
                                     f"Reprint sale #{sale.number}" if sale is not None else
                                     "Reprint receipt")

@@ -526,6 +526,11 @@ class Register:
                 break
         return sorted(newest, key=lambda sale: sale.number, reverse=True)
 
+    def sale(self, ref: str | int) -> Sale:
+        """Sale ``ref`` (id or number) as the server has it now (any shift or terminal;
+        tickets with their current status). Raises ``NotFound`` and the client errors."""
+        return self.client.get_sale(ref)
+
     def release_hold(self, ref: str, reason: str | None = None) -> HoldOutcome:
         """Release hold ``ref`` (id or code) with an optional ``reason`` through the journal
         (operation ``hold_release``). Raises ``NotSignedIn`` (nothing journaled)."""
@@ -561,6 +566,9 @@ class Register:
             terminal_id=self._config.terminal_id,
             send=lambda k: self.client.refund(str(sale_ref), body, idempotency_key=k),
             message=refund_message)
+        if error is not None and error.error == "forbidden" and error.message:
+            # The server says which: no approval, a wrong PIN, or not a manager.
+            message = error.message
         return RefundOutcome(key, state, refund, error, message)
 
     def _staff_id(self) -> int:

@@ -57,6 +57,9 @@ class ReceiptData:
         terminal_name: name of the terminal that made the sale.
         tickets: admissions, ``(code, ticket type name[, unit price])``, one QR code each.
         reprint: ``True`` prints a REPRINT banner and names the file ``...-reprint.pdf``.
+        refunded: tickets of the sale refunded since (a reprint), in sale order: each is
+            printed as a REFUNDED block without its QR code or full code, never as an
+            admission (:mod:`pos_app.receipts.refunded`).
 
     Raises:
         ValueError: a datetime is naive, ``timezone`` is not a known IANA zone, or
@@ -78,6 +81,7 @@ class ReceiptData:
     terminal_name: str
     tickets: tuple[ReceiptTicket, ...]
     reprint: bool = False
+    refunded: tuple[ReceiptTicket, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("event_starts_at", "sale_created_at"):
@@ -92,9 +96,9 @@ class ReceiptData:
             raise ValueError(f"sale_number must not be negative, got {self.sale_number}")
         # Accept plain tuples from callers; store the named forms.
         object.__setattr__(self, "lines", tuple(ReceiptLine(*line) for line in self.lines))
-        object.__setattr__(
-            self, "tickets", tuple(ReceiptTicket(*ticket) for ticket in self.tickets)
-        )
+        for name in ("tickets", "refunded"):
+            tickets = tuple(ReceiptTicket(*ticket) for ticket in getattr(self, name))
+            object.__setattr__(self, name, tickets)
 
 
 def receipt_from_sale(
@@ -108,7 +112,8 @@ def receipt_from_sale(
     """The receipt of ``sale``, an admission to ``event``.
 
     Ticket type names come from the sale's lines, falling back to the event's ticket types.
-    Refunded tickets are left out: their QR codes no longer admit anyone. A sale paid
+    Refunded tickets are not admissions: they go to ``refunded`` (printed marked REFUNDED,
+    without a QR code), never to ``tickets``. A sale paid
     elsewhere (``payment.method == "external"``) has no tendered or change amounts.
 
     Raises:
@@ -120,13 +125,12 @@ def receipt_from_sale(
     names = {ticket_type.id: ticket_type.name for ticket_type in event.ticket_types}
     names.update({line.ticket_type_id: line.name for line in sale.lines})
     prices = {line.ticket_type_id: line.unit_price for line in sale.lines}
-    tickets = []
+    tickets: list[ReceiptTicket] = []
+    refunded: list[ReceiptTicket] = []
     for ticket in sale.tickets:
-        if ticket.status != "valid":
-            continue
         if ticket.ticket_type_id not in names:
             raise ValueError(f"ticket {ticket.code} has unknown type {ticket.ticket_type_id}")
-        tickets.append(
+        (tickets if ticket.status == "valid" else refunded).append(
             ReceiptTicket(
                 ticket.code, names[ticket.ticket_type_id], prices.get(ticket.ticket_type_id)
             )
@@ -150,6 +154,7 @@ def receipt_from_sale(
         terminal_name=terminal_name,
         tickets=tuple(tickets),
         reprint=reprint,
+        refunded=tuple(refunded),
     )
 
 

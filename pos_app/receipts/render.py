@@ -28,6 +28,7 @@ from pos_app.receipts.layout import (
     render_pages,
     write_pdf,
 )
+from pos_app.receipts.refunded import refunded_blocks
 from pos_app.receipts.text import format_local_time
 
 __all__ = [
@@ -56,7 +57,8 @@ def receipt_layout(data: ReceiptData, *, ticket_qr: bool = True) -> Layout:
     """Place every element of the receipt; the last ``y`` is the content's height.
 
     With ``ticket_qr`` each ticket gets its QR code and code; without, the tickets are listed
-    by code only (they are printed separately, see :mod:`pos_app.receipts.tickets`).
+    by code only (they are printed separately, see :mod:`pos_app.receipts.tickets`). Refunded
+    tickets follow, marked REFUNDED, without QR code (:mod:`pos_app.receipts.refunded`).
     """
     page = Layout()
     page.text(data.venue, BOLD, 12, "centre")
@@ -101,6 +103,7 @@ def receipt_layout(data: ReceiptData, *, ticket_qr: bool = True) -> Layout:
         for number, ticket in enumerate(data.tickets, start=1):
             page.text(f"{number}. {ticket.ticket_type}", REGULAR, 8)
             page.text(ticket.code, MONO, 8, indent=4 * mm)
+    refunded_blocks(page, data, ticket_qr=ticket_qr)
 
     page.rule(dashed=True)
     page.text(

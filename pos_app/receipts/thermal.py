@@ -24,6 +24,7 @@ import segno
 from pos_app.domain.money import format_money
 from pos_app.receipts.data import ReceiptData, ReceiptTicket, ticket_price
 from pos_app.receipts.qr import QR_ERROR_LEVEL, QR_QUIET_ZONE, qr_matrix
+from pos_app.receipts.refunded import refunded_commands
 from pos_app.receipts.render import FOOTER, FOOTER_TICKETS_APART
 from pos_app.receipts.slip_data import HoldSlipData, RefundSlipData, refund_lines
 from pos_app.receipts.slips import HOLD_FOOTER, REFUND_FOOTER
@@ -208,6 +209,7 @@ def _receipt(doc: _Doc, data: ReceiptData, *, ticket_qr: bool) -> None:
         for number, ticket in enumerate(data.tickets, start=1):
             doc.text(f"{number}. {ticket.ticket_type}")
             doc.text(ticket.code, indent=3)
+    refunded_commands(doc, data, ticket_qr=ticket_qr)
     doc.rule()
     doc.text(FOOTER if ticket_qr or not data.tickets else FOOTER_TICKETS_APART, align="center")
     doc.cut()
