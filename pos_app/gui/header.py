@@ -16,7 +16,19 @@ from PySide6.QtWidgets import (
 
 from pos_app.gui.widgets import named
 
-__all__ = ["HeaderBar"]
+__all__ = ["WHERE_WIDTH", "HeaderBar"]
+
+WHERE_WIDTH = 180
+"""Widest the terminal and venue names may be (pixels): the header's buttons come first on a
+1280-pixel screen, a long venue name is cut with "…"."""
+
+
+def _fit(label: QLabel, text: str) -> None:
+    label.ensurePolished()  # the stylesheet's font, not the default, decides the width
+    shown = label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, WHERE_WIDTH)
+    label.setText(shown)
+    label.setToolTip(text if shown != text else "")
+    label.setAccessibleName(text)
 
 
 class HeaderBar(QFrame):
@@ -55,7 +67,7 @@ class HeaderBar(QFrame):
         who.addWidget(self.role_label)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(24, 8, 16, 8)
-        layout.setSpacing(10)
+        layout.setSpacing(8)
         layout.addWidget(self.brand_label)
         layout.addLayout(where)
         layout.addStretch(1)
@@ -63,9 +75,10 @@ class HeaderBar(QFrame):
         layout.addWidget(self.sign_out_button)
 
     def set_where(self, terminal_name: str, venue: str | None) -> None:
-        """Show the terminal's name and the venue of the selected event."""
-        self.terminal_label.setText(terminal_name)
-        self.venue_label.setText(venue or "No event selected")
+        """Show the terminal's name and the venue of the selected event, each cut to
+        :data:`WHERE_WIDTH` pixels with "…" (the whole text in its tooltip)."""
+        _fit(self.terminal_label, terminal_name)
+        _fit(self.venue_label, venue or "No event selected")
 
     def set_who(self, display_name: str, role: str) -> None:
         """Show the signed-in staff member."""

@@ -1,4 +1,5 @@
-"""Unresolved journal entries (``pending`` / ``unknown``): a status-bar count and a list.
+"""Unresolved journal entries (``pending`` / ``unknown``): a status-bar count and a list,
+and the way to the whole journal (:class:`pos_app.gui.journal_view.JournalView`).
 
 The entries are read with ``register.journal.entries(state=...)`` on the TaskRunner; a
 register without a journal (a fake) shows nothing.
@@ -7,7 +8,7 @@ register without a journal (a fake) shows nothing.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -30,6 +31,9 @@ from PySide6.QtWidgets import (
 
 from pos_app.gui.task_runner import TaskRunner
 from pos_app.gui.widgets import named
+
+if TYPE_CHECKING:
+    from pos_app.gui.journal_view import JournalView
 
 __all__ = ["JournalStatus", "UnresolvedDialog", "UnresolvedModel", "read_unresolved"]
 
@@ -113,7 +117,9 @@ class UnresolvedDialog(QDialog):
 
 
 class JournalStatus(QWidget):
-    """Status-bar item: "N unresolved" and a button opening :class:`UnresolvedDialog`.
+    """Status-bar item: "N unresolved", a button opening :class:`UnresolvedDialog` and
+    "Whole journal…" opening :class:`~pos_app.gui.journal_view.JournalView` (it reads only
+    the local journal, so it opens with the server down too).
 
     Signals:
         count_changed(int): a fresh read found this many unresolved entries.
@@ -136,11 +142,16 @@ class JournalStatus(QWidget):
         self.button = named(QPushButton("Show"), "statusButton")
         self.button.setAccessibleName("Show unresolved sales")
         self.button.clicked.connect(self.on_button_clicked)
+        self.journal_button = named(QPushButton("Whole journal…"), "statusButton")
+        self.journal_button.setAccessibleName("Show this terminal's whole journal")
+        self.journal_button.clicked.connect(self.on_journal_button_clicked)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.label)
         layout.addWidget(self.button)
+        layout.addWidget(self.journal_button)
         self.dialog: UnresolvedDialog | None = None
+        self.journal_view: JournalView | None = None
         self._show(0)
         self.setVisible(getattr(register, "journal", None) is not None)
 
@@ -197,3 +208,13 @@ class JournalStatus(QWidget):
             self.dialog = UnresolvedDialog(self.model, self)
         self.dialog.show()
         self.dialog.raise_()
+
+    def on_journal_button_clicked(self) -> None:
+        if self.journal_view is None:
+            from pos_app.gui.journal_view import JournalView
+
+            self.journal_view = JournalView(self._register, self._runner, self.window())
+        else:
+            self.journal_view.load()
+        self.journal_view.show()
+        self.journal_view.raise_()

@@ -1,5 +1,6 @@
-"""The POS window: a stack of the sign-in screen, the sell screen and the hold desk, a status
-bar, and the printer's state in the header (pressed: the printer settings dialog)."""
+"""The POS window: a stack of the sign-in screen, the sell screen, the hold desk and the
+manager's page, a status bar, and the printer's state in the header (pressed: the printer
+settings dialog)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ from pos_app.gui.task_runner import TaskRunner
 from pos_app.gui.widgets import named
 
 if TYPE_CHECKING:
-    from pos_app.gui.ports import HoldDeskPort
+    from pos_app.gui.manager_page import ManagerPage
+    from pos_app.gui.ports import HoldDeskPort, ManagerPort
 
 __all__ = ["MainWindow"]
 
@@ -91,6 +93,10 @@ class MainWindow(QMainWindow):
         self.receipts_dialog: QWidget | None = None
         if hasattr(register, "shift_sales"):  # a register that lists the shift's sales
             self._add_shift_receipts()
+        self.manage_button: QPushButton | None = None
+        self.manager_page: ManagerPage | None = None
+        if hasattr(register, "manager"):  # a register with the manager's calls
+            self._add_manage_button()
 
         self.server_label = named(QLabel(), "statusServer")
         self.terminal_label = named(QLabel(), "statusTerminal")
@@ -179,6 +185,45 @@ class MainWindow(QMainWindow):
         shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         shortcut.activated.connect(self.show_shift_receipts)
 
+    def _add_manage_button(self) -> None:
+        """"Manage" (Ctrl+D) in the header, shown to managers only: the manager's page."""
+        button = self.manage_button = named(QPushButton("Manage"), "headerButton")
+        button.setAccessibleName("Manager tools: dashboard, audit log, shifts, capacity, "
+                                 "refunds")
+        button.setToolTip("Ctrl+D: dashboard, audit log, shifts, capacity and refunds")
+        button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        button.hide()
+        layout = self.sell.header.layout()
+        assert isinstance(layout, QBoxLayout)
+        anchor = self.receipts_button or self.sell.shifts.status_label
+        layout.insertWidget(max(0, layout.indexOf(anchor)), button)
+        button.clicked.connect(self.show_manager_page)
+        shortcut = QShortcut(QKeySequence("Ctrl+D"), self.sell)
+        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        shortcut.activated.connect(self.show_manager_page)
+
+    def _is_manager(self) -> bool:
+        session = self.register.session
+        return session is not None and session.staff.role == "manager"
+
+    def show_manager_page(self) -> None:
+        """The manager's page (dashboard, audit log, shifts, capacity, refunds); managers
+        only, built on first use."""
+        if not self._is_manager():
+            return
+        if self.manager_page is None:
+            from pos_app.gui.manager_page import ManagerPage
+
+            page = ManagerPage(cast("ManagerPort", self.register), self.runner, self.printer,
+                               live=self.live)
+            page.back_requested.connect(self.show_selling)
+            page.inventory_changed.connect(self.sell.refresh_events)
+            self.stack.addWidget(page)
+            self.manager_page = page
+        event = self.sell.current_event
+        self.stack.setCurrentWidget(self.manager_page)
+        self.manager_page.enter(event.timezone if event is not None else None)
+
     def show_shift_receipts(self) -> None:
         """Open the receipts of this terminal's open shift (reprint marked "REPRINT")."""
         from pos_app.gui.shift_receipts import ShiftReceiptsPort, open_shift_receipts
@@ -195,7 +240,9 @@ class MainWindow(QMainWindow):
             self.desk.search_edit.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def show_selling(self) -> None:
-        """Back from the hold desk to the sell screen."""
+        """Back from the hold desk or the manager's page to the sell screen."""
+        if self.manager_page is not None and self.stack.currentWidget() is self.manager_page:
+            self.manager_page.leave()
         if self.register.session is not None:
             self.stack.setCurrentWidget(self.sell)
             self.sell.refresh_events()  # a paid or released hold changed the counts
@@ -235,10 +282,16 @@ class MainWindow(QMainWindow):
         self.on_sell_session_expired()
 
     def show_sign_in(self, message: str | None = None) -> None:
+        if self.manager_page is not None:
+            self.manager_page.leave()
+        if self.manage_button is not None:
+            self.manage_button.hide()
         self.stack.setCurrentWidget(self.signin)
         self.signin.reset(message)
 
     def show_sell(self, session: SessionResponse) -> None:
+        if self.manage_button is not None:
+            self.manage_button.setVisible(session.staff.role == "manager")
         self.stack.setCurrentWidget(self.sell)
         self.sell.set_session(session, self._config.terminal_name)
         self.sell.event_list.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -278,6 +331,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # A sale in flight must settle in the journal before the process goes away.
+        if self.manager_page is not None:
+            self.manager_page.leave()
         if self.live is not None:
             self.live.stop()
         self.runner.wait_idle()
