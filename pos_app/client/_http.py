@@ -201,14 +201,18 @@ class InventoryClient(ManagerCalls):
     # --- transport ----------------------------------------------------------------------------
 
     def _send(self, method: str, path: str, *, json: Any = None,
-              headers: Mapping[str, str] | None = None) -> httpx.Response:
-        """Send one request; translate transport failures and error statuses."""
+              headers: Mapping[str, str] | None = None,
+              timeout: float | None = None) -> httpx.Response:
+        """Send one request; translate transport failures and error statuses. ``timeout``
+        (seconds) replaces the client's for this call (a long server-side job)."""
         self.request_threads.append((threading.current_thread(), method, path))
         http = self._http
         import httpx
 
         try:
-            response = http.request(method, path, json=json, headers=headers)
+            response = http.request(
+                method, path, json=json, headers=headers,
+                timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else httpx.Timeout(timeout))
         except _not_sent() as exc:
             if _is_cert_failure(exc):
                 raise TlsVerificationFailed(

@@ -33,9 +33,13 @@ from pos_app.api.schemas import (
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["AuditQuery", "ManagerCalls", "query_string"]
+__all__ = ["VERIFY_TIMEOUT", "AuditQuery", "ManagerCalls", "query_string"]
 
 _M = TypeVar("_M", bound=BaseModel)
+
+VERIFY_TIMEOUT = 600.0
+"""Seconds the chain check may take on the server (a long log takes minutes on a small box);
+the client's usual 10 s would give up on any log past ~500,000 entries."""
 
 #: The audit filters ``GET /v1/audit`` takes, by query name (values as given to
 #: :meth:`ManagerCalls.list_audit`).
@@ -65,7 +69,8 @@ class ManagerCalls:
 
     if TYPE_CHECKING:
         def _send(self, method: str, path: str, *, json: Any = None,
-                  headers: Mapping[str, str] | None = None) -> httpx.Response: ...
+                  headers: Mapping[str, str] | None = None,
+                  timeout: float | None = None) -> httpx.Response: ...
 
         def _post_keyed(self, path: str, body: Any,
                         idempotency_key: str) -> httpx.Response: ...
@@ -126,11 +131,13 @@ class ManagerCalls:
         return self._parse(self._send("GET", f"/v1/audit?{query}",
                                       headers=self._session_auth()), AuditPage)
 
-    def verify_audit(self) -> AuditVerify:
+    def verify_audit(self, *, timeout: float = VERIFY_TIMEOUT) -> AuditVerify:
         """``GET /v1/audit/verify``: the whole hash chain recomputed on the server (slow on a
-        long log: seconds per million entries; call it off the GUI thread)."""
+        long log: about 20 s per million entries here; call it off the GUI thread). Waits up
+        to ``timeout`` seconds for the answer, not the client's usual limit."""
         return self._parse(self._send("GET", "/v1/audit/verify",
-                                      headers=self._session_auth()), AuditVerify)
+                                      headers=self._session_auth(), timeout=timeout),
+                           AuditVerify)
 
     def list_shifts(self, *, terminal_id: int | Literal["me"] | None = None,
                     status: Literal["open", "closed"] | None = None,

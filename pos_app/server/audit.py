@@ -42,6 +42,7 @@ _FIELDS = ("seq", "at", "action", "staff_id", "terminal_id", "channel", "shift_i
            "approved_by", "ticket_type_id", "quantity", "before_capacity", "before_sold",
            "before_held", "after_capacity", "after_sold", "after_held", "ref_type", "ref_id",
            "reason", "prev_hash")
+_SORTED_FIELDS = tuple(sorted(_FIELDS))
 
 
 @dataclass(frozen=True)
@@ -75,10 +76,13 @@ class VerifyResult(NamedTuple):
 def _hash_of(data: Mapping[str, Any]) -> str:
     """SHA-256 hex of ``prev_hash + canonical JSON`` of an entry's fields (``data`` holds
     at least :data:`_FIELDS`)."""
-    canonical: dict[str, Any] = {name: data[name] for name in _FIELDS}
+    # Keys in sorted order (the canonical form sorts them) so json needs no sort; the time
+    # as "%Y-%m-%dT%H:%M:%S.%fZ", written without strftime (the hot part of a verify).
+    canonical: dict[str, Any] = {name: data[name] for name in _SORTED_FIELDS}
     at: datetime = canonical["at"]
-    canonical["at"] = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    text_ = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical["at"] = at.astimezone(UTC).replace(tzinfo=None).isoformat(
+        timespec="microseconds") + "Z"
+    text_ = json.dumps(canonical, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256((str(data["prev_hash"]) + text_).encode("utf-8")).hexdigest()
 
 
@@ -176,7 +180,7 @@ def append(session: Session, records: list[AuditRecord], at: datetime) -> None:
     session.info[_TAIL_INFO] = (seq, prev)
 
 
-def verify(session: Session, *, batch: int = 1000) -> VerifyResult:
+def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
     """Walk the chain in ``seq`` order up to its recorded head and recompute every hash.
 
     Returns ``ok=False`` with the first entry whose ``seq`` is not the next number, whose
@@ -184,7 +188,8 @@ def verify(session: Session, *, batch: int = 1000) -> VerifyResult:
     with ``head seq`` (or the first missing seq) when the walk does not end exactly at the
     head (:class:`AuditHead`): the newest entries were deleted, or the head was removed.
     Entries appended while the walk runs (beyond the head read at its start) are left for
-    the next verification.
+    the next verification. Rows are read as plain column tuples, ``batch`` at a time: ORM
+    objects cost three times as much on a long log.
     """
     head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).first()
     if head is None:
@@ -192,9 +197,11 @@ def verify(session: Session, *, batch: int = 1000) -> VerifyResult:
     head_seq, head_hash = int(head[0]), str(head[1])
     prev, expected_seq, checked = GENESIS_HASH, 1, 0
     last_seq = 0
+    columns = [getattr(AuditEntry, name) for name in _FIELDS]
     while True:
-        rows = session.scalars(
-            select(AuditEntry).where(AuditEntry.seq > last_seq, AuditEntry.seq <= head_seq)
+        rows = session.execute(
+            select(*columns, AuditEntry.hash)
+            .where(AuditEntry.seq > last_seq, AuditEntry.seq <= head_seq)
             .order_by(AuditEntry.seq).limit(batch)
         ).all()
         if not rows:
@@ -202,10 +209,11 @@ def verify(session: Session, *, batch: int = 1000) -> VerifyResult:
                 return VerifyResult(ok=False, entries_checked=checked,
                                     first_bad_seq=last_seq + 1)
             return VerifyResult(ok=True, entries_checked=checked, first_bad_seq=None)
-        for entry in rows:
+        for row in rows:
             checked += 1
-            if entry.seq != expected_seq or entry.prev_hash != prev \
-                    or entry.hash != entry_hash(entry):
-                return VerifyResult(ok=False, entries_checked=checked, first_bad_seq=entry.seq)
-            prev, expected_seq, last_seq = entry.hash, entry.seq + 1, entry.seq
-        session.expunge_all()
+            fields = dict(zip(_FIELDS, row, strict=False))
+            seq, stored_hash = fields["seq"], row[-1]
+            if seq != expected_seq or fields["prev_hash"] != prev \
+                    or stored_hash != _hash_of(fields):
+                return VerifyResult(ok=False, entries_checked=checked, first_bad_seq=seq)
+            prev, expected_seq, last_seq = stored_hash, seq + 1, seq
