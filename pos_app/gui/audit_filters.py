@@ -43,6 +43,8 @@ QComboBox#auditCombo::drop-down, QDateTimeEdit#auditDate::drop-down { border: no
 QComboBox#auditCombo QAbstractItemView { font-size: 15px; selection-background-color: #dbeafe;
                                          selection-color: #0f172a; }
 QDateTimeEdit#auditDate:disabled { color: #94a3b8; background: #f1f5f9; }
+QDateTimeEdit#auditDate { padding: 0 4px 0 8px; font-size: 14px; }
+QDateTimeEdit#auditDate::drop-down { width: 18px; }
 QLineEdit#auditFilterEdit { min-height: 40px; font-size: 15px; padding: 0 10px; }
 QCheckBox#auditDateCheck { font-size: 14px; font-weight: 600; color: #334155; spacing: 6px; }
 QCheckBox#auditDateCheck::indicator { width: 22px; height: 22px; }

@@ -21,10 +21,12 @@ from zoneinfo import ZoneInfo
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QTableView,
@@ -161,11 +163,17 @@ class AuditViewer(QWidget):
         self.pages.addWidget(self.table)
         self.pages.addWidget(self.placeholder)
         self.detail = AuditDetailPane()
+        # The detail scrolls inside its share: on the manager's page the list keeps the room.
+        detail_scroll = named(QScrollArea(), "auditDetailScroll")
+        detail_scroll.setWidget(self.detail)
+        detail_scroll.setWidgetResizable(True)
+        detail_scroll.setFrameShape(QFrame.Shape.NoFrame)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.pages)
-        splitter.addWidget(self.detail)
-        splitter.setStretchFactor(0, 1)
-        splitter.setSizes([300, 250])
+        splitter.addWidget(detail_scroll)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([420, 170])
         splitter.setChildrenCollapsible(False)
 
         self.status_label = named(QLabel(), "auditStatus")

@@ -55,6 +55,12 @@ def test_a_manager_opens_the_page_prints_a_shift_report_and_goes_back(
     qtbot.waitUntil(lambda: dashboard.model.rowCount() > 0,  # type: ignore[attr-defined]
                     timeout=20_000)
 
+    # The audit log's filters and list fit the same screen.
+    page.tabs.setCurrentIndex(1)
+    audit = page.tab(1)
+    qtbot.waitUntil(lambda: audit.model.rowCount() > 0, timeout=20_000)  # type: ignore[attr-defined]
+    assert win.minimumSizeHint().width() <= 1280
+
     # A shift opened and closed by this manager, then its Z-report from the Shifts tab.
     opened = register.open_shift(10_000)
     assert opened.state is EntryState.CONFIRMED and opened.shift is not None
