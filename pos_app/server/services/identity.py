@@ -29,6 +29,7 @@ from pos_app.server.services.principal_cache import credentials_revoked
 __all__ = [
     "SESSION_EXPIRED",
     "add_staff",
+    "approving_manager",
     "authenticate_bearer",
     "authenticate_bearer_until",
     "authenticate_session",
@@ -292,6 +293,27 @@ def sign_out(session: Session, session_id: int, *, now: datetime) -> None:
         staff_session.revoked_at = now
         session.flush()
     credentials_revoked()  # cached principals of this process are void at once
+
+
+def approving_manager(db: Database, approval: schemas.ManagerApproval, *, wrong: str,
+                      not_manager: str) -> int:
+    """The staff id of the active manager (or admin) ``approval`` names, once their PIN is
+    checked: a cashier's refund, a cash-up variance. The PIN is only compared (Argon2, in a
+    read transaction of its own, outside the writer lock), never stored or repeated.
+
+    Raises:
+        ApiError: 403 ``forbidden`` with ``wrong`` (unknown or inactive username, wrong PIN)
+            or ``not_manager`` (``{username}`` filled in: the staff member is no manager).
+    """
+    with db.read() as session:
+        staff = session.scalars(select(Staff).where(Staff.username == approval.username)
+                                ).first()
+    pin_hash = staff.pin_hash if staff is not None and staff.active else None
+    if not security.verify_pin(pin_hash, approval.pin) or staff is None:
+        raise ApiError(ErrorCode.FORBIDDEN, wrong)
+    if ROLE_RANK.get(staff.role, 0) < ROLE_RANK["manager"]:
+        raise ApiError(ErrorCode.FORBIDDEN, not_manager.format(username=staff.username))
+    return staff.id
 
 
 def add_staff(session: Session, username: str, *, role: str, pin: str,

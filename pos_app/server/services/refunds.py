@@ -39,7 +39,6 @@ from sqlalchemy.orm import Session
 
 from pos_app.api import schemas
 from pos_app.api.errors import ERROR_STATUS, ErrorCode
-from pos_app.server import security
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.models import (
@@ -48,13 +47,12 @@ from pos_app.server.models import (
     Sale,
     SaleLine,
     Shift,
-    Staff,
     Ticket,
     TicketType,
 )
-from pos_app.server.services import changes, idempotency
+from pos_app.server.services import changes, idempotency, identity
 from pos_app.server.services.expiry import expire_lapsed
-from pos_app.server.services.principal import ROLE_RANK, Principal
+from pos_app.server.services.principal import Principal
 
 __all__ = ["ALREADY_REFUNDED", "RefundOutcome", "approver", "create_refund", "find_sale"]
 
@@ -89,14 +87,9 @@ def approver(db: Database, principal: Principal,
         if principal.has_role("manager"):
             return principal.staff_id
         raise _forbidden("A cashier needs a manager's username and PIN to refund.")
-    with db.read() as session:
-        staff = session.scalars(select(Staff).where(Staff.username == manager.username)).first()
-    pin_hash = staff.pin_hash if staff is not None and staff.active else None
-    if not security.verify_pin(pin_hash, manager.pin) or staff is None:
-        raise _forbidden("The manager's username or PIN is wrong; nothing was refunded.")
-    if ROLE_RANK.get(staff.role, 0) < ROLE_RANK["manager"]:
-        raise _forbidden(f"{staff.username} is not a manager and cannot approve a refund.")
-    return staff.id
+    return identity.approving_manager(
+        db, manager, wrong="The manager's username or PIN is wrong; nothing was refunded.",
+        not_manager="{username} is not a manager and cannot approve a refund.")
 
 
 def find_sale(session: Session, ref: str, *, lock: bool = False) -> Sale:

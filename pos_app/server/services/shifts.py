@@ -48,12 +48,12 @@ from sqlalchemy.orm import Session
 from pos_app.api import schemas
 from pos_app.api.errors import ERROR_STATUS, ErrorCode
 from pos_app.domain import cashup
-from pos_app.server import audit, security, sql
+from pos_app.server import audit, sql
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
-from pos_app.server.models import CashMovement, Shift, Staff
-from pos_app.server.services import idempotency
-from pos_app.server.services.principal import ROLE_RANK, Principal
+from pos_app.server.models import CashMovement, Shift
+from pos_app.server.services import idempotency, identity
+from pos_app.server.services.principal import Principal
 from pos_app.server.services.shift_totals import (
     movement_out,
     shift_out,
@@ -233,17 +233,10 @@ def approver(db: Database, principal: Principal,
     """
     if manager is None:
         return principal.staff_id if principal.has_role("manager") else None
-    with db.read() as session:
-        staff = session.scalars(select(Staff).where(Staff.username == manager.username)).first()
-    pin_hash = staff.pin_hash if staff is not None and staff.active else None
-    if not security.verify_pin(pin_hash, manager.pin) or staff is None:
-        raise ApiError(ErrorCode.FORBIDDEN, "The manager's username or PIN is wrong; the "
-                                            "shift is still open.")
-    if ROLE_RANK.get(staff.role, 0) < ROLE_RANK["manager"]:
-        raise ApiError(ErrorCode.FORBIDDEN, f"{staff.username} is not a manager and cannot "
-                                            "approve a cash-up variance; the shift is still "
-                                            "open.")
-    return staff.id
+    return identity.approving_manager(
+        db, manager, wrong="The manager's username or PIN is wrong; the shift is still open.",
+        not_manager="{username} is not a manager and cannot approve a cash-up variance; the "
+                    "shift is still open.")
 
 
 def close_shift(db: Database, principal: Principal, shift_id: int, body: schemas.ShiftClose,
