@@ -32,6 +32,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from pos_app.api.schemas import AuditCounts, AuditEntry
+from pos_app.domain.audit_words import action_label, counts_text
 from pos_app.receipts.layout import BOLD, MONO, REGULAR, write_pdf
 from pos_app.receipts.text import wrap_text
 
@@ -67,7 +68,7 @@ class AuditNames:
 
     def action(self, code: str) -> str:
         """The label of ``code``; unknown codes as words ("seat_move" -> "Seat move")."""
-        return self.actions.get(code) or code.replace("_", " ").capitalize()
+        return action_label(code, self.actions)
 
     def ticket_type(self, ticket_type_id: int | None) -> str:
         """The ticket type's name, ``#id`` when unknown, ``""`` for none."""
@@ -80,25 +81,6 @@ class AuditNames:
         if staff_id is None:
             return ""
         return self.staff.get(staff_id) or f"#{staff_id}"
-
-
-def counts_text(before: AuditCounts | None, after: AuditCounts | None, *,
-                arrow: str = "→", dot: str = "·") -> str:
-    """The ticket counts an entry moved, e.g. ``"cap 100 · sold 4 → 5 · held 0"``: each count
-    once when it did not change, ``old → new`` when it did; ``""`` when the entry has none."""
-    if before is None and after is None:
-        return ""
-    parts: list[str] = []
-    for label, name in (("cap", "capacity"), ("sold", "sold"), ("held", "held")):
-        old = getattr(before, name) if before is not None else None
-        new = getattr(after, name) if after is not None else None
-        if old is None and new is None:
-            continue
-        if old is None or new is None or old == new:
-            parts.append(f"{label} {new if new is not None else old}")
-        else:
-            parts.append(f"{label} {old} {arrow} {new}")
-    return f" {dot} ".join(parts)
 
 
 def ref_text(ref: Mapping[str, str] | None) -> str:
