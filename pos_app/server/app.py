@@ -28,7 +28,7 @@ from pos_app.api.errors import ErrorCode
 from pos_app.server import denials
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
-from pos_app.server.routes import api_router
+from pos_app.server.routes import include_routes
 from pos_app.server.services import expiry, idempotency, live, webhook_dispatcher
 from pos_app.server.services.principal_cache import PrincipalCache
 from pos_app.server.settings import ServerSettings
@@ -157,5 +157,5 @@ def create_app(settings: ServerSettings, *, database: Database | None = None) ->
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
-    app.include_router(api_router)
+    include_routes(app)
     return app

@@ -91,12 +91,15 @@ def _principal_cache(request: Request) -> PrincipalCache:
     return cache
 
 
-async def seller_principal(request: Request, database: DatabaseDep, settings: SettingsDep,
-                           credentials: BearerDep) -> Principal:
+async def seller_principal(request: Request, credentials: BearerDep) -> Principal:
     """``Authorization: Bearer <token>``: a live staff session, else a sales channel's
     token (not revoked). A token authenticated within ``settings.auth_cache_ttl`` is taken
     from :class:`PrincipalCache` (on the event loop, no database); otherwise it is looked up
-    in a worker thread."""
+    in a worker thread. (The database and settings come from ``request.app.state`` rather
+    than as dependencies: every request with a token solves this one, and each dependency
+    costs FastAPI's solver time on the event loop.)"""
+    database: Database = request.app.state.database
+    settings: ServerSettings = request.app.state.settings
     token = _token(credentials)
     now = settings.clock.now()
     cache = _principal_cache(request)

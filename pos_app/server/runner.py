@@ -18,6 +18,7 @@ approval, default 500; ``pos-app serve --variance-threshold`` sets it).
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -89,7 +90,20 @@ def worker_app() -> FastAPI:
     url = os.environ.get(ENV_DATABASE_URL)
     if not url:
         raise RuntimeError(f"{ENV_DATABASE_URL} is not set (start with pos-app serve)")
-    return create_app(settings_from_environment(url))
+    app = create_app(settings_from_environment(url))
+    tune_gc()
+    return app
+
+
+def tune_gc() -> None:
+    """Garbage collection for a serving process: everything loaded so far (modules, the app,
+    its routes and schemas) goes to the permanent generation the collector never scans
+    (:func:`gc.freeze`), and the youngest generation is collected after 20,000 allocations
+    instead of 700. Each request allocates thousands of short-lived objects, almost all freed
+    by reference counting; with the defaults the cyclic collector ran several times a request
+    and took ~7% of the server's CPU under load (``perf``)."""
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
 
 
 class ServeError(ValueError):
@@ -187,6 +201,7 @@ def _serve(options: ServeOptions) -> None:
                     timeout_graceful_shutdown=10)
         return
     app = create_app(settings, database=database)
+    tune_gc()
     try:
         uvicorn.run(app, host=options.host, port=options.port, ssl_certfile=certfile,
                     ssl_keyfile=keyfile, log_level="info", access_log=False,
