@@ -115,7 +115,9 @@ def lock_chain(session: Session) -> None:
     are already serial."""
     if sql.dialect(session) != "postgresql" or session.info.get(_CHAIN_HELD):
         return
-    sql.execute(session, _LOCK_CHAIN)
+    # Deferred: sent first in this transaction's next round trip (nothing reads its result,
+    # and statements keep their order, so it is still taken before any row lock).
+    sql.defer(session, _LOCK_CHAIN, {})
     if not session.in_nested_transaction():
         session.info[_CHAIN_HELD] = True
 

@@ -26,6 +26,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator
@@ -45,7 +47,8 @@ from pos_app.server.group_commit import GroupCommitWriter
 from pos_app.server.services.live import TRANSACTION_INFO_KEYS, install_session_hooks
 from pos_app.server.sql import DIALECT_INFO, install_deferred_hooks
 
-__all__ = ["RETRYABLE_SQLSTATES", "Database", "Publisher", "WriteConflict", "is_retryable"]
+__all__ = ["RETRYABLE_SQLSTATES", "Database", "Publisher", "WriteConflict", "is_database_error",
+           "is_retryable"]
 
 log = logging.getLogger("pos_app.server.db")
 
@@ -76,6 +79,15 @@ def is_retryable(exc: BaseException) -> bool:
     raised through SQLAlchemy or straight from psycopg (:mod:`pos_app.server.sql`)."""
     orig = exc.orig if isinstance(exc, DBAPIError) else exc  # raw driver errors (sql.py) too
     return getattr(orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+def is_database_error(exc: BaseException) -> bool:
+    """True for an error raised by the database driver (``psycopg.Error``, ``sqlite3.Error``),
+    raw (:mod:`pos_app.server.sql`) or wrapped by SQLAlchemy (``DBAPIError``)."""
+    if isinstance(exc, DBAPIError | sqlite3.Error):
+        return True
+    psycopg = sys.modules.get("psycopg")  # loaded only when serving PostgreSQL
+    return psycopg is not None and isinstance(exc, psycopg.Error)
 
 
 def _install_sqlite_hooks(engine: Engine, busy_timeout_ms: int) -> None:

@@ -12,16 +12,31 @@ on the writer lock and fighting over the GIL while the lock holder waited for th
   to its savepoint alone (its caller gets the exception, the others are unaffected), and
   the live-inventory bookkeeping it left in ``session.info`` is restored, so a rolled-back
   unit announces nothing and leaves no inventory version behind;
+* a unit that raises a database error instead aborts the batch, and every unit of it then
+  runs alone (:meth:`~pos_app.server.db.Database.run_write`): on PostgreSQL a unit's
+  deferred INSERTs and its ``RELEASE`` travel with the next unit's first statement
+  (:mod:`pos_app.server.sql`), so the error may be an earlier unit's, and the transaction
+  may be past saving; alone, each error lands on the unit that caused it;
 * every caller learns its result only after the one commit succeeded: a sale is confirmed
   only once it is durable, exactly as before ("no confirmation, no sale");
 * when the commit fails, no unit of the batch happened: a PostgreSQL serialization failure
-  or deadlock (also one raised by a single unit) re-runs the affected units one by one
-  through :meth:`~pos_app.server.db.Database.run_write` with its bounded retries, any other
+  or deadlock re-runs the units one by one through
+  :meth:`~pos_app.server.db.Database.run_write` with its bounded retries, any other
   failure is given to every caller of the batch.
 
 Units must therefore be what :meth:`~pos_app.server.db.Database.run_write` already asks for:
 all effects through the session, safe to run again, and no ``commit``/``rollback`` of their
-own. Results come back as :class:`concurrent.futures.Future`; await one on an event loop with
+own. A unit may have a ``read_ahead(session)`` method: the batch calls it for every unit
+before running the first, so that on PostgreSQL all their first reads
+(:func:`pos_app.server.sql.read_ahead`) travel in one round trip. Those reads see the
+database as the batch began, so no unit may change what another unit reads ahead (today the
+only units are sales, which read keys, ticket types' names and prices, and shifts, and
+change none of them). ``read_ahead(session, speculate=True)`` may also send changes
+ahead (a sale's guard); a unit's ``settle(session, failed=...)`` method, called after it
+(after the rollback when it raised), or the unit itself raises :exc:`SpeculationMissed`
+when it could not use them: the batch is then rolled back and run again with
+``speculate=False``. Results come back as
+:class:`concurrent.futures.Future`; await one on an event loop with
 :func:`asyncio.wrap_future`.
 """
 
@@ -42,7 +57,7 @@ from pos_app.server import sql
 if TYPE_CHECKING:
     from pos_app.server.db import Database
 
-__all__ = ["GroupCommitWriter"]
+__all__ = ["GroupCommitWriter", "SpeculationMissed"]
 
 log = logging.getLogger("pos_app.server.group_commit")
 
@@ -56,6 +71,17 @@ class _Job:
 
 
 _STOP = object()
+
+
+class SpeculationMissed(Exception):
+    """A unit of a batch could not use what it sent ahead speculatively
+    (``read_ahead(session, speculate=True)``): the writer rolls the batch back and runs it
+    again without speculation. Never reaches a caller."""
+
+
+class _BatchAborted(Exception):
+    """A unit raised a database error: the batch's transaction is rolled back (the error is
+    the ``__cause__``)."""
 
 
 class GroupCommitWriter:
@@ -141,32 +167,56 @@ class GroupCommitWriter:
             else:
                 session.info[key] = value
 
-    def _run_batch(self, batch: list[_Job]) -> None:
-        from pos_app.server.db import is_retryable
+    def _run_batch(self, batch: list[_Job], *, speculate: bool = True) -> None:
+        from pos_app.server.db import is_database_error, is_retryable
 
         if not batch:
             return
         results: list[tuple[_Job, bool, Any]] = []
-        again: list[_Job] = []
         try:
             with self._database.write() as session:
+                for job in batch:  # every unit's first reads: one round trip for the batch
+                    read_ahead = getattr(job.unit, "read_ahead", None)
+                    if read_ahead is not None:
+                        read_ahead(session, speculate=speculate)
                 for job in batch:
                     saved = self._snapshot(session)
                     savepoint = session.begin_nested()
+                    settle = getattr(job.unit, "settle", None)
                     try:
                         value = job.unit(session)
-                        sql.flush_deferred(session)  # a deferred INSERT's error is this unit's
                         savepoint.commit()
+                        if settle is not None:
+                            settle(session, failed=False)
                     except Exception as exc:
+                        if is_database_error(exc) or isinstance(exc, SpeculationMissed):
+                            raise _BatchAborted() from exc
                         if savepoint.is_active:
                             savepoint.rollback()
                         self._restore(session, saved)
-                        if is_retryable(exc):
-                            again.append(job)
-                        else:
-                            results.append((job, False, exc))
+                        if settle is not None:
+                            try:
+                                settle(session, failed=True)
+                            except SpeculationMissed as missed:
+                                raise _BatchAborted() from missed
+                        results.append((job, False, exc))
                         continue
                     results.append((job, True, value))
+                try:  # the last unit's deferred statements: their error is a unit's too
+                    sql.flush_deferred(session)
+                except Exception as exc:
+                    if is_database_error(exc):
+                        raise _BatchAborted() from exc
+                    raise
+        except _BatchAborted as aborted:
+            if isinstance(aborted.__cause__, SpeculationMissed) and speculate:
+                self._run_batch(batch, speculate=False)  # each guard in its turn this time
+                return
+            # rolled back: each unit alone, where its error is its own
+            log.info("group commit batch of %d aborted by %r; running each alone",
+                     len(batch), aborted.__cause__)
+            self._run_alone(batch)
+            return
         except Exception as exc:  # BEGIN or COMMIT failed: nothing of this batch happened
             if is_retryable(exc) or is_retryable(exc.__cause__ or exc):
                 self._run_alone(batch)
@@ -179,7 +229,6 @@ class GroupCommitWriter:
                 job.future.set_result(value)
             else:
                 job.future.set_exception(value)
-        self._run_alone(again)
 
     def _run_alone(self, jobs: list[_Job]) -> None:
         """Each of ``jobs`` in its own retried transaction (after a write conflict)."""

@@ -22,10 +22,19 @@ Rules for callers:
   rows, the audit head) may be :func:`defer`-red: on PostgreSQL it is queued and sent with
   the next statement of the transaction in one pipeline (psycopg pipeline mode, one round
   trip for the lot), so its error, if any, surfaces there. Queued statements run before any
-  statement SQLAlchemy issues (ORM flushes, ``SAVEPOINT``, ``RELEASE``) and before
-  ``COMMIT``; a ``ROLLBACK`` or ``ROLLBACK TO SAVEPOINT`` drops them (everything queued was
-  issued after the last statement sent, so after any savepoint that can be rolled back to).
+  statement SQLAlchemy issues (ORM flushes) and before ``COMMIT``; a ``ROLLBACK`` drops them.
   On SQLite, which has no round trips, :func:`defer` runs the statement at once.
+* Savepoints are deferred too on PostgreSQL (:func:`install_deferred_hooks` gives the
+  engine's dialect queueing ``SAVEPOINT``/``RELEASE SAVEPOINT``): a group-commit batch opens
+  and releases one per unit, and each used to cost a round trip of its own. ``ROLLBACK TO
+  SAVEPOINT`` of a savepoint still queued just cuts the queue back to it (nothing was sent);
+  of one already sent it drops the queue (all issued after it) and is sent at once.
+* A read whose answer is needed later in the transaction may be :func:`read_ahead`: queued
+  like a deferred statement, and the next :func:`execute` of the same statement with equal
+  parameters returns its result. A group-commit batch sends the key locks, keys, ticket
+  types and shift reads of all its sales in one round trip this way. Read-ahead results are
+  forgotten at commit, rollback and any ``ROLLBACK TO SAVEPOINT`` (what was read may have
+  been undone), never by ``SAVEPOINT`` or ``RELEASE``.
 """
 
 from __future__ import annotations
@@ -34,15 +43,16 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-__all__ = ["DIALECT_INFO", "Statement", "db_json", "db_time", "defer", "dialect", "execute",
-           "executemany", "flush_deferred", "from_db_json", "from_db_time", "in_list",
-           "install_deferred_hooks"]
+__all__ = ["DIALECT_INFO", "Ahead", "Statement", "db_json", "db_time", "defer", "dialect",
+           "execute", "executemany", "flush_deferred", "from_db_json", "from_db_time",
+           "in_list", "install_deferred_hooks", "read_ahead", "send_ahead"]
 
 DIALECT_INFO = "pos_dialect"
 """``session.info`` key holding the dialect name (``"sqlite"`` | ``"postgresql"``); the
@@ -84,9 +94,21 @@ def dialect(session: Session) -> str:
 
 
 _CONNECTION_INFO = "pos_raw_connection"  # session.info: (transaction, pool connection)
-_DEFERRED = "pos_deferred_statements"  # pool connection info: [(text, params, many), ...]
+_DEFERRED = "pos_deferred_statements"  # pool connection info: [_Queued, ...]
+_READ_AHEAD = "pos_read_ahead"  # pool connection info: {(statement id, params): [cursor]}
+_NO_SUCH_SAVEPOINT = "3B001"  # PostgreSQL invalid_savepoint_specification
 
-_Queued = tuple[str, Any, bool]
+
+class _Queued(NamedTuple):
+    """A statement waiting for the next round trip: ``many`` runs it once per mapping of
+    ``params``; ``cursor`` (a read-ahead) is the one to run it on; ``savepoint`` names the
+    savepoint a queued ``SAVEPOINT`` opens."""
+
+    text: str
+    params: Any
+    many: bool = False
+    cursor: Any = None
+    savepoint: str | None = None
 
 
 def _connection(session: Session) -> Connection:
@@ -117,13 +139,19 @@ def _run_queued(driver: Any, queued: list[_Queued], last: Any = None) -> None:
     """Send ``queued`` (and ``last``: ``(cursor, text, params)``) in one psycopg pipeline;
     returns once every result is in. Raises the first statement's error, if any."""
     with driver.pipeline():
-        for text, params, many in queued:
-            if many:
-                driver.cursor().executemany(text, params)
+        for item in queued:
+            if item.many:
+                driver.cursor().executemany(item.text, item.params)
+            elif item.params is None:  # SAVEPOINT / RELEASE: never worth preparing
+                driver.cursor().execute(item.text, prepare=False)
             else:
-                driver.cursor().execute(text, params)
+                (item.cursor or driver.cursor()).execute(item.text, item.params)
         if last is not None:
             last[0].execute(last[1], last[2])
+
+
+def _params_key(params: Mapping[str, Any] | None) -> tuple[Any, ...]:
+    return tuple(sorted(params.items())) if params else ()
 
 
 def execute(session: Session, statement: Statement,
@@ -137,9 +165,18 @@ def execute(session: Session, statement: Statement,
     """
     connection = _connection(session)
     driver = _driver(connection)
+    queued: list[_Queued] | None
+    ahead: dict[Any, list[Any]] | None = connection.info.get(_READ_AHEAD)
+    cursors = ahead.get((id(statement), _params_key(params))) if ahead else None
+    if cursors:  # read ahead: sent already (what was queued since can wait), or now
+        cursor = cursors.pop(0)
+        queued = connection.info.get(_DEFERRED)
+        if queued and any(item.cursor is cursor for item in queued):
+            _run_queued(driver, connection.info.pop(_DEFERRED))
+        return cursor
     cursor = driver.cursor()
     text = statement.text_for(dialect(session))
-    queued: list[_Queued] | None = connection.info.pop(_DEFERRED, None)
+    queued = connection.info.pop(_DEFERRED, None)
     if queued:
         _run_queued(driver, queued, (cursor, text, params or {}))
     else:
@@ -150,9 +187,14 @@ def execute(session: Session, statement: Statement,
 def executemany(session: Session, statement: Statement,
                 rows: Iterable[Mapping[str, Any]]) -> None:
     """Run ``statement`` once per mapping of ``rows`` (an INSERT of several rows)."""
-    flush_deferred(session)
     connection = _connection(session)
-    _driver(connection).cursor().executemany(statement.text_for(dialect(session)), list(rows))
+    driver = _driver(connection)
+    text = statement.text_for(dialect(session))
+    queued: list[_Queued] | None = connection.info.pop(_DEFERRED, None)
+    if queued:  # one round trip for the queue and these rows
+        _run_queued(driver, [*queued, _Queued(text, list(rows), many=True)])
+    else:
+        driver.cursor().executemany(text, list(rows))
 
 
 def defer(session: Session, statement: Statement,
@@ -173,7 +215,30 @@ def defer(session: Session, statement: Statement,
     connection = _connection(session)
     many = not isinstance(rows, Mapping)
     connection.info.setdefault(_DEFERRED, []).append(
-        (statement.postgresql, list(rows) if many else rows, many))
+        _Queued(statement.postgresql, list(rows) if many else rows, many))
+
+
+def read_ahead(session: Session, statement: Statement,
+               params: Mapping[str, Any] | None = None) -> None:
+    """PostgreSQL: queue the read ``statement`` with ``params`` to travel with the next round
+    trip of this transaction; the next :func:`execute` of the same :class:`Statement` object
+    with equal ``params`` in this transaction returns its cursor instead of sending it again
+    (unless a ``ROLLBACK TO SAVEPOINT`` came in between). A no-op on SQLite (no round trips
+    to save).
+
+    Only for reads nothing in between changes: what this transaction writes after the
+    read-ahead and before the :func:`execute` is not in its result. A read-ahead nobody
+    executes is forgotten at the end of the transaction (its query ran, harmlessly). The
+    same read asked for by several units (a batch of sales of one ticket type) is sent once
+    per asker, each :func:`execute` taking the next result."""
+    if dialect(session) != "postgresql":
+        return
+    connection = _connection(session)
+    cursor = _driver(connection).cursor()
+    connection.info.setdefault(_DEFERRED, []).append(
+        _Queued(statement.postgresql, dict(params or {}), cursor=cursor))
+    connection.info.setdefault(_READ_AHEAD, {}).setdefault(
+        (id(statement), _params_key(params)), []).append(cursor)
 
 
 def flush_deferred(session: Session) -> None:
@@ -187,23 +252,100 @@ def flush_deferred(session: Session) -> None:
         _run_queued(_driver(connection), queued)
 
 
+class Ahead:
+    """A statement sent ahead (:func:`send_ahead`): :meth:`result` is its cursor, once the
+    round trip it travels in is done."""
+
+    __slots__ = ("_connection", "_cursor")
+
+    def __init__(self, connection: Connection, cursor: Any) -> None:
+        self._connection, self._cursor = connection, cursor
+
+    def result(self) -> Any:
+        """The DBAPI cursor with the statement's result, sending it (with what is queued
+        before it) if it has not gone yet. Raises what the driver raises."""
+        queued: list[_Queued] | None = self._connection.info.get(_DEFERRED)
+        if queued and any(item.cursor is self._cursor for item in queued):
+            _run_queued(_driver(self._connection), self._connection.info.pop(_DEFERRED))
+        return self._cursor
+
+
+def send_ahead(session: Session, statement: Statement,
+               params: Mapping[str, Any] | None = None) -> Ahead:
+    """Queue ``statement`` (a read or a write) to travel with the next round trip of this
+    transaction, like :func:`defer`, and return an :class:`Ahead` to read its result with
+    later; on SQLite it runs at once. Unlike :func:`read_ahead` the result belongs to the
+    caller alone (nothing else can take it), so it suits a conditional write whose answer
+    matters, such as a sale's guard sent ahead of a batch."""
+    connection = _connection(session)
+    driver = _driver(connection)
+    cursor = driver.cursor()
+    if dialect(session) != "postgresql":
+        cursor.execute(statement.sqlite, dict(params or {}))
+    else:
+        connection.info.setdefault(_DEFERRED, []).append(
+            _Queued(statement.postgresql, dict(params or {}), cursor=cursor))
+    return Ahead(connection, cursor)
+
+
 def install_deferred_hooks(engine: Engine) -> None:
     """Send deferred statements before anything SQLAlchemy issues on ``engine``'s connections
-    and before ``COMMIT``; drop them on ``ROLLBACK`` and ``ROLLBACK TO SAVEPOINT`` (done by
-    :class:`pos_app.server.db.Database` for PostgreSQL)."""
+    and before ``COMMIT``; drop them on ``ROLLBACK``; queue ``SAVEPOINT`` and ``RELEASE
+    SAVEPOINT`` and handle ``ROLLBACK TO SAVEPOINT`` as the module notes say (done by
+    :class:`pos_app.server.db.Database` for PostgreSQL).
+
+    The savepoint statements are SQLAlchemy's dialect methods (``do_savepoint``,
+    ``do_release_savepoint``, ``do_rollback_to_savepoint``, the documented points where a
+    dialect emits them), replaced on this engine's dialect instance only."""
 
     def send(connection: Connection, *_args: Any) -> None:
+        connection.info.pop(_READ_AHEAD, None)
+        queued: list[_Queued] | None = connection.info.pop(_DEFERRED, None)
+        if queued:
+            _run_queued(_driver(connection), queued)
+
+    def send_before(connection: Connection, *_args: Any) -> None:
         queued: list[_Queued] | None = connection.info.pop(_DEFERRED, None)
         if queued:
             _run_queued(_driver(connection), queued)
 
     def drop(connection: Connection, *_args: Any) -> None:
+        connection.info.pop(_READ_AHEAD, None)
         connection.info.pop(_DEFERRED, None)
 
-    event.listen(engine, "before_cursor_execute", send)
+    def do_savepoint(connection: Connection, name: str) -> None:
+        connection.info.setdefault(_DEFERRED, []).append(
+            _Queued(f"SAVEPOINT {name}", None, savepoint=name))
+
+    def do_release_savepoint(connection: Connection, name: str) -> None:
+        connection.info.setdefault(_DEFERRED, []).append(
+            _Queued(f"RELEASE SAVEPOINT {name}", None))
+
+    def do_rollback_to_savepoint(connection: Connection, name: str) -> None:
+        connection.info.pop(_READ_AHEAD, None)
+        queued: list[_Queued] = connection.info.get(_DEFERRED) or []
+        for at, item in enumerate(queued):
+            if item.savepoint == name:  # never sent: forget it and all after it
+                del queued[at:]
+                return
+        connection.info.pop(_DEFERRED, None)  # all issued after the savepoint
+        try:
+            rollback_to(connection, name)
+        except DBAPIError as exc:
+            # Sent, but the pipeline carrying it failed before it ran: there is nothing to
+            # roll back to, and the transaction stays failed, which its next statement or
+            # COMMIT reports (the error that failed the pipeline was raised already).
+            if getattr(exc.orig, "sqlstate", None) != _NO_SUCH_SAVEPOINT:
+                raise
+
+    dialect = engine.dialect
+    rollback_to = dialect.do_rollback_to_savepoint
+    dialect.do_savepoint = do_savepoint  # type: ignore[method-assign]
+    dialect.do_release_savepoint = do_release_savepoint  # type: ignore[method-assign]
+    dialect.do_rollback_to_savepoint = do_rollback_to_savepoint  # type: ignore[method-assign]
+    event.listen(engine, "before_cursor_execute", send_before)
     event.listen(engine, "commit", send)
     event.listen(engine, "rollback", drop)
-    event.listen(engine, "rollback_savepoint", drop)
 
 
 def db_time(session: Session, moment: datetime) -> Any:

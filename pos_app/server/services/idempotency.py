@@ -72,6 +72,7 @@ __all__ = [
     "REPLAY_HEADER",
     "KeyState",
     "Outcome",
+    "ReadAhead",
     "Response",
     "check_key",
     "lookup_key",
@@ -261,12 +262,32 @@ def _lock_key_everywhere(session: Session, scope: str, key: str) -> bool:
     server is one process (the in-process registry decides there)."""
     if sql.dialect(session) != "postgresql":
         return True
-    return bool(sql.execute(session, _TRY_KEY_LOCK, {"k": f"{scope}\n{key}"}).fetchone()[0])
+    return bool(sql.execute(session, _TRY_KEY_LOCK, _lock_params(scope, key)).fetchone()[0])
+
+
+def _lock_params(scope: str, key: str) -> dict[str, str]:
+    return {"k": f"{scope}\n{key}"}
+
+
+class ReadAhead(Protocol):
+    """What an effect sends ahead of itself (:func:`pos_app.server.sql.read_ahead`), so that
+    on PostgreSQL it travels in the key's round trip, or, in a group-commit batch, in the
+    batch's first one."""
+
+    def __call__(self, session: Session, speculate: bool) -> None:
+        """Queue the effect's first reads in ``session``'s transaction; with ``speculate``
+        (a group-commit batch, before any unit runs) also the changes the effect expects to
+        make (see :class:`pos_app.server.group_commit.SpeculationMissed`)."""
+
+    def settle(self, session: Session, *, failed: bool) -> None:
+        """After the unit ran in a batch (``failed``: it raised and its savepoint was rolled
+        back); raises :class:`~pos_app.server.group_commit.SpeculationMissed` when changes
+        were sent ahead and not used."""
 
 
 def run_idempotent(db: Database, principal: Principal, key: str, *, method: str, path: str,
                    body: Any, effect: Callable[[Session], Response],
-                   now: datetime) -> Outcome:
+                   now: datetime, read_ahead: ReadAhead | None = None) -> Outcome:
     """Run ``effect`` at most once for ``key`` in the caller's scope; see the module notes.
 
     Args:
@@ -281,6 +302,7 @@ def run_idempotent(db: Database, principal: Principal, key: str, *, method: str,
             once (a PostgreSQL write conflict re-runs it in a fresh transaction), so all its
             effects must go through the session.
         now: the server clock's time.
+        read_ahead: optional; queues ``effect``'s first reads (see :data:`ReadAhead`).
 
     Returns:
         The :class:`Outcome`; ``replayed=True`` (send ``outcome.headers``) for a stored one.
@@ -301,33 +323,70 @@ def run_idempotent(db: Database, principal: Principal, key: str, *, method: str,
     try:
         # PostgreSQL serialization failures and deadlocks re-run the whole unit (effects go
         # only through the session), a bounded number of times, then 409.
-        return db.run_write(_unit(scope, key, digest, method, path, effect, now))
+        return db.run_write(_unit(scope, key, digest, method, path, effect, now, read_ahead))
     finally:
         registry.leave(scope, key)
 
 
 def _unit(scope: str, key: str, digest: str, method: str, path: str,
-          effect: Callable[[Session], Response], now: datetime) -> Callable[[Session], Outcome]:
+          effect: Callable[[Session], Response], now: datetime,
+          read_ahead: ReadAhead | None = None) -> _IdempotentUnit:
+    """The write unit of an idempotent request (:class:`_IdempotentUnit`)."""
+    return _IdempotentUnit(scope, key, digest, method, path, effect, now, read_ahead)
+
+
+class _IdempotentUnit:
     """The write unit of an idempotent request: lock and read the key, run ``effect``,
-    store the outcome with the key (steps 2-3 of the module notes)."""
-    def unit(session: Session) -> Outcome:
+    store the outcome with the key (steps 2-3 of the module notes).
+
+    On PostgreSQL the key's lock, the key and ``effect_read_ahead``'s reads are read ahead
+    (:func:`pos_app.server.sql.read_ahead`), in that order, so the key is read only after
+    its lock is held: by :meth:`read_ahead`, which a group-commit batch calls for all its
+    units before running the first (one round trip for the whole batch's reads), or else
+    by the unit itself (one round trip for its own)."""
+
+    def __init__(self, scope: str, key: str, digest: str, method: str, path: str,
+                 effect: Callable[[Session], Response], now: datetime,
+                 effect_read_ahead: ReadAhead | None) -> None:
+        self._scope, self._key, self._digest = scope, key, digest
+        self._method, self._path, self._now = method, path, now
+        self._effect, self._effect_read_ahead = effect, effect_read_ahead
+        self._read_in: object | None = None  # the transaction read ahead in
+
+    def read_ahead(self, session: Session, *, speculate: bool = True) -> None:
+        """Queue this unit's first reads in ``session``'s transaction (a group-commit batch
+        calls this for all its units first; ``speculate``: see :class:`ReadAhead`)."""
+        self._read_in = session.get_transaction()
+        sql.read_ahead(session, _TRY_KEY_LOCK, _lock_params(self._scope, self._key))
+        sql.read_ahead(session, _FIND, {"scope": self._scope, "key": self._key})
+        if self._effect_read_ahead is not None:
+            self._effect_read_ahead(session, speculate)
+
+    def settle(self, session: Session, *, failed: bool) -> None:
+        """After the unit ran in a batch: see :meth:`ReadAhead.settle`."""
+        if self._effect_read_ahead is not None:
+            self._effect_read_ahead.settle(session, failed=failed)
+
+    def __call__(self, session: Session) -> Outcome:
+        scope, key = self._scope, self._key
+        if self._read_in is None or self._read_in is not session.get_transaction():
+            self.read_ahead(session, speculate=False)
         if not _lock_key_everywhere(session, scope, key):
             raise _in_progress()
         row = _find(session, scope, key)
         if row is not None:  # completed or voided while we waited for the writer
-            return _answer(row, digest)
-        result = effect(session)
+            return _answer(row, self._digest)
+        result = self._effect(session)
         outcome = Outcome(status=result.status, body=dict(result.body))
-        _store(session, scope=scope, key=key, method=method.upper(), path=path,
-               request_hash=digest, status="completed", response=outcome, now=now)
+        _store(session, scope=scope, key=key, method=self._method.upper(), path=self._path,
+               request_hash=self._digest, status="completed", response=outcome,
+               now=self._now)
         return outcome
-
-    return unit
 
 
 async def run_idempotent_async(db: Database, principal: Principal, key: str, *, method: str,
                                path: str, body: Any, effect: Callable[[Session], Response],
-                               now: datetime) -> Outcome:
+                               now: datetime, read_ahead: ReadAhead | None = None) -> Outcome:
     """:func:`run_idempotent` for an ``async`` route: the unit is group-committed
     (:meth:`Database.write_async`) with the other requests queued at the same moment, and
     the event loop never blocks. There is no separate read first: the unit reads the key in
@@ -341,7 +400,8 @@ async def run_idempotent_async(db: Database, principal: Principal, key: str, *, 
     if not registry.enter(scope, key):
         raise _in_progress()
     try:
-        return await db.write_async(_unit(scope, key, digest, method, path, effect, now))
+        return await db.write_async(_unit(scope, key, digest, method, path, effect, now,
+                                          read_ahead))
     finally:
         registry.leave(scope, key)
 

@@ -129,11 +129,12 @@ def _stamp(session: Session) -> None:
     if version is None:  # changed counts without changes.record: still a new version
         version = bump_counters(session)
     placeholders, params = sql.in_list("id", sorted(ids))
-    sql.execute(session, sql.Statement(
+    # Deferred (results unused): on PostgreSQL both go with COMMIT's round trip's queue.
+    sql.defer(session, sql.Statement(
         f"UPDATE ticket_types SET changed_version = :version WHERE id IN ({placeholders})"),
         {"version": version, **params})
     if sql.dialect(session) == "postgresql":
-        sql.execute(session, _NOTIFY, {"payload": str(version)})
+        sql.defer(session, _NOTIFY, {"payload": str(version)})
     session.info[_COMMITTING] = (version, frozenset(ids))
 
 

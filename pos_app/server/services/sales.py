@@ -21,6 +21,12 @@ read-then-write guess. A lapsed hold still counts as held until it is expired, w
 only when a sale would otherwise be short (or by the sweeper): the guard then sees the same
 availability as every read, which subtracts lapsed holds.
 
+Round trips on PostgreSQL: the key's lock, the key, the ticket types and the shift are read
+ahead in one round trip (:func:`pos_app.server.sql.read_ahead`), and the INSERTs travel with
+the next statement. In a group-commit batch the reads and the guards of all its sales go in
+the batch's first round trip (:class:`_SaleAhead`), so a sale in a busy batch costs none of
+its own; a batch in which a sale cannot use its guard sent ahead runs again the plain way.
+
 Outcomes stored with the key and replayed: 201 sale, 409 ``insufficient_inventory``,
 422 ``insufficient_tender``. Not stored (the transaction rolls back): 422 ``invalid_request``
 (unknown ticket type, lines of several events, non-cash payment from a terminal, non-external
@@ -37,6 +43,7 @@ stored 409 ``hold_expired`` / ``hold_not_active``), its quantities move held -> 
 from __future__ import annotations
 
 import base64
+import functools
 import secrets
 import uuid
 from collections.abc import Callable, Sequence
@@ -53,6 +60,7 @@ from pos_app.api.errors import ERROR_STATUS, ErrorCode
 from pos_app.server import sql
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
+from pos_app.server.group_commit import SpeculationMissed
 from pos_app.server.models import Hold, HoldLine, Sale, SaleLine, Ticket, TicketType
 from pos_app.server.services import changes, expiry, holds, idempotency, shifts
 from pos_app.server.services.inventory import SALE_NUMBER_SEQUENCE, next_sale_number
@@ -124,14 +132,95 @@ class _Type:
     currency: str
 
 
-def _load_types(session: Session, body: schemas.SaleCreate) -> list[_Type]:
-    assert body.lines is not None  # the schema guarantees hold_id xor lines
-    ids = sorted(line.ticket_type_id for line in body.lines)
-    placeholders, params = sql.in_list("id", ids)
-    rows = sql.execute(session, sql.Statement(
+@functools.lru_cache(maxsize=64)
+def _types_statement(count: int) -> sql.Statement:
+    """The read of ``count`` ticket types: one :class:`~pos_app.server.sql.Statement` per
+    count, so that a read-ahead (:func:`_read_ahead`) and the read itself are the same."""
+    placeholders, _ = sql.in_list("id", [None] * count)
+    return sql.Statement(
         "SELECT tt.id, tt.event_id, tt.name, tt.price, tt.alert_ladder, e.currency "
         "FROM ticket_types tt JOIN events e ON e.id = tt.event_id "
-        f"WHERE tt.id IN ({placeholders}) ORDER BY tt.id"), params).fetchall()
+        f"WHERE tt.id IN ({placeholders}) ORDER BY tt.id")
+
+
+def _types_query(body: schemas.SaleCreate) -> tuple[list[int], sql.Statement, dict[str, Any]]:
+    assert body.lines is not None  # the schema guarantees hold_id xor lines
+    ids = sorted(line.ticket_type_id for line in body.lines)
+    return ids, _types_statement(len(ids)), sql.in_list("id", ids)[1]
+
+
+def _read_ahead(principal: Principal, body: schemas.SaleCreate) -> _SaleAhead | None:
+    """What a sale of ``body.lines`` sends ahead (:class:`_SaleAhead`); None for a hold's
+    conversion."""
+    return _SaleAhead(principal, body) if body.lines is not None else None
+
+
+class _SaleAhead:
+    """A sale's first reads sent ahead (its ticket types and the terminal's open shift), to
+    travel with the idempotency key's round trip on PostgreSQL (an
+    :class:`idempotency.ReadAhead`).
+
+    In a group-commit batch on PostgreSQL (``speculate``) the sale's guards go ahead too, in
+    the batch's first round trip, before any sale of the batch has run, each right after
+    the guards of the sales before it: a sale then costs no round trip of its own. While
+    every sale of the batch uses its guards, the database went through exactly the states
+    it would have one sale at a time, so each guard's counts are the ones the audit entry
+    needs. A sale that cannot use its guards (a replayed key, a refusal before the guard,
+    too few tickets, an error) raises :class:`SpeculationMissed`: the batch is rolled back
+    and run again with each guard sent in its turn. The one trace of the first attempt is
+    the sale numbers its guards' ``nextval`` took: a gap in the numbers, as a rolled-back
+    sale leaves (:func:`next_sale_number`).
+    """
+
+    def __init__(self, principal: Principal, body: schemas.SaleCreate) -> None:
+        assert body.lines is not None
+        self._principal, self._body = principal, body
+        self._lines = sorted((line.ticket_type_id, line.quantity) for line in body.lines)
+        self._guards: list[sql.Ahead] | None = None
+        self.claimed = False  # a sale stands on the guards sent ahead
+
+    def __call__(self, session: Session, speculate: bool) -> None:
+        self._guards, self.claimed = None, False
+        _ids, statement, params = _types_query(self._body)
+        sql.read_ahead(session, statement, params)
+        shifts.read_ahead_open_shift(session, self._principal.terminal_id)
+        if speculate and sql.dialect(session) == "postgresql":
+            plain, numbered = (_GUARD_CHANNEL if self._principal.is_channel
+                               else _GUARD_BOX_OFFICE)
+            last = len(self._lines) - 1
+            self._guards = [sql.send_ahead(session, numbered if i == last else plain,
+                                           {"q": q, "id": tt})
+                            for i, (tt, q) in enumerate(self._lines)]
+
+    def take(self) -> list[Any] | None:
+        """The rows of the guards sent ahead, in ticket type id order (this sale now stands
+        on them), or None when none were sent.
+
+        Raises:
+            SpeculationMissed: a line was short when the batch began.
+        """
+        if self._guards is None:
+            return None
+        rows = [guard.result().fetchone() for guard in self._guards]
+        if any(row is None for row in rows):
+            raise SpeculationMissed("a guard sent ahead found too few tickets")
+        self.claimed = True
+        return rows
+
+    def settle(self, session: Session, *, failed: bool) -> None:
+        """After the unit (``failed``: it raised).
+
+        Raises:
+            SpeculationMissed: guards were sent ahead and no sale stands on them.
+        """
+        sent, self._guards = self._guards is not None, None
+        if sent and (failed or not self.claimed):
+            raise SpeculationMissed("a sale did not use the guards it sent ahead")
+
+
+def _load_types(session: Session, body: schemas.SaleCreate) -> list[_Type]:
+    ids, statement, params = _types_query(body)
+    rows = sql.execute(session, statement, params).fetchall()
     types = [_Type(int(r[0]), str(r[1]), str(r[2]), int(r[3]),
                    list(sql.from_db_json(r[4]) or []), str(r[5])) for r in rows]
     missing = sorted(set(ids) - {t.id for t in types})
@@ -184,9 +273,11 @@ def create_sale(db: Database, principal: Principal, body: schemas.SaleCreate, *,
     Returns the outcome to send (201 Sale body, or a stored business refusal), possibly a
     replay. Raises :class:`ApiError` for refusals that are not stored (see module notes).
     """
+    ahead = _read_ahead(principal, body)
     done = idempotency.run_idempotent(db, principal, key, method="POST", path=path,
                                       body=body.model_dump(mode="json"),
-                                      effect=_effect(principal, body, now), now=now)
+                                      effect=_effect(principal, body, now, ahead), now=now,
+                                      read_ahead=ahead)
     return SaleOutcome(done.status, done.body, replayed=done.replayed)
 
 
@@ -195,25 +286,26 @@ async def create_sale_async(db: Database, principal: Principal, body: schemas.Sa
     """:func:`create_sale` from an event loop: the sale is group-committed with the other
     requests queued at that moment (:func:`idempotency.run_idempotent_async`); answered
     only after the commit. Returns and raises as :func:`create_sale`."""
+    ahead = _read_ahead(principal, body)
     done = await idempotency.run_idempotent_async(
         db, principal, key, method="POST", path=path, body=body.model_dump(mode="json"),
-        effect=_effect(principal, body, now), now=now)
+        effect=_effect(principal, body, now, ahead), now=now, read_ahead=ahead)
     return SaleOutcome(done.status, done.body, replayed=done.replayed)
 
 
-def _effect(principal: Principal, body: schemas.SaleCreate,
-            now: datetime) -> Callable[[Session], SaleOutcome]:
+def _effect(principal: Principal, body: schemas.SaleCreate, now: datetime,
+            ahead: _SaleAhead | None = None) -> Callable[[Session], SaleOutcome]:
     def effect(session: Session) -> SaleOutcome:
         _check_payment(principal, body)
         if body.hold_id is not None:
             return _convert(session, principal, body, body.hold_id, now)
-        return _sell(session, principal, body, _load_types(session, body), now)
+        return _sell(session, principal, body, _load_types(session, body), now, ahead)
 
     return effect
 
 
 def _sell(session: Session, principal: Principal, body: schemas.SaleCreate,
-          types: list[_Type], now: datetime) -> SaleOutcome:
+          types: list[_Type], now: datetime, ahead: _SaleAhead | None = None) -> SaleOutcome:
     """The sale of ``body.lines``: the hot path, in raw statements (:mod:`pos_app.server.sql`),
     the guard first and the rows it pays for after it."""
     assert body.lines is not None
@@ -227,7 +319,7 @@ def _sell(session: Session, principal: Principal, body: schemas.SaleCreate,
     paid = _settle(body.payment, total)
     if isinstance(paid, SaleOutcome):
         return paid
-    guarded = _guard_lines(session, principal, types, quantity)
+    guarded = _guard_lines(session, principal, types, quantity, ahead)
     if isinstance(guarded, int) and expiry.expire_lapsed(session, list(quantity), now=now):
         # Lapsed holds count as held until expired: those on these ticket types just gave
         # their tickets back, so try once more before refusing.
@@ -271,11 +363,21 @@ def _sell(session: Session, principal: Principal, body: schemas.SaleCreate,
 
 
 def _guard_lines(session: Session, principal: Principal, types: list[_Type],
-                 quantity: dict[int, int]) -> tuple[dict[int, tuple[int, int, int]], int] | int:
+                 quantity: dict[int, int], ahead: _SaleAhead | None = None,
+                 ) -> tuple[dict[int, tuple[int, int, int]], int] | int:
     """Run the guard of every line in ticket type id order (concurrent multi-line sales lock
     rows in one order); returns the ``(capacity, sold, held)`` after each and the sale number,
     or, having changed nothing, the ticket type id of the first line that is short. A single
-    line needs no savepoint: its one guard either changed the row or did nothing."""
+    line needs no savepoint: its one guard either changed the row or did nothing. With guards
+    sent ahead (``ahead``, see :class:`_SaleAhead`) their answers are used instead.
+
+    Raises:
+        SpeculationMissed: a guard sent ahead was short (the batch runs again).
+    """
+    rows = ahead.take() if ahead is not None else None
+    if rows is not None:
+        return ({t.id: (int(row[0]), int(row[1]), int(row[2]))
+                 for t, row in zip(types, rows, strict=True)}, int(rows[-1][3]))
     plain, numbered = _GUARD_CHANNEL if principal.is_channel else _GUARD_BOX_OFFICE
     savepoint = session.begin_nested() if len(types) > 1 else None
     counts: dict[int, tuple[int, int, int]] = {}

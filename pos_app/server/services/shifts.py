@@ -71,6 +71,7 @@ __all__ = [
     "list_shifts",
     "open_shift",
     "open_shift_id",
+    "read_ahead_open_shift",
 ]
 
 
@@ -94,6 +95,13 @@ _OPEN_SHIFT = sql.Statement(
     "SELECT id FROM shifts WHERE terminal_id = :terminal_id AND status = 'open'")
 _OPEN_SHIFT_LOCKED = sql.Statement(
     _OPEN_SHIFT.sqlite, postgresql=f"{_OPEN_SHIFT.sqlite} FOR SHARE")
+
+
+def read_ahead_open_shift(session: Session, terminal_id: int | None) -> None:
+    """Queue :func:`open_shift_id`'s locked read to travel with the transaction's next round
+    trip (:func:`pos_app.server.sql.read_ahead`; PostgreSQL only)."""
+    if terminal_id is not None:
+        sql.read_ahead(session, _OPEN_SHIFT_LOCKED, {"terminal_id": terminal_id})
 
 
 def open_shift_id(session: Session, terminal_id: int | None, *, lock: bool = True) -> int | None:

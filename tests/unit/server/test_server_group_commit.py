@@ -19,7 +19,7 @@ from pos_app.server import audit, sql
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.group_commit import GroupCommitWriter
-from pos_app.server.models import Sale, TicketType
+from pos_app.server.models import AuditEntry, Sale, TicketType
 from pos_app.server.services import idempotency, sales
 from pos_app.server.services.inventory import inventory_version
 from pos_app.server.services.live import TRANSACTION_INFO_KEYS
@@ -217,3 +217,130 @@ def test_database_submit_runs_through_the_writer_and_stops_on_dispose(
         database: Database) -> None:
     assert database.submit(_sale_unit(database, "via-db")).result(10).status == 201
     assert _counts(database) == (1, 1)
+
+
+# --- guards sent ahead of the batch (PostgreSQL) -------------------------------------------
+
+def _spec_unit(db: Database, key: str, *, lines: list[tuple[int, int]] | None = None,
+               tendered: int = 1_000_000, principal: Principal = CASHIER) -> Any:
+    """A sale unit as the route builds it: its reads and, in a batch, its guards go ahead."""
+    body = schemas.SaleCreate.model_validate({
+        "lines": [{"ticket_type_id": tt, "quantity": q}
+                  for tt, q in (lines or [(_ga(db), 1)])],
+        "payment": {"method": "cash", "tendered": tendered}})
+    ahead = sales._read_ahead(principal, body)
+    return idempotency._unit(principal.idempotency_scope, key,
+                             idempotency.request_hash("POST", "/v1/sales",
+                                                      body.model_dump(mode="json")),
+                             "POST", "/v1/sales", sales._effect(principal, body, NOW, ahead),
+                             NOW, ahead)
+
+
+def _run_batch(db: Database, units: list[Any]) -> list[Future[Any]]:
+    writer, release = _held_writer(db)
+    try:
+        futures = [writer.submit(unit) for unit in units]
+        release.set()
+        for future in futures:
+            future.exception(10)
+    finally:
+        writer.stop()
+    return futures
+
+
+def _audit_counts_follow_on(db: Database) -> None:
+    """Every audit entry's before-counts of a ticket type are the previous entry's after."""
+    with db.read() as session:
+        entries = session.execute(select(
+            AuditEntry.ticket_type_id, AuditEntry.before_capacity, AuditEntry.before_sold,
+            AuditEntry.before_held, AuditEntry.after_capacity, AuditEntry.after_sold,
+            AuditEntry.after_held).where(AuditEntry.ticket_type_id.is_not(None))
+            .order_by(AuditEntry.seq)).all()
+    last: dict[int, tuple[int, int, int]] = {}
+    for tt, *counts in entries:
+        if tt in last and counts[0] is not None:
+            assert tuple(counts[:3]) == last[tt], entries
+        if counts[3] is not None:
+            last[tt] = tuple(counts[3:])
+
+
+def test_sales_that_do_not_use_their_guards_sent_ahead_leave_no_trace(
+        database: Database) -> None:
+    """A replay, a short tender and a sale that raised after its guard each had a guard sent
+    ahead (PostgreSQL); none of them may keep a ticket, the sales around them stand, and
+    the audit's counts follow on from entry to entry."""
+    first = _run_batch(database, [_spec_unit(database, "paid")])
+    assert first[0].result().status == 201
+
+    def raises_after_the_guard(session: Session) -> Any:
+        raise ApiError(ErrorCode.INVALID_REQUEST, "refused after the change")
+
+    broken = _spec_unit(database, "broken")
+    real_effect = broken._effect
+
+    def effect(session: Session) -> Any:
+        real_effect(session)
+        return raises_after_the_guard(session)
+
+    broken._effect = effect
+    futures = _run_batch(database, [
+        _spec_unit(database, "a"),
+        _spec_unit(database, "paid"),  # replay: answered from the key
+        _spec_unit(database, "short", tendered=1),  # 422 insufficient_tender, stored
+        broken,
+        _spec_unit(database, "b"),
+    ])
+    assert futures[0].result().status == 201
+    assert futures[1].result().replayed
+    assert futures[2].result().status == 422
+    with pytest.raises(ApiError):
+        futures[3].result()
+    assert futures[4].result().status == 201
+    assert _counts(database) == (3, 3)  # paid, a, b
+    with database.read() as session:
+        assert audit.verify(session).ok
+        rows = session.execute(select(TicketType.sold, TicketType.held,
+                                      TicketType.capacity)).one()
+    assert tuple(rows) == (3, 0, 5)
+    _audit_counts_follow_on(database)
+
+
+def test_a_guard_short_when_the_batch_began_is_asked_again(database: Database) -> None:
+    """Capacity 5, four sold: a replay's guard sent ahead takes the last ticket, so the next
+    sale's guard sent ahead finds none; the batch runs again with each guard in its turn and
+    that sale gets it. Never more than the capacity."""
+    assert [f.result().status for f in _run_batch(
+        database, [_spec_unit(database, f"k{i}") for i in range(4)])] == [201] * 4
+    futures = _run_batch(database, [
+        _spec_unit(database, "k0"),  # replay
+        _spec_unit(database, "last"),
+        _spec_unit(database, "too-many"),
+    ])
+    assert futures[0].result().replayed
+    assert futures[1].result().status == 201
+    assert futures[2].result().status == 409  # stored insufficient_inventory
+    assert _counts(database) == (5, 5)
+    with database.read() as session:
+        assert audit.verify(session).ok
+    _audit_counts_follow_on(database)
+
+
+def test_a_multi_line_sale_short_on_one_line_takes_nothing(
+        seeded: Callable[..., Database], dialect_url: str | None) -> None:
+    database = seeded(now=NOW, ticket_types=[{"name": "GA", "price": 2500, "capacity": 5},
+                                             {"name": "VIP", "price": 9000, "capacity": 1}],
+                      staff=[("sam", "cashier", "1111", "Sam")], terminals=["till"],
+                      shift_for=CASHIER, url=dialect_url)
+    with database.read() as session:
+        ga, vip = session.scalars(select(TicketType.id).order_by(TicketType.id)).all()
+    futures = _run_batch(database, [
+        _spec_unit(database, "both", lines=[(ga, 2), (vip, 2)]),  # VIP short
+        _spec_unit(database, "ga", lines=[(ga, 3)]),
+    ])
+    assert futures[0].result().status == 409
+    assert futures[1].result().status == 201
+    with database.read() as session:
+        sold = dict(session.execute(select(TicketType.id, TicketType.sold)).all())
+        assert audit.verify(session).ok
+    assert sold == {ga: 3, vip: 0}
+    _audit_counts_follow_on(database)
