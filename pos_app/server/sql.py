@@ -145,7 +145,8 @@ def _run_queued(driver: Any, queued: list[_Queued], last: Any = None) -> None:
             elif item.params is None:  # SAVEPOINT / RELEASE: never worth preparing
                 driver.cursor().execute(item.text, prepare=False)
             else:
-                (item.cursor or driver.cursor()).execute(item.text, item.params)
+                cursor = item.cursor if item.cursor is not None else driver.cursor()
+                cursor.execute(item.text, item.params)
         if last is not None:
             last[0].execute(last[1], last[2])
 
@@ -222,7 +223,8 @@ def read_ahead(session: Session, statement: Statement,
                params: Mapping[str, Any] | None = None) -> None:
     """PostgreSQL: queue the read ``statement`` with ``params`` to travel with the next round
     trip of this transaction; the next :func:`execute` of the same :class:`Statement` object
-    with equal ``params`` in this transaction returns its cursor instead of sending it again
+    (a module-level constant: it is known by identity) with equal ``params`` in this
+    transaction returns its cursor instead of sending it again
     (unless a ``ROLLBACK TO SAVEPOINT`` came in between). A no-op on SQLite (no round trips
     to save).
 

@@ -105,3 +105,36 @@ def test_a_deferred_statement_fails_where_it_is_sent_and_the_savepoint_recovers(
         count = session.scalar(select(func.count()).select_from(text("sale_lines")))
         assert count == 0
     assert _sold(database) == 1
+
+
+def test_a_read_ahead_answers_its_execute_and_a_savepoint_rollback_forgets_it(
+        database: Database) -> None:
+    ga = _ga(database)
+    with database.write() as session:
+        sql.read_ahead(session, _SOLD, {"id": ga})
+        sql.read_ahead(session, _SOLD, {"id": ga})  # asked twice: sent twice, used in turn
+        sql.defer(session, _SELL, {"q": 4, "id": ga})  # after the reads: not in their answer
+        first = sql.execute(session, _SOLD, {"id": ga}).fetchone()[0]
+        second = sql.execute(session, _SOLD, {"id": ga}).fetchone()[0]
+        third = sql.execute(session, _SOLD, {"id": ga}).fetchone()[0]  # asked for real
+        assert (first, second, third) == ((0, 0, 4) if not database.is_sqlite else (4, 4, 4))
+        savepoint = session.begin_nested()
+        sql.execute(session, _SELL, {"q": 1, "id": ga})
+        sql.read_ahead(session, _SOLD, {"id": ga})
+        sql.flush_deferred(session)  # the read-ahead went: it saw 5
+        savepoint.rollback()
+        # rolled back: the read-ahead (5) is forgotten, the next read asks again
+        assert sql.execute(session, _SOLD, {"id": ga}).fetchone()[0] == 4
+    assert _sold(database) == 4
+
+
+def test_a_statement_sent_ahead_gives_its_own_result(database: Database) -> None:
+    ga = _ga(database)
+    guard = sql.Statement("UPDATE ticket_types SET sold = sold + :q WHERE id = :id "
+                          "AND sold + :q <= capacity RETURNING sold")
+    with database.write() as session:
+        taken = sql.send_ahead(session, guard, {"q": 60, "id": ga})
+        refused = sql.send_ahead(session, guard, {"q": 60, "id": ga})
+        assert taken.result().fetchone()[0] == 60
+        assert refused.result().fetchone() is None  # capacity 100
+    assert _sold(database) == 60
