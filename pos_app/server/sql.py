@@ -95,7 +95,9 @@ def dialect(session: Session) -> str:
 
 _CONNECTION_INFO = "pos_raw_connection"  # session.info: (transaction, pool connection)
 _DEFERRED = "pos_deferred_statements"  # pool connection info: [_Queued, ...]
-_READ_AHEAD = "pos_read_ahead"  # pool connection info: {(statement id, params): [cursor]}
+_READ_AHEAD = "pos_read_ahead"  # pool connection info: {(statement id, params): [(cursor,
+# the queue it went into)]}: a cursor is still unsent while that list is the queue (a send
+# takes the whole queue away)
 _NO_SUCH_SAVEPOINT = "3B001"  # PostgreSQL invalid_savepoint_specification
 
 
@@ -139,14 +141,18 @@ def _run_queued(driver: Any, queued: list[_Queued], last: Any = None) -> None:
     """Send ``queued`` (and ``last``: ``(cursor, text, params)``) in one psycopg pipeline;
     returns once every result is in. Raises the first statement's error, if any."""
     with driver.pipeline():
+        # One cursor for the statements whose results nobody reads: a cursor each cost more
+        # Python time than the statement (psycopg copies its adapters per cursor).
+        shared = driver.cursor()
         for item in queued:
             if item.many:
-                driver.cursor().executemany(item.text, item.params)
+                shared.executemany(item.text, item.params)
             elif item.params is None:  # SAVEPOINT / RELEASE: never worth preparing
-                driver.cursor().execute(item.text, prepare=False)
+                shared.execute(item.text, prepare=False)
+            elif item.cursor is not None:
+                item.cursor.execute(item.text, item.params)
             else:
-                cursor = item.cursor if item.cursor is not None else driver.cursor()
-                cursor.execute(item.text, item.params)
+                shared.execute(item.text, item.params)
         if last is not None:
             last[0].execute(last[1], last[2])
 
@@ -170,9 +176,8 @@ def execute(session: Session, statement: Statement,
     ahead: dict[Any, list[Any]] | None = connection.info.get(_READ_AHEAD)
     cursors = ahead.get((id(statement), _params_key(params))) if ahead else None
     if cursors:  # read ahead: sent already (what was queued since can wait), or now
-        cursor = cursors.pop(0)
-        queued = connection.info.get(_DEFERRED)
-        if queued and any(item.cursor is cursor for item in queued):
+        cursor, queue = cursors.pop(0)
+        if connection.info.get(_DEFERRED) is queue:
             _run_queued(driver, connection.info.pop(_DEFERRED))
         return cursor
     cursor = driver.cursor()
@@ -237,10 +242,10 @@ def read_ahead(session: Session, statement: Statement,
         return
     connection = _connection(session)
     cursor = _driver(connection).cursor()
-    connection.info.setdefault(_DEFERRED, []).append(
-        _Queued(statement.postgresql, dict(params or {}), cursor=cursor))
+    queue = connection.info.setdefault(_DEFERRED, [])
+    queue.append(_Queued(statement.postgresql, dict(params or {}), cursor=cursor))
     connection.info.setdefault(_READ_AHEAD, {}).setdefault(
-        (id(statement), _params_key(params)), []).append(cursor)
+        (id(statement), _params_key(params)), []).append((cursor, queue))
 
 
 def flush_deferred(session: Session) -> None:
@@ -258,16 +263,16 @@ class Ahead:
     """A statement sent ahead (:func:`send_ahead`): :meth:`result` is its cursor, once the
     round trip it travels in is done."""
 
-    __slots__ = ("_connection", "_cursor")
+    __slots__ = ("_connection", "_cursor", "_queue")
 
-    def __init__(self, connection: Connection, cursor: Any) -> None:
-        self._connection, self._cursor = connection, cursor
+    def __init__(self, connection: Connection, cursor: Any, queue: Any) -> None:
+        self._connection, self._cursor, self._queue = connection, cursor, queue
 
     def result(self) -> Any:
         """The DBAPI cursor with the statement's result, sending it (with what is queued
-        before it) if it has not gone yet. Raises what the driver raises."""
-        queued: list[_Queued] | None = self._connection.info.get(_DEFERRED)
-        if queued and any(item.cursor is self._cursor for item in queued):
+        before it) if it has not gone yet. Raises what the driver raises; a statement sent
+        ahead inside a savepoint rolled back before it went has no result."""
+        if self._queue is not None and self._connection.info.get(_DEFERRED) is self._queue:
             _run_queued(_driver(self._connection), self._connection.info.pop(_DEFERRED))
         return self._cursor
 
@@ -284,10 +289,10 @@ def send_ahead(session: Session, statement: Statement,
     cursor = driver.cursor()
     if dialect(session) != "postgresql":
         cursor.execute(statement.sqlite, dict(params or {}))
-    else:
-        connection.info.setdefault(_DEFERRED, []).append(
-            _Queued(statement.postgresql, dict(params or {}), cursor=cursor))
-    return Ahead(connection, cursor)
+        return Ahead(connection, cursor, None)
+    queue = connection.info.setdefault(_DEFERRED, [])
+    queue.append(_Queued(statement.postgresql, dict(params or {}), cursor=cursor))
+    return Ahead(connection, cursor, queue)
 
 
 def install_deferred_hooks(engine: Engine) -> None:
