@@ -344,3 +344,16 @@ def test_a_multi_line_sale_short_on_one_line_takes_nothing(
         assert audit.verify(session).ok
     assert sold == {ga: 3, vip: 0}
     _audit_counts_follow_on(database)
+
+
+def test_a_replay_in_a_batch_with_room_to_spare_keeps_no_ticket(database: Database) -> None:
+    """Nothing runs short here (capacity 5, at most 4 taken ahead): only the replay's own
+    unused guard can send the batch back, and it must."""
+    assert _run_batch(database, [_spec_unit(database, "paid")])[0].result().status == 201
+    futures = _run_batch(database, [_spec_unit(database, "a"),
+                                     _spec_unit(database, "paid"),
+                                     _spec_unit(database, "b")])
+    assert [f.result().status for f in futures] == [201, 201, 201]
+    assert futures[1].result().replayed
+    assert _counts(database) == (3, 3)
+    _audit_counts_follow_on(database)
