@@ -401,7 +401,8 @@ def _admin_webhooks(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    """``pos-app audit verify``: 0 when the chain is intact, 1 naming the first bad seq."""
+    """``pos-app audit verify``: 0 when the chain is intact and its counts follow on, 1
+    naming the first bad seq and what is wrong there."""
     if args.audit_command != "verify":
         parser.parse_args(["audit", "--help"])
         return EXIT_BAD_INPUT
@@ -420,7 +421,16 @@ def _audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if getattr(args, "json", False):
         print(json.dumps(result._asdict()))
     elif result.ok:
-        print(f"Audit log intact: {result.entries_checked} entries checked")
+        old = (f"; {result.old_count_breaks} count breaks in entries from before the count "
+               "check" if result.old_count_breaks else "")
+        print(f"Audit log intact: {result.entries_checked} entries checked{old}")
+    elif result.problem == "counts":
+        print(f"Audit log counts BROKEN at seq {result.first_bad_seq}: its before-counts are "
+              "not the after-counts of the previous change of its ticket type "
+              f"({result.entries_checked} entries checked)")
+    elif result.problem == "truncated":
+        print(f"Audit log TRUNCATED: entries from seq {result.first_bad_seq} are missing "
+              f"({result.entries_checked} entries checked)")
     else:
         print(f"Audit log BROKEN at seq {result.first_bad_seq} "
               f"({result.entries_checked} entries checked)")

@@ -8,13 +8,13 @@ from html import escape
 
 from PySide6.QtWidgets import QFrame, QTextBrowser, QVBoxLayout, QWidget
 
-from pos_app.api.schemas import AuditCounts, AuditEntry
+from pos_app.api.schemas import AuditCounts, AuditEntry, AuditVerify
 from pos_app.gui.audit_model import AuditTableModel
 from pos_app.gui.audit_text import action_label
 from pos_app.gui.widgets import named
 
-__all__ = ["DETAIL_STYLE", "AuditDetailPane", "audit_failure_message", "detail_html",
-           "list_sentences", "verify_failure_message"]
+__all__ = ["DETAIL_STYLE", "AuditDetailPane", "audit_failure_message", "chain_status",
+           "detail_html", "list_sentences", "verify_failure_message"]
 
 DETAIL_STYLE = """
 QFrame#auditDetail { background: #ffffff; border: 1px solid #e2e8f0; border-radius: 12px; }
@@ -73,9 +73,15 @@ def detail_html(entry: AuditEntry, model: AuditTableModel) -> str:
     warning = ""
     if model.is_broken(entry):
         first = model.first_bad_seq
-        why = ("The hash chain breaks at this entry: it was changed, or the entry before it "
-               "was removed or changed." if entry.seq == first else
-               f"After the break at entry #{first}: this entry cannot be trusted either.")
+        if model.problem == "counts":
+            why = ("The counts before this change are not the counts the previous change of "
+                   "this ticket type left: a change is missing from the log or was recorded "
+                   "wrong.")
+        elif entry.seq == first:
+            why = ("The hash chain breaks at this entry: it was changed, or the entry before "
+                   "it was removed or changed.")
+        else:
+            why = f"After the break at entry #{first}: this entry cannot be trusted either."
         warning = (f"<p style='color:#991b1b; font-weight:700; background:#fee2e2; "
                    f"margin:0 0 4px 0'>{escape(why)}</p>")
     return (f"<p style='margin:0 0 4px 0; font-size:16px; font-weight:700'>Entry #{entry.seq}"
@@ -133,6 +139,22 @@ def audit_failure_message(exc: BaseException) -> str:
     if isinstance(exc, ValueError):
         return f"These filters cannot be asked for: {exc}"
     return f"The audit log could not be read ({exc}). Press Retry to ask again."
+
+
+def chain_status(result: AuditVerify) -> tuple[str, str]:
+    """The chain status line for a finished check and its state (``ok`` | ``broken``)."""
+    if result.ok:
+        text = f"Chain verified: {result.entries_checked:,} entries"
+        if result.old_count_breaks:
+            text += (f" ({result.old_count_breaks:,} count breaks from before the server "
+                     "checked counts)")
+        return text, "ok"
+    seq = result.first_bad_seq
+    if result.problem == "counts":
+        return f"Counts do not follow on at entry #{seq}", "broken"
+    if result.problem == "truncated":
+        return f"Chain cut short: entries from #{seq} are missing", "broken"
+    return f"Chain broken at entry #{seq}", "broken"
 
 
 def verify_failure_message(exc: BaseException) -> str:

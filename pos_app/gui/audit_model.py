@@ -41,6 +41,7 @@ from pos_app.gui.task_runner import Task, TaskRunner
 __all__ = [
     "ACTION_LABELS",
     "BROKEN_TOOLTIP",
+    "COUNTS_TOOLTIP",
     "AuditQuery",
     "AuditTableModel",
     "Order",
@@ -51,6 +52,7 @@ __all__ = [
 
 _Index = QModelIndex | QPersistentModelIndex
 BROKEN_TOOLTIP = "hash chain broken here"
+COUNTS_TOOLTIP = "counts do not follow on here"
 _BROKEN_BACKGROUND = QColor("#fee2e2")
 _BROKEN_TEXT = QColor("#991b1b")
 
@@ -104,6 +106,7 @@ class AuditTableModel(RowsTableModel[AuditEntry]):
         self._task: Task | None = None
         self.error: BaseException | None = None
         self.first_bad_seq: int | None = None
+        self.problem: str | None = None  # what is wrong there: hash | counts | truncated
         self._ticket_types: dict[int, str] = {}
         self._staff: dict[int, str] = {}
 
@@ -247,16 +250,23 @@ class AuditTableModel(RowsTableModel[AuditEntry]):
     def staff_names(self) -> dict[int, str]:
         return dict(self._staff)
 
-    def set_first_bad_seq(self, seq: int | None) -> None:
-        """Mark entries with ``seq >= seq`` broken (``None``: the chain is whole)."""
-        if seq == self.first_bad_seq:
+    def set_first_bad_seq(self, seq: int | None, problem: str | None = "hash") -> None:
+        """Mark the entries the check found wrong (``None``: the log is whole): with a
+        ``hash`` or ``truncated`` problem every entry with ``seq >= seq`` (nothing after a
+        broken link can be trusted), with a ``counts`` problem that entry alone (the chain
+        itself holds)."""
+        problem = problem if seq is not None else None
+        if (seq, problem) == (self.first_bad_seq, self.problem):
             return
-        self.first_bad_seq = seq
+        self.first_bad_seq, self.problem = seq, problem
         self._changed_rows(0, len(self.COLUMNS) - 1)
 
     def is_broken(self, entry: AuditEntry) -> bool:
-        """``True`` when ``entry`` is at or after the chain's first broken link."""
-        return self.first_bad_seq is not None and entry.seq >= self.first_bad_seq
+        """``True`` when the check found ``entry`` wrong (see :meth:`set_first_bad_seq`)."""
+        first = self.first_bad_seq
+        if first is None:
+            return False
+        return entry.seq == first if self.problem == "counts" else entry.seq >= first
 
     def _changed_rows(self, first_column: int, last_column: int) -> None:
         if self._entries:
@@ -345,11 +355,16 @@ class AuditTableModel(RowsTableModel[AuditEntry]):
             return QBrush(_BROKEN_TEXT)
         if role == Qt.ItemDataRole.ToolTipRole:
             if broken:
-                return BROKEN_TOOLTIP
+                return self._broken_tooltip
             if column == self.REASON:
                 return entry_reason_text(entry, short_refs=False) or None
             return None
         if role == Qt.ItemDataRole.AccessibleTextRole:
             text = self.display(entry, column)
-            return f"{text} ({BROKEN_TOOLTIP})" if broken and column == self.SEQ else text
+            return (f"{text} ({self._broken_tooltip})" if broken and column == self.SEQ
+                    else text)
         return None
+
+    @property
+    def _broken_tooltip(self) -> str:
+        return COUNTS_TOOLTIP if self.problem == "counts" else BROKEN_TOOLTIP

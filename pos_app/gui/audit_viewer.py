@@ -40,6 +40,7 @@ from pos_app.gui.audit_detail import (
     DETAIL_STYLE,
     AuditDetailPane,
     audit_failure_message,
+    chain_status,
     list_sentences,
     verify_failure_message,
 )
@@ -366,12 +367,8 @@ class AuditViewer(QWidget):
         self._verify_task = None
         self.verify_button.setEnabled(True)
         self.chain = result
-        if result.ok:
-            self._set_chain(f"Chain verified: {result.entries_checked:,} entries", "ok")
-            self.model.set_first_bad_seq(None)
-        else:
-            self._set_chain(f"Chain broken at entry #{result.first_bad_seq}", "broken")
-            self.model.set_first_bad_seq(result.first_bad_seq)
+        self._set_chain(*chain_status(result))
+        self.model.set_first_bad_seq(result.first_bad_seq, result.problem)
         announce(self, self.chain_text)
         self.on_table_current_changed(self.table.currentIndex(), QModelIndex())
         self.chain_checked.emit(result)

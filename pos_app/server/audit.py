@@ -29,8 +29,9 @@ from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from pos_app.server import sql
 from pos_app.server.models import AuditEntry, AuditHead
 
-__all__ = ["CHAIN_LOCK", "GENESIS_HASH", "AuditRecord", "VerifyResult", "append", "entry_hash",
-           "install_session_hooks", "lock_chain", "verify"]
+__all__ = ["CHAIN_LOCK", "COUNT_ECHOES", "GENESIS_HASH", "PROBLEMS", "AuditRecord",
+           "VerifyResult", "append", "entry_hash", "install_session_hooks", "lock_chain",
+           "verify"]
 
 GENESIS_HASH = "0" * 64
 
@@ -64,13 +65,29 @@ class AuditRecord:
     reason: str | None = None
 
 
+PROBLEMS = ("hash", "counts", "truncated")
+"""What :func:`verify` may find wrong (:attr:`VerifyResult.problem`): ``hash``, an entry
+edited, inserted, reordered or deleted (its ``seq``, ``prev_hash`` or ``hash`` is not what
+the chain says); ``counts``, an entry moving a ticket type's counts that does not start
+from the counts the previous such entry left; ``truncated``, the walk does not end at the
+recorded head (the newest entries, or the head, were deleted)."""
+
+COUNT_ECHOES = frozenset({"stock_alert"})
+"""Actions whose entries repeat the counts of the change they belong to (a rung crossed by
+a sale names the sale's before/after): not moves of their own, so not in the count check."""
+
+
 class VerifyResult(NamedTuple):
-    """Outcome of :func:`verify` ``(ok, entries_checked, first_bad_seq)``; ``first_bad_seq``
-    is None when ``ok``."""
+    """Outcome of :func:`verify`: ``ok``, how many entries were checked, the ``seq`` of the
+    first bad entry and what was wrong with it (:data:`PROBLEMS`), both None when ``ok``;
+    ``old_count_breaks``: count breaks among entries written before the count check came
+    in (``audit_head.counts_from_seq``), reported, not failed."""
 
     ok: bool
     entries_checked: int
     first_bad_seq: int | None
+    problem: str | None = None
+    old_count_breaks: int = 0
 
 
 def _hash_of(data: Mapping[str, Any]) -> str:
@@ -182,23 +199,43 @@ def append(session: Session, records: list[AuditRecord], at: datetime) -> None:
     session.info[_TAIL_INFO] = (seq, prev)
 
 
-def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
-    """Walk the chain in ``seq`` order up to its recorded head and recompute every hash.
+def verify(session: Session, *, batch: int = 5000,
+           counts_from: int | None = None) -> VerifyResult:
+    """Walk the chain in ``seq`` order up to its recorded head, recompute every hash and
+    check that the counts follow on.
 
-    Returns ``ok=False`` with the first entry whose ``seq`` is not the next number, whose
-    ``prev_hash`` is not the previous entry's hash, or whose ``hash`` does not match; and
-    with ``head seq`` (or the first missing seq) when the walk does not end exactly at the
-    head (:class:`AuditHead`): the newest entries were deleted, or the head was removed.
+    Returns ``ok=False`` at the first entry, in ``seq`` order, that is wrong
+    (:data:`PROBLEMS`):
+
+    * ``hash``: its ``seq`` is not the next number, its ``prev_hash`` is not the previous
+      entry's hash, or its ``hash`` does not match;
+    * ``counts``: it moves a ticket type's counts (an entry with a ticket type and
+      before/after counts: sale, hold, release, expire, refund, capacity change, edit;
+      not the :data:`COUNT_ECHOES`) and its before ``(capacity, sold, held)`` is not the
+      after of the previous entry moving that ticket type. A break where the entry, or the
+      one before it, was written before ``audit_head.counts_from_seq`` (the upgrade that
+      brought this check) is counted in ``old_count_breaks`` instead;
+    * ``truncated``: the walk does not end exactly at the head (:class:`AuditHead`): the
+      newest entries were deleted, or the head was removed (``first_bad_seq``: the first
+      missing seq).
+
     Entries appended while the walk runs (beyond the head read at its start) are left for
     the next verification. Rows are read as plain column tuples, ``batch`` at a time: ORM
-    objects cost three times as much on a long log.
+    objects cost three times as much on a long log. ``counts_from`` stands in for
+    ``audit_head.counts_from_seq`` on a database not yet migrated to have it.
     """
-    head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).first()
+    head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)
+                           ).first()
     if head is None:
-        return VerifyResult(ok=False, entries_checked=0, first_bad_seq=1)
+        return VerifyResult(ok=False, entries_checked=0, first_bad_seq=1, problem="truncated")
     head_seq, head_hash = int(head[0]), str(head[1])
-    prev, expected_seq, checked = GENESIS_HASH, 1, 0
+    if counts_from is None:
+        counts_from = int(session.scalar(select(AuditHead.counts_from_seq)
+                                         .where(AuditHead.id == 1)) or 0)
+    prev, expected_seq, checked, old_breaks = GENESIS_HASH, 1, 0, 0
     last_seq = 0
+    # ticket type id -> (its last move's after counts, that entry's seq)
+    moved: dict[int, tuple[tuple[Any, Any, Any], int]] = {}
     columns = [getattr(AuditEntry, name) for name in _FIELDS]
     while True:
         rows = session.execute(
@@ -208,14 +245,26 @@ def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
         ).all()
         if not rows:
             if last_seq != head_seq or prev != head_hash:
-                return VerifyResult(ok=False, entries_checked=checked,
-                                    first_bad_seq=last_seq + 1)
-            return VerifyResult(ok=True, entries_checked=checked, first_bad_seq=None)
+                return VerifyResult(False, checked, last_seq + 1, "truncated", old_breaks)
+            return VerifyResult(True, checked, None, None, old_breaks)
         for row in rows:
             checked += 1
             fields = dict(zip(_FIELDS, row, strict=False))
             seq, stored_hash = fields["seq"], row[-1]
             if seq != expected_seq or fields["prev_hash"] != prev \
                     or stored_hash != _hash_of(fields):
-                return VerifyResult(ok=False, entries_checked=checked, first_bad_seq=seq)
+                return VerifyResult(False, checked, seq, "hash", old_breaks)
             prev, expected_seq, last_seq = stored_hash, seq + 1, seq
+            tt = fields["ticket_type_id"]
+            if tt is None or fields["after_sold"] is None or fields["before_sold"] is None \
+                    or fields["action"] in COUNT_ECHOES:
+                continue
+            before = (fields["before_capacity"], fields["before_sold"], fields["before_held"])
+            last = moved.get(tt)
+            if last is not None and last[0] != before:
+                if last[1] <= counts_from:  # written before the check, or right across it
+                    old_breaks += 1
+                else:
+                    return VerifyResult(False, checked, seq, "counts", old_breaks)
+            moved[tt] = ((fields["after_capacity"], fields["after_sold"],
+                          fields["after_held"]), seq)

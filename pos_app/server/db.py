@@ -43,7 +43,7 @@ from pos_app.api.errors import ErrorCode
 from pos_app.server.audit import install_session_hooks as install_audit_hooks
 from pos_app.server.audit import lock_chain
 from pos_app.server.errors import ApiError
-from pos_app.server.group_commit import GroupCommitWriter
+from pos_app.server.group_commit import GroupCommitWriter, Unit
 from pos_app.server.services.live import TRANSACTION_INFO_KEYS, install_session_hooks
 from pos_app.server.sql import DIALECT_INFO, install_deferred_hooks
 
@@ -231,15 +231,17 @@ class Database:
                 time.sleep(random.uniform(0.005, 0.020) * 2 ** (attempt - 1))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def submit(self, unit: Callable[[Session], T]) -> Future[T]:
+    def submit(self, unit: Unit[T]) -> Future[T]:
         """Queue ``unit`` for the group-commit writer (:mod:`pos_app.server.group_commit`):
         it runs in a write transaction shared with the other queued units, inside its own
         savepoint, and the future resolves only after that transaction committed. ``unit``
-        follows the rules of :meth:`run_write` (retry-safe, effects through the session).
+        is one of the writer's kinds (:data:`~pos_app.server.group_commit.Unit`; a plain
+        function: :func:`~pos_app.server.group_commit.in_turn`) and follows the rules of
+        :meth:`run_write` (retry-safe, effects through the session).
         From an event loop: ``await asyncio.wrap_future(database.submit(unit))``."""
         return self._group.submit(unit)
 
-    async def write_async(self, unit: Callable[[Session], T]) -> T:
+    async def write_async(self, unit: Unit[T]) -> T:
         """``await`` :meth:`submit`: run ``unit`` group-committed without blocking the event
         loop; returns what it returned, raises what it (or the commit) raised."""
         return await asyncio.wrap_future(self.submit(unit))

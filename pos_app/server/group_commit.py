@@ -26,17 +26,27 @@ on the writer lock and fighting over the GIL while the lock holder waited for th
 
 Units must therefore be what :meth:`~pos_app.server.db.Database.run_write` already asks for:
 all effects through the session, safe to run again, and no ``commit``/``rollback`` of their
-own. A unit may have a ``read_ahead(session)`` method: the batch calls it for every unit
-before running the first, so that on PostgreSQL all their first reads
-(:func:`pos_app.server.sql.read_ahead`) travel in one round trip. Those reads see the
-database as the batch began, so no unit may change what another unit reads ahead (today the
-only units are sales, which read keys, ticket types' names and prices, and shifts, and
-change none of them). ``read_ahead(session, speculate=True)`` may also send changes
-ahead (a sale's guard); a unit's ``settle(session, failed=...)`` method, called after it
-(after the rollback when it raised), or the unit itself raises :exc:`SpeculationMissed`
-when it could not use them: the batch is then rolled back and run again with
-``speculate=False``. Results come back as
-:class:`concurrent.futures.Future`; await one on an event loop with
+own. The writer takes a unit of one of two kinds (:data:`Unit`), and no other:
+
+* :class:`RunsInTurn`: it reads and changes what it needs as it runs. No later unit of the
+  batch sends anything ahead of it, so it sees exactly what the units before it left
+  (a hold's payment, whose ``UPDATE ... RETURNING`` counts and lapsed-hold expiry are the
+  audit entry's before/after).
+* :class:`SendsGuardsAhead`: on PostgreSQL it sends its count changes (a sale's guards)
+  ahead in the batch's round trip (:meth:`~SendsGuardsAhead.send_ahead`), in the order of
+  the units, and stands on their answers when it runs; or, when it cannot use them, the
+  batch is rolled back and run again with nothing sent ahead (:exc:`SpeculationMissed`).
+
+Before running the first unit, the batch asks every unit for its reads
+(:meth:`BatchUnit.read_ahead`: keys, ticket types' names and prices, shifts, which no unit
+changes), and sends the guards of the units up to the first :class:`RunsInTurn` one; after
+that one has run, the guards of the units up to the next, and so on. So while every unit
+uses what it sent ahead, the database goes through exactly the states it would one unit at a
+time, and every audit entry's counts follow on from the one before (``audit verify`` checks
+that). On SQLite nothing is sent ahead: a statement there runs at once, so ahead would be
+out of order (and there are no round trips to save).
+
+Results come back as :class:`concurrent.futures.Future`; await one on an event loop with
 :func:`asyncio.wrap_future`.
 """
 
@@ -45,10 +55,11 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -57,16 +68,75 @@ from pos_app.server import sql
 if TYPE_CHECKING:
     from pos_app.server.db import Database
 
-__all__ = ["GroupCommitWriter", "SpeculationMissed"]
+__all__ = ["BatchUnit", "GroupCommitWriter", "RunsInTurn", "SendsGuardsAhead",
+           "SpeculationMissed", "Unit", "in_turn"]
 
 log = logging.getLogger("pos_app.server.group_commit")
 
-Unit = Callable[[Session], Any]
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class BatchUnit(ABC, Generic[T_co]):
+    """What the writer runs: ``unit(session)`` does the work in the batch's transaction and
+    returns the caller's result. Subclass one of its two kinds (:data:`Unit`)."""
+
+    def read_ahead(self, session: Session) -> None:
+        """Queue this unit's first reads (:func:`pos_app.server.sql.read_ahead`) in
+        ``session``'s transaction, before any unit of the batch has run: reads only, of what
+        no unit changes. The default reads nothing ahead."""
+
+    @abstractmethod
+    def __call__(self, session: Session) -> T_co:
+        """Run in ``session``'s transaction (inside the unit's savepoint in a batch)."""
+
+
+class RunsInTurn(BatchUnit[T_co]):
+    """A unit that sends nothing ahead but its reads: whatever it changes, it changes as it
+    runs, and the batch sends no later unit's guard before it has run."""
+
+
+class SendsGuardsAhead(BatchUnit[T_co]):
+    """A unit whose count changes are guards it can send ahead of the batch
+    (:meth:`send_ahead`, PostgreSQL only), each unit's after the guards of the units before
+    it. ``unit(session)`` must also work when nothing was sent ahead (the rerun after
+    :exc:`SpeculationMissed`, SQLite, and :meth:`~pos_app.server.db.Database.run_write`)."""
+
+    @abstractmethod
+    def send_ahead(self, session: Session) -> None:
+        """Queue this unit's guards (:func:`pos_app.server.sql.send_ahead`); called after
+        :meth:`read_ahead`, before the unit runs, only on PostgreSQL."""
+
+    @abstractmethod
+    def settle(self, session: Session, *, failed: bool) -> None:
+        """Called after the unit ran in a batch (``failed``: it raised and its savepoint
+        was rolled back).
+
+        Raises:
+            SpeculationMissed: guards were sent ahead and the unit does not stand on them.
+        """
+
+
+Unit: TypeAlias = RunsInTurn[T] | SendsGuardsAhead[T]
+"""A unit of work the writer takes: one of its two kinds, nothing else."""
+
+
+class _InTurn(RunsInTurn[T_co]):
+    def __init__(self, work: Callable[[Session], T_co]) -> None:
+        self._work = work
+
+    def __call__(self, session: Session) -> T_co:
+        return self._work(session)
+
+
+def in_turn(work: Callable[[Session], T]) -> RunsInTurn[T]:
+    """``work(session)`` as a :class:`RunsInTurn` unit: nothing goes ahead of it."""
+    return _InTurn(work)
 
 
 @dataclass(eq=False)
 class _Job:
-    unit: Unit
+    unit: Unit[Any]
     future: Future[Any]
 
 
@@ -74,9 +144,9 @@ _STOP = object()
 
 
 class SpeculationMissed(Exception):
-    """A unit of a batch could not use what it sent ahead speculatively
-    (``read_ahead(session, speculate=True)``): the writer rolls the batch back and runs it
-    again without speculation. Never reaches a caller."""
+    """A unit of a batch could not use the guards it sent ahead
+    (:meth:`SendsGuardsAhead.send_ahead`): the writer rolls the batch back and runs it
+    again with nothing sent ahead. Never reaches a caller."""
 
 
 class _BatchAborted(Exception):
@@ -106,10 +176,10 @@ class GroupCommitWriter:
                                                 daemon=True)
                 self._thread.start()
 
-    def submit(self, unit: Unit) -> Future[Any]:
+    def submit(self, unit: Unit[T]) -> Future[T]:
         """Queue ``unit``; the future holds what it returned once its batch committed, or the
         exception it (or the commit) raised."""
-        future: Future[Any] = Future()
+        future: Future[T] = Future()
         if self._thread is None:
             self.start()
         self._queue.put(_Job(unit, future))
@@ -172,31 +242,33 @@ class GroupCommitWriter:
 
         if not batch:
             return
+        speculate = speculate and not self._database.is_sqlite
         results: list[tuple[_Job, bool, Any]] = []
         try:
             with self._database.write() as session:
                 for job in batch:  # every unit's first reads: one round trip for the batch
-                    read_ahead = getattr(job.unit, "read_ahead", None)
-                    if read_ahead is not None:
-                        read_ahead(session, speculate=speculate)
-                for job in batch:
+                    job.unit.read_ahead(session)
+                sent_to = 0  # the guards of the units before this index went ahead
+                for index, job in enumerate(batch):
+                    if speculate and index >= sent_to:
+                        sent_to = _send_guards(session, batch, index)
                     saved = self._snapshot(session)
                     savepoint = session.begin_nested()
-                    settle = getattr(job.unit, "settle", None)
+                    unit = job.unit
                     try:
-                        value = job.unit(session)
+                        value = unit(session)
                         savepoint.commit()
-                        if settle is not None:
-                            settle(session, failed=False)
+                        if isinstance(unit, SendsGuardsAhead):
+                            unit.settle(session, failed=False)
                     except Exception as exc:
                         if is_database_error(exc) or isinstance(exc, SpeculationMissed):
                             raise _BatchAborted() from exc
                         if savepoint.is_active:
                             savepoint.rollback()
                         self._restore(session, saved)
-                        if settle is not None:
+                        if isinstance(unit, SendsGuardsAhead):
                             try:
-                                settle(session, failed=True)
+                                unit.settle(session, failed=True)
                             except SpeculationMissed as missed:
                                 raise _BatchAborted() from missed
                         results.append((job, False, exc))
@@ -237,3 +309,15 @@ class GroupCommitWriter:
                 job.future.set_result(self._database.run_write(job.unit))
             except Exception as exc:
                 job.future.set_exception(exc)
+
+
+def _send_guards(session: Session, batch: list[_Job], start: int) -> int:
+    """Send ahead the guards of ``batch[start:]`` up to the first unit that runs in turn;
+    returns the index from which nothing was sent (the unit after ``batch[start]`` when that
+    one runs in turn itself: it runs now, and the next unit sends again)."""
+    for index in range(start, len(batch)):
+        unit = batch[index].unit
+        if isinstance(unit, RunsInTurn):
+            return max(index, start + 1)
+        unit.send_ahead(session)
+    return len(batch)

@@ -24,7 +24,7 @@ from typing import Any
 from pos_app.server.audit import entry_hash
 from tests.support.live_server import LiveServer, free_port
 
-DATA_VERSION = "audit-1m-v1"
+DATA_VERSION = "audit-1m-v2"
 """Change it when the generated data or the server's schema changes: a new cache folder."""
 ENTRIES = 1_000_000
 START = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
@@ -57,7 +57,11 @@ def cache_dir() -> Path:
     return Path("/tmp") / f"pos-bench-{DATA_VERSION}"
 
 
-def _entries(first_seq: int, prev_hash: str, ticket_types: list[int]) -> Iterator[tuple[Any, ...]]:
+def _entries(first_seq: int, prev_hash: str, ticket_types: list[int],
+             counts: dict[int, list[int]]) -> Iterator[tuple[Any, ...]]:
+    """The entries; ``counts`` (ticket type id -> [capacity, sold, held], the demo's from the
+    log) is carried on, so each change starts where the last one left its ticket type, as
+    ``audit verify``'s count check asks."""
     rng = random.Random(SEED)
     actions = [a for a, _ in _MIX]
     weights = [w for _, w in _MIX]
@@ -77,12 +81,12 @@ def _entries(first_seq: int, prev_hash: str, ticket_types: list[int]) -> Iterato
                       "capacity_increase", "capacity_decrease"):
             tt = rng.choice(ticket_types) if rng.random() < 0.8 else rng.choice(others)
             quantity = rng.randint(1, 6)
-            sold = rng.randint(0, 900)
-            held = rng.randint(0, 40)
-            after_sold = sold + quantity if action == "sale" else sold
-            values.update(ticket_type_id=tt, quantity=quantity, before_capacity=1000,
-                          before_sold=sold, before_held=held, after_capacity=1000,
-                          after_sold=after_sold, after_held=held,
+            state = counts.setdefault(tt, [1000, 0, 0])
+            before = tuple(state)
+            _move(state, action, quantity)
+            values.update(ticket_type_id=tt, quantity=quantity, before_capacity=before[0],
+                          before_sold=before[1], before_held=before[2],
+                          after_capacity=state[0], after_sold=state[1], after_held=state[2],
                           ref_type="sale", ref_id=f"{rng.getrandbits(64):016x}")
         if action in ("capacity_increase", "capacity_decrease", "refund", "cash_movement",
                       "login_failed", "denied"):
@@ -97,6 +101,27 @@ def _entries(first_seq: int, prev_hash: str, ticket_types: list[int]) -> Iterato
         yield tuple(values[name] for name in (*_FIELDS, "hash"))
 
 
+def _move(state: list[int], action: str, quantity: int) -> None:
+    """``state`` ([capacity, sold, held]) after ``action`` of ``quantity`` tickets, kept
+    within capacity (a sold-out type gets more capacity, an emptied one sells again)."""
+    capacity, sold, held = state
+    if action in ("sale", "hold") and sold + held + quantity > capacity:
+        capacity += 500  # sold out: the venue opened more
+    if action == "sale":
+        sold += quantity
+    elif action == "hold":
+        held += quantity
+    elif action in ("release", "expire"):
+        held -= min(quantity, held)
+    elif action == "refund":
+        sold -= min(quantity, sold)
+    elif action == "capacity_increase":
+        capacity += quantity
+    elif action == "capacity_decrease":
+        capacity = max(sold + held, capacity - quantity)
+    state[:] = [capacity, sold, held]  # stock_alert: repeats the counts as they are
+
+
 def _append(database: Path) -> None:
     with sqlite3.connect(database, isolation_level=None) as db:
         db.execute("PRAGMA journal_mode = WAL")
@@ -105,6 +130,8 @@ def _append(database: Path) -> None:
         seq, prev = db.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC "
                                "LIMIT 1").fetchone()
         ticket_types = [int(r[0]) for r in db.execute("SELECT id FROM ticket_types")]
+        counts = {int(r[0]): [int(r[1]), int(r[2]), int(r[3])] for r in db.execute(
+            "SELECT id, capacity, sold, held FROM ticket_types")}
         columns = (*_FIELDS, "hash")
         sql = (f"INSERT INTO audit_log ({', '.join(columns)}) "
                f"VALUES ({', '.join('?' for _ in columns)})")
@@ -113,7 +140,7 @@ def _append(database: Path) -> None:
 
         def tracked() -> Iterator[tuple[Any, ...]]:
             nonlocal last
-            for row in _entries(int(seq) + 1, str(prev), ticket_types):
+            for row in _entries(int(seq) + 1, str(prev), ticket_types, counts):
                 last = row
                 yield row
 

@@ -23,6 +23,7 @@ import pytest
 from pypdf import PdfReader
 from PySide6.QtCore import QPoint, Qt
 from pytestqt.qtbot import QtBot
+from sqlalchemy import func, select
 
 from pos_app.api.schemas import AuditEntry, SaleLineIn
 from pos_app.client import pair_terminal
@@ -30,6 +31,9 @@ from pos_app.gui.audit_model import BROKEN_TOOLTIP, AuditTableModel
 from pos_app.gui.audit_viewer import CHAIN_CHECKING, AuditViewer
 from pos_app.gui.task_runner import TaskRunner
 from pos_app.journal import EntryState, Register, open_register
+from pos_app.server import audit
+from pos_app.server.db import Database
+from pos_app.server.models import AuditEntry as AuditRow
 from tests.support.live_server import LiveServer, start_live_server
 
 pytestmark = pytest.mark.slow
@@ -74,6 +78,27 @@ def make_entries(live_server: LiveServer, register: Register) -> Story:
     assert refund.state is EntryState.CONFIRMED, refund.message
     return Story(register, tag, ga, vip, register.config.terminal_id, session.staff.id,
                  opened.shift.id, started)
+
+
+def append_counts_break(server: LiveServer, story: Story) -> int:
+    """Append to ``server``'s log, with a valid hash, a GA sale at ``story``'s terminal whose
+    before-counts are 5 sold more than GA's last change left; its seq."""
+    database = Database(f"sqlite:///{server.data_dir / 'pos.sqlite3'}")
+    try:
+        with database.write() as session:
+            last = session.execute(
+                select(AuditRow.after_capacity, AuditRow.after_sold, AuditRow.after_held)
+                .where(AuditRow.ticket_type_id == story.ga, AuditRow.action != "stock_alert")
+                .order_by(AuditRow.seq.desc())).first()
+            assert last is not None
+            capacity, sold, held = (int(v) for v in last)
+            audit.append(session, [audit.AuditRecord(
+                action="sale", terminal_id=story.terminal_id, ticket_type_id=story.ga,
+                quantity=1, before=(capacity, sold + 5, held),
+                after=(capacity, sold + 6, held))], datetime.now(UTC))
+            return int(session.scalar(select(func.max(AuditRow.seq))) or 0)
+    finally:
+        database.dispose()
 
 
 def direct(register: Register, filters: Mapping[str, Any], order: str = "desc") -> list[int]:
@@ -360,6 +385,23 @@ def test_a_tampered_row_breaks_the_chain_there_and_errors_are_sentences(
                 viewer.export("csv", tmp_path / "broken.csv")
             preamble, _ = read_csv(tmp_path / "broken.csv")
             assert ["Chain", f"Chain broken at entry #{target.seq}"] in preamble
+
+            # The row put back, and a change appended with a valid hash whose counts do not
+            # start where GA's last change left them: a counts problem at that entry alone.
+            with sqlite3.connect(server.data_dir / "pos.sqlite3") as db:
+                db.execute("UPDATE audit_log SET reason = ? WHERE seq = ?",
+                           (target.reason, target.seq))
+            odd = append_counts_break(server, story)
+            with qtbot.waitSignal(viewer.chain_checked, timeout=WAIT):
+                viewer.verify()
+            assert viewer.chain_text == f"Counts do not follow on at entry #{odd}"
+            viewer.reload()
+            entries = shown(qtbot, viewer)
+            for row, entry in enumerate(entries):
+                index = model.index(row, AuditTableModel.ACTION)
+                assert index.data(AuditTableModel.BROKEN_ROLE) is (entry.seq == odd)
+            viewer.table.selectRow(next(r for r, e in enumerate(entries) if e.seq == odd))
+            assert "are not the counts the previous change" in viewer.detail.text.toPlainText()
 
             server.stop()  # the server goes away: a sentence, a Retry, no crash
             with qtbot.waitSignal(viewer.load_failed, timeout=WAIT):

@@ -6,8 +6,9 @@ read-then-write target that must be caught overselling) and ``tests/benchmarks``
 * :class:`Buyer`: who buys (a bearer token and a payment shape: a cashier's cash, or the online
   channel's external payment).
 * :func:`run_storm`: ``clients`` threads, each with its own ``httpx.Client`` and pinned CA,
-  start together at a barrier and each make up to ``attempts`` sale attempts (quantity 1-2)
-  until the count or the time limit runs out. They never stop at the first refusal, so a
+  start together at a barrier and each make up to ``attempts`` sale attempts (quantity 1-2;
+  a checkout buyer holds the tickets first and pays the hold) until the count or the time
+  limit runs out. They never stop at the first refusal, so a
   wrong server gets hundreds of chances to oversell.
 * :func:`judge`: what the responses and the final counts say: tickets issued, oversold count,
   refusals that are not ``insufficient_inventory``, duplicate ticket codes, malformed 201s.
@@ -47,12 +48,15 @@ def external(quantity: int) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Buyer:
-    """A client identity: ``token`` (Bearer) and how it pays; ``kind`` is cashier/online."""
+    """A client identity: ``token`` (Bearer) and how it pays; ``kind`` is cashier/online.
+    ``checkout``: buy as the till does, placing a checkout hold (``POST /v1/holds``) and then
+    paying it (``POST /v1/sales {hold_id}``) instead of selling the lines at once."""
 
     label: str
     kind: str
     token: str
     payment: PaymentFactory
+    checkout: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,11 +114,19 @@ def run_storm(base_url: str, ca_file: Path | None, buyers: list[Buyer], ticket_t
                         break
                     quantity = rng.choice((1, 2))
                     began = time.monotonic()
+                    lines = [{"ticket_type_id": ticket_type_id, "quantity": quantity}]
                     try:
-                        response = http.post("/v1/sales", headers={
-                            "Idempotency-Key": uuid.uuid4().hex}, json={
-                            "lines": [{"ticket_type_id": ticket_type_id, "quantity": quantity}],
-                            "payment": buyer.payment(quantity)})
+                        sale: dict[str, Any] = {"lines": lines}
+                        response = None
+                        if buyer.checkout:
+                            response = http.post("/v1/holds", headers={
+                                "Idempotency-Key": uuid.uuid4().hex}, json={
+                                "kind": "checkout", "lines": lines})
+                            sale = {"hold_id": response.json().get("id")}
+                        if response is None or response.status_code == 201:
+                            response = http.post("/v1/sales", headers={
+                                "Idempotency-Key": uuid.uuid4().hex},
+                                json={**sale, "payment": buyer.payment(quantity)})
                         status = response.status_code
                         try:
                             body = response.json()

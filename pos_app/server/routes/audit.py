@@ -51,8 +51,9 @@ def list_audit(
 
 @router.get("/verify", response_model=AuditVerify, responses=errors(401, 403))
 def verify(_manager: ManagerPrincipal, session: DbSession) -> AuditVerify:
-    """Recompute the whole hash chain: ``ok``, how many entries were checked, and the
-    ``seq`` of the first entry that was edited, reordered or follows a deleted one."""
+    """Recompute the whole hash chain and check that the counts follow on: ``ok``, how many
+    entries were checked, the ``seq`` of the first bad entry and the ``problem`` there
+    (``hash``, ``counts``, ``truncated``), and ``old_count_breaks`` from before the count
+    check (:func:`pos_app.server.audit.verify`)."""
     result = audit.verify(session)
-    return AuditVerify(ok=result.ok, entries_checked=result.entries_checked,
-                       first_bad_seq=result.first_bad_seq)
+    return AuditVerify.model_validate(result._asdict())

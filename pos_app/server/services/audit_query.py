@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from pos_app.api import schemas
@@ -35,7 +35,7 @@ from pos_app.api.errors import ErrorCode
 from pos_app.server import audit
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
-from pos_app.server.models import AuditEntry, StockAlert
+from pos_app.server.models import AuditEntry, AuditHead, StockAlert
 from pos_app.server.settings import database_url_for
 
 __all__ = [
@@ -225,7 +225,12 @@ def verify_database(database: str) -> audit.VerifyResult:
             raise ValueError(f"no data folder at {database}")
     db = Database(database_url_for(database))
     try:
+        columns = {c["name"] for c in inspect(db.engine).get_columns("audit_head")}
         with db.read() as session:
-            return audit.verify(session)
+            if "counts_from_seq" in columns:
+                return audit.verify(session)
+            # Not yet upgraded (migration 0006): every entry so far is from before the check.
+            head = session.scalar(select(AuditHead.seq).where(AuditHead.id == 1))
+            return audit.verify(session, counts_from=int(head or 0))
     finally:
         db.dispose()

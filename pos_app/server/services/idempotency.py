@@ -49,6 +49,7 @@ import logging
 import re
 import threading
 import weakref
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -62,6 +63,7 @@ from pos_app.api.errors import ErrorCode
 from pos_app.server import sql
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
+from pos_app.server.group_commit import RunsInTurn, SendsGuardsAhead, Unit
 from pos_app.server.models import IdempotencyKey
 from pos_app.server.services.principal import Principal
 from pos_app.server.settings import ServerSettings
@@ -70,9 +72,10 @@ __all__ = [
     "MIN_RETENTION",
     "PURGE_INTERVAL",
     "REPLAY_HEADER",
+    "EffectAhead",
+    "GuardedEffect",
     "KeyState",
     "Outcome",
-    "ReadAhead",
     "Response",
     "check_key",
     "lookup_key",
@@ -269,25 +272,45 @@ def _lock_params(scope: str, key: str) -> dict[str, str]:
     return {"k": f"{scope}\n{key}"}
 
 
-class ReadAhead(Protocol):
-    """What an effect sends ahead of itself (:func:`pos_app.server.sql.read_ahead`), so that
-    on PostgreSQL it travels in the key's round trip, or, in a group-commit batch, in the
-    batch's first one."""
+class EffectAhead(ABC):
+    """An effect (``effect(session) -> Response``) that sends its first reads ahead of
+    itself (:func:`pos_app.server.sql.read_ahead`), so that on PostgreSQL they travel in the
+    key's round trip, or, in a group-commit batch, in the batch's first one. Its unit runs
+    in turn in a batch (:class:`~pos_app.server.group_commit.RunsInTurn`): nothing of a
+    later unit goes ahead of it."""
 
-    def __call__(self, session: Session, speculate: bool) -> None:
-        """Queue the effect's first reads in ``session``'s transaction; with ``speculate``
-        (a group-commit batch, before any unit runs) also the changes the effect expects to
-        make (see :class:`pos_app.server.group_commit.SpeculationMissed`)."""
+    @abstractmethod
+    def read_ahead(self, session: Session) -> None:
+        """Queue the effect's first reads in ``session``'s transaction (reads only, of what
+        no unit of a batch changes)."""
 
+    @abstractmethod
+    def __call__(self, session: Session) -> Response:
+        """The effect itself (see :func:`run_idempotent`)."""
+
+
+class GuardedEffect(EffectAhead):
+    """An :class:`EffectAhead` whose count changes are guards it can also send ahead in a
+    group-commit batch (a sale of lines): its unit is a
+    :class:`~pos_app.server.group_commit.SendsGuardsAhead`, and these are that kind's
+    :meth:`~pos_app.server.group_commit.SendsGuardsAhead.send_ahead` and
+    :meth:`~pos_app.server.group_commit.SendsGuardsAhead.settle`. The effect must also work
+    when nothing was sent ahead."""
+
+    @abstractmethod
+    def send_ahead(self, session: Session) -> None:
+        """Queue the guards (after :meth:`read_ahead`; PostgreSQL batches only)."""
+
+    @abstractmethod
     def settle(self, session: Session, *, failed: bool) -> None:
-        """After the unit ran in a batch (``failed``: it raised and its savepoint was rolled
-        back); raises :class:`~pos_app.server.group_commit.SpeculationMissed` when changes
-        were sent ahead and not used."""
+        """After the unit ran in a batch; raises
+        :class:`~pos_app.server.group_commit.SpeculationMissed` when guards were sent ahead
+        and the effect does not stand on them."""
 
 
 def run_idempotent(db: Database, principal: Principal, key: str, *, method: str, path: str,
                    body: Any, effect: Callable[[Session], Response],
-                   now: datetime, read_ahead: ReadAhead | None = None) -> Outcome:
+                   now: datetime) -> Outcome:
     """Run ``effect`` at most once for ``key`` in the caller's scope; see the module notes.
 
     Args:
@@ -300,9 +323,9 @@ def run_idempotent(db: Database, principal: Principal, key: str, *, method: str,
             send (201 or a business refusal); raises :class:`ApiError` for a refusal that
             must not be stored (e.g. 422 ``invalid_request``, 404). It may run more than
             once (a PostgreSQL write conflict re-runs it in a fresh transaction), so all its
-            effects must go through the session.
+            effects must go through the session. An :class:`EffectAhead` sends its first
+            reads ahead, a :class:`GuardedEffect` in a group-commit batch its guards too.
         now: the server clock's time.
-        read_ahead: optional; queues ``effect``'s first reads (see :data:`ReadAhead`).
 
     Returns:
         The :class:`Outcome`; ``replayed=True`` (send ``outcome.headers``) for a stored one.
@@ -323,54 +346,51 @@ def run_idempotent(db: Database, principal: Principal, key: str, *, method: str,
     try:
         # PostgreSQL serialization failures and deadlocks re-run the whole unit (effects go
         # only through the session), a bounded number of times, then 409.
-        return db.run_write(_unit(scope, key, digest, method, path, effect, now, read_ahead))
+        return db.run_write(_unit(scope, key, digest, method, path, effect, now))
     finally:
         registry.leave(scope, key)
 
 
 def _unit(scope: str, key: str, digest: str, method: str, path: str,
-          effect: Callable[[Session], Response], now: datetime,
-          read_ahead: ReadAhead | None = None) -> _IdempotentUnit:
-    """The write unit of an idempotent request (:class:`_IdempotentUnit`)."""
-    return _IdempotentUnit(scope, key, digest, method, path, effect, now, read_ahead)
+          effect: Callable[[Session], Response], now: datetime) -> Unit[Outcome]:
+    """The write unit of an idempotent request (:class:`_Keyed`), of the writer's kind that
+    ``effect`` is: :class:`~pos_app.server.group_commit.SendsGuardsAhead` for a
+    :class:`GuardedEffect`, else :class:`~pos_app.server.group_commit.RunsInTurn`."""
+    if isinstance(effect, GuardedEffect):
+        return _KeyedGuarded(scope, key, digest, method, path, effect, now)
+    return _KeyedInTurn(scope, key, digest, method, path, effect, now)
 
 
-class _IdempotentUnit:
+class _Keyed:
     """The write unit of an idempotent request: lock and read the key, run ``effect``,
     store the outcome with the key (steps 2-3 of the module notes).
 
-    On PostgreSQL the key's lock, the key and ``effect_read_ahead``'s reads are read ahead
+    On PostgreSQL the key's lock, the key and an :class:`EffectAhead`'s reads are read ahead
     (:func:`pos_app.server.sql.read_ahead`), in that order, so the key is read only after
     its lock is held: by :meth:`read_ahead`, which a group-commit batch calls for all its
     units before running the first (one round trip for the whole batch's reads), or else
     by the unit itself (one round trip for its own)."""
 
     def __init__(self, scope: str, key: str, digest: str, method: str, path: str,
-                 effect: Callable[[Session], Response], now: datetime,
-                 effect_read_ahead: ReadAhead | None) -> None:
+                 effect: Callable[[Session], Response], now: datetime) -> None:
         self._scope, self._key, self._digest = scope, key, digest
         self._method, self._path, self._now = method, path, now
-        self._effect, self._effect_read_ahead = effect, effect_read_ahead
+        self._effect = effect
         self._read_in: object | None = None  # the transaction read ahead in
 
-    def read_ahead(self, session: Session, *, speculate: bool = True) -> None:
+    def read_ahead(self, session: Session) -> None:
         """Queue this unit's first reads in ``session``'s transaction (a group-commit batch
-        calls this for all its units first; ``speculate``: see :class:`ReadAhead`)."""
+        calls this for all its units first)."""
         self._read_in = session.get_transaction()
         sql.read_ahead(session, _TRY_KEY_LOCK, _lock_params(self._scope, self._key))
         sql.read_ahead(session, _FIND, {"scope": self._scope, "key": self._key})
-        if self._effect_read_ahead is not None:
-            self._effect_read_ahead(session, speculate)
-
-    def settle(self, session: Session, *, failed: bool) -> None:
-        """After the unit ran in a batch: see :meth:`ReadAhead.settle`."""
-        if self._effect_read_ahead is not None:
-            self._effect_read_ahead.settle(session, failed=failed)
+        if isinstance(self._effect, EffectAhead):
+            self._effect.read_ahead(session)
 
     def __call__(self, session: Session) -> Outcome:
         scope, key = self._scope, self._key
         if self._read_in is None or self._read_in is not session.get_transaction():
-            self.read_ahead(session, speculate=False)
+            self.read_ahead(session)
         if not _lock_key_everywhere(session, scope, key):
             raise _in_progress()
         row = _find(session, scope, key)
@@ -384,9 +404,27 @@ class _IdempotentUnit:
         return outcome
 
 
+class _KeyedInTurn(_Keyed, RunsInTurn[Outcome]):
+    """A keyed unit whose effect sends no guards ahead: it runs in turn in a batch."""
+
+
+class _KeyedGuarded(_Keyed, SendsGuardsAhead[Outcome]):
+    """A keyed unit of a :class:`GuardedEffect`: its guards go ahead in a batch."""
+
+    _effect: GuardedEffect
+
+    def send_ahead(self, session: Session) -> None:
+        """The effect's guards (:meth:`GuardedEffect.send_ahead`)."""
+        self._effect.send_ahead(session)
+
+    def settle(self, session: Session, *, failed: bool) -> None:
+        """See :meth:`GuardedEffect.settle`."""
+        self._effect.settle(session, failed=failed)
+
+
 async def run_idempotent_async(db: Database, principal: Principal, key: str, *, method: str,
                                path: str, body: Any, effect: Callable[[Session], Response],
-                               now: datetime, read_ahead: ReadAhead | None = None) -> Outcome:
+                               now: datetime) -> Outcome:
     """:func:`run_idempotent` for an ``async`` route: the unit is group-committed
     (:meth:`Database.write_async`) with the other requests queued at the same moment, and
     the event loop never blocks. There is no separate read first: the unit reads the key in
@@ -400,8 +438,7 @@ async def run_idempotent_async(db: Database, principal: Principal, key: str, *, 
     if not registry.enter(scope, key):
         raise _in_progress()
     try:
-        return await db.write_async(_unit(scope, key, digest, method, path, effect, now,
-                                          read_ahead))
+        return await db.write_async(_unit(scope, key, digest, method, path, effect, now))
     finally:
         registry.leave(scope, key)
 

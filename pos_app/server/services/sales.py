@@ -24,8 +24,10 @@ availability as every read, which subtracts lapsed holds.
 Round trips on PostgreSQL: the key's lock, the key, the ticket types and the shift are read
 ahead in one round trip (:func:`pos_app.server.sql.read_ahead`), and the INSERTs travel with
 the next statement. In a group-commit batch the reads and the guards of all its sales go in
-the batch's first round trip (:class:`_SaleAhead`), so a sale in a busy batch costs none of
+the batch's first round trip (:class:`_SaleEffect`), so a sale in a busy batch costs none of
 its own; a batch in which a sale cannot use its guard sent ahead runs again the plain way.
+A hold's payment sends no guard ahead: it runs in turn, and no later sale's guard goes
+before it (:mod:`pos_app.server.group_commit`), so its counts too are the audit's.
 
 Outcomes stored with the key and replayed: 201 sale, 409 ``insufficient_inventory``,
 422 ``insufficient_tender``. Not stored (the transaction rolls back): 422 ``invalid_request``
@@ -135,7 +137,8 @@ class _Type:
 @functools.lru_cache(maxsize=64)
 def _types_statement(count: int) -> sql.Statement:
     """The read of ``count`` ticket types: one :class:`~pos_app.server.sql.Statement` per
-    count, so that a read-ahead (:func:`_read_ahead`) and the read itself are the same."""
+    count, so that a read-ahead (:meth:`_SaleEffect.read_ahead`) and the read itself are the
+    same."""
     placeholders, _ = sql.in_list("id", [None] * count)
     return sql.Statement(
         "SELECT tt.id, tt.event_id, tt.name, tt.price, tt.alert_ladder, e.currency "
@@ -149,55 +152,53 @@ def _types_query(body: schemas.SaleCreate) -> tuple[list[int], sql.Statement, di
     return ids, _types_statement(len(ids)), sql.in_list("id", ids)[1]
 
 
-def _read_ahead(principal: Principal, body: schemas.SaleCreate) -> _SaleAhead | None:
-    """What a sale of ``body.lines`` sends ahead (:class:`_SaleAhead`); None for a hold's
-    conversion."""
-    return _SaleAhead(principal, body) if body.lines is not None else None
+class _SaleEffect(idempotency.GuardedEffect):
+    """The effect of a sale of ``body.lines`` (:func:`_sell`) with what it sends ahead: its
+    ticket types and the terminal's open shift, read ahead to travel with the idempotency
+    key's round trip on PostgreSQL; in a group-commit batch on PostgreSQL its guards too
+    (:meth:`send_ahead`).
 
-
-class _SaleAhead:
-    """A sale's first reads sent ahead (its ticket types and the terminal's open shift), to
-    travel with the idempotency key's round trip on PostgreSQL (an
-    :class:`idempotency.ReadAhead`).
-
-    In a group-commit batch on PostgreSQL (``speculate``) the sale's guards go ahead too, in
-    the batch's first round trip, before any sale of the batch has run, each right after
-    the guards of the sales before it: a sale then costs no round trip of its own. While
-    every sale of the batch uses its guards, the database went through exactly the states
-    it would have one sale at a time, so each guard's counts are the ones the audit entry
-    needs. A sale that cannot use its guards (a replayed key, a refusal before the guard,
-    too few tickets, an error) raises :class:`SpeculationMissed`: the batch is rolled back
-    and run again with each guard sent in its turn. The one trace of the first attempt is
-    the sale numbers its guards' ``nextval`` took: a gap in the numbers, as a rolled-back
+    The guards go in the batch's round trip, each sale's right after those of the units
+    before it, so a sale costs no round trip of its own; the writer sends none past a unit
+    that runs in turn (a hold's payment) before that unit has run. While every sale uses its
+    guards, the database goes through exactly the states it would one unit at a time, so
+    each guard's counts are the ones the audit entry needs. A sale that cannot use its
+    guards (a replayed key, a refusal before the guard, too few tickets, an error) makes
+    :meth:`settle` or :meth:`take` raise :class:`SpeculationMissed`: the batch is rolled
+    back and run again with each guard sent in its turn. The one trace of the first attempt
+    is the sale numbers its guards' ``nextval`` took: a gap in the numbers, as a rolled-back
     sale leaves (:func:`next_sale_number`).
     """
 
-    def __init__(self, principal: Principal, body: schemas.SaleCreate) -> None:
+    def __init__(self, principal: Principal, body: schemas.SaleCreate, now: datetime) -> None:
         assert body.lines is not None
-        self._principal, self._body = principal, body
+        self._principal, self._body, self._now = principal, body, now
         self._lines = sorted((line.ticket_type_id, line.quantity) for line in body.lines)
         self._guards: list[sql.Ahead] | None = None
         self.claimed = False  # a sale stands on the guards sent ahead
 
-    def __call__(self, session: Session, speculate: bool) -> None:
+    def read_ahead(self, session: Session) -> None:
+        """Queue the reads of the sale's ticket types and the terminal's open shift."""
         self._guards, self.claimed = None, False
         _ids, statement, params = _types_query(self._body)
         sql.read_ahead(session, statement, params)
         shifts.read_ahead_open_shift(session, self._principal.terminal_id)
-        if speculate and sql.dialect(session) == "postgresql":
-            plain, numbered = (_GUARD_CHANNEL if self._principal.is_channel
-                               else _GUARD_BOX_OFFICE)
-            last = len(self._lines) - 1
-            self._guards = [sql.send_ahead(session, numbered if i == last else plain,
-                                           {"q": q, "id": tt})
-                            for i, (tt, q) in enumerate(self._lines)]
+
+    def send_ahead(self, session: Session) -> None:
+        """Queue the sale's guards, one per line in ticket type id order (the last one takes
+        the sale number)."""
+        plain, numbered = _GUARD_CHANNEL if self._principal.is_channel else _GUARD_BOX_OFFICE
+        last = len(self._lines) - 1
+        self._guards = [sql.send_ahead(session, numbered if i == last else plain,
+                                       {"q": q, "id": tt})
+                        for i, (tt, q) in enumerate(self._lines)]
 
     def take(self) -> list[Any] | None:
         """The rows of the guards sent ahead, in ticket type id order (this sale now stands
         on them), or None when none were sent.
 
         Raises:
-            SpeculationMissed: a line was short when the batch began.
+            SpeculationMissed: a line was short when its guard ran.
         """
         if self._guards is None:
             return None
@@ -216,6 +217,11 @@ class _SaleAhead:
         sent, self._guards = self._guards is not None, None
         if sent and (failed or not self.claimed):
             raise SpeculationMissed("a sale did not use the guards it sent ahead")
+
+    def __call__(self, session: Session) -> SaleOutcome:
+        _check_payment(self._principal, self._body)
+        return _sell(session, self._principal, self._body, _load_types(session, self._body),
+                     self._now, self)
 
 
 def _load_types(session: Session, body: schemas.SaleCreate) -> list[_Type]:
@@ -273,11 +279,9 @@ def create_sale(db: Database, principal: Principal, body: schemas.SaleCreate, *,
     Returns the outcome to send (201 Sale body, or a stored business refusal), possibly a
     replay. Raises :class:`ApiError` for refusals that are not stored (see module notes).
     """
-    ahead = _read_ahead(principal, body)
     done = idempotency.run_idempotent(db, principal, key, method="POST", path=path,
                                       body=body.model_dump(mode="json"),
-                                      effect=_effect(principal, body, now, ahead), now=now,
-                                      read_ahead=ahead)
+                                      effect=_effect(principal, body, now), now=now)
     return SaleOutcome(done.status, done.body, replayed=done.replayed)
 
 
@@ -286,26 +290,30 @@ async def create_sale_async(db: Database, principal: Principal, body: schemas.Sa
     """:func:`create_sale` from an event loop: the sale is group-committed with the other
     requests queued at that moment (:func:`idempotency.run_idempotent_async`); answered
     only after the commit. Returns and raises as :func:`create_sale`."""
-    ahead = _read_ahead(principal, body)
     done = await idempotency.run_idempotent_async(
         db, principal, key, method="POST", path=path, body=body.model_dump(mode="json"),
-        effect=_effect(principal, body, now, ahead), now=now, read_ahead=ahead)
+        effect=_effect(principal, body, now), now=now)
     return SaleOutcome(done.status, done.body, replayed=done.replayed)
 
 
-def _effect(principal: Principal, body: schemas.SaleCreate, now: datetime,
-            ahead: _SaleAhead | None = None) -> Callable[[Session], SaleOutcome]:
-    def effect(session: Session) -> SaleOutcome:
-        _check_payment(principal, body)
-        if body.hold_id is not None:
-            return _convert(session, principal, body, body.hold_id, now)
-        return _sell(session, principal, body, _load_types(session, body), now, ahead)
+def _effect(principal: Principal, body: schemas.SaleCreate,
+            now: datetime) -> Callable[[Session], SaleOutcome]:
+    """The effect of ``POST /v1/sales``: a sale of lines (:class:`_SaleEffect`, whose guards
+    may go ahead in a batch), or a hold's payment (:func:`_convert`, which runs in turn: it
+    moves counts with its own statements as it runs)."""
+    if body.hold_id is None:
+        return _SaleEffect(principal, body, now)
+    hold_id = body.hold_id
 
-    return effect
+    def pay_hold(session: Session) -> SaleOutcome:
+        _check_payment(principal, body)
+        return _convert(session, principal, body, hold_id, now)
+
+    return pay_hold
 
 
 def _sell(session: Session, principal: Principal, body: schemas.SaleCreate,
-          types: list[_Type], now: datetime, ahead: _SaleAhead | None = None) -> SaleOutcome:
+          types: list[_Type], now: datetime, ahead: _SaleEffect | None = None) -> SaleOutcome:
     """The sale of ``body.lines``: the hot path, in raw statements (:mod:`pos_app.server.sql`),
     the guard first and the rows it pays for after it."""
     assert body.lines is not None
@@ -363,13 +371,13 @@ def _sell(session: Session, principal: Principal, body: schemas.SaleCreate,
 
 
 def _guard_lines(session: Session, principal: Principal, types: list[_Type],
-                 quantity: dict[int, int], ahead: _SaleAhead | None = None,
+                 quantity: dict[int, int], ahead: _SaleEffect | None = None,
                  ) -> tuple[dict[int, tuple[int, int, int]], int] | int:
     """Run the guard of every line in ticket type id order (concurrent multi-line sales lock
     rows in one order); returns the ``(capacity, sold, held)`` after each and the sale number,
     or, having changed nothing, the ticket type id of the first line that is short. A single
     line needs no savepoint: its one guard either changed the row or did nothing. With guards
-    sent ahead (``ahead``, see :class:`_SaleAhead`) their answers are used instead.
+    sent ahead (``ahead``, see :class:`_SaleEffect`) their answers are used instead.
 
     Raises:
         SpeculationMissed: a guard sent ahead was short (the batch runs again).

@@ -17,7 +17,7 @@ from pos_app.api import schemas
 from pos_app.server import audit
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
-from pos_app.server.models import AuditEntry, StockAlert
+from pos_app.server.models import AuditEntry, AuditHead, StockAlert
 from pos_app.server.services import audit_query
 from pos_app.server.services.audit_query import AuditFilters
 from pos_app.server.settings import SQLITE_FILENAME
@@ -41,16 +41,22 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 def _append_entries(session: Session) -> None:
-    """``SIZE`` entries cycling through ``ACTIONS``, staff, terminals and shifts."""
+    """``SIZE`` entries cycling through ``ACTIONS``, staff, terminals and shifts; each
+    ticket type's counts follow on from entry to entry (one more sold each time)."""
+    sold: dict[int, int] = {}
     for i in range(SIZE):
         action = ACTIONS[i % len(ACTIONS)]
         ref_type = REFS.get(action)
+        tt = 1 + i % 7
+        before = sold.get(tt, 0)
+        if action != "shift_open":  # the one action here with no ticket type
+            sold[tt] = before + 1
         audit.append(session, [audit.AuditRecord(
             action=action, staff_id=1 + i % 3, terminal_id=1 + i % 4,
             channel="box_office", shift_id=None if i % 5 == 0 else 1 + i % 2,
             approved_by=2 if action == "refund" else None,
-            ticket_type_id=None if action == "shift_open" else 1 + i % 7,
-            quantity=1 + i % 4, before=(10, i % 5, 0), after=(10, i % 5 + 1, 0),
+            ticket_type_id=None if action == "shift_open" else tt,
+            quantity=1 + i % 4, before=(100, before, 0), after=(100, before + 1, 0),
             ref_type=ref_type, ref_id=f"{ref_type}-{i:04d}" if ref_type else None,
             reason="Door sale" if i % 11 == 0 else f"note {i} 100%_done")], _at(i))
 
@@ -138,7 +144,7 @@ def test_entries_have_the_contract_shape(database: Database) -> None:
     assert entry["actor"] == {"staff_id": 1 + 1 % 3, "terminal_id": 1 + 1 % 4,
                               "channel": "box_office"}
     assert entry["ref"] == {"refund_id": "refund-0001"}
-    assert entry["before"] == {"capacity": 10, "sold": 1, "held": 0}
+    assert entry["before"] == {"capacity": 100, "sold": 0, "held": 0}  # its type's first
     assert entry["approved_by"] == 2
     assert len(entry["hash"]) == 64 and len(entry["prev_hash"]) == 64
     with database.read() as session:
@@ -160,7 +166,7 @@ def test_a_cursor_is_only_good_for_its_own_order(database: Database) -> None:
 
 def test_an_intact_log_verifies(database: Database) -> None:
     with database.read() as session:
-        assert audit.verify(session) == (True, SIZE, None)
+        assert audit.verify(session) == (True, SIZE, None, None, 0)
 
 
 def test_editing_an_entry_is_reported_at_its_seq(database: Database) -> None:
@@ -168,7 +174,7 @@ def test_editing_an_entry_is_reported_at_its_seq(database: Database) -> None:
         session.execute(update(AuditEntry).where(AuditEntry.seq == 77)
                         .values(reason="nothing to see"))
     with database.read() as session:
-        assert audit.verify(session) == (False, 77, 77)
+        assert audit.verify(session) == (False, 77, 77, "hash", 0)
 
 
 def test_deleting_an_entry_is_reported_at_the_next_seq(database: Database) -> None:
@@ -176,7 +182,60 @@ def test_deleting_an_entry_is_reported_at_the_next_seq(database: Database) -> No
         session.execute(delete(AuditEntry).where(AuditEntry.seq == 120))
     with database.read() as session:
         result = audit.verify(session)
-    assert (result.ok, result.first_bad_seq) == (False, 121)
+    assert (result.ok, result.first_bad_seq, result.problem) == (False, 121, "hash")
+
+
+def _append_moves(database: Database, *moves: tuple[str, tuple[int, int, int] | None,
+                                                     tuple[int, int, int] | None]) -> int:
+    """Append entries of ticket type 1 (``(action, before, after)``), each hashed properly
+    into the chain; returns the seq of the first."""
+    with database.write() as session:
+        first = int(session.scalar(select(AuditEntry.seq).order_by(AuditEntry.seq.desc()))
+                    or 0) + 1
+        audit.append(session, [audit.AuditRecord(action=action, ticket_type_id=1, quantity=1,
+                                                 before=before, after=after)
+                               for action, before, after in moves], NOW)
+    return first
+
+
+def test_counts_that_do_not_follow_on_are_found_behind_an_intact_chain(
+        database: Database) -> None:
+    """An entry appended with a valid hash that does not start where ticket type 1's last
+    change left it (the batch bug of issue 14) is reported as a counts problem."""
+    cap, sold, held = _last_after(database)
+    first = _append_moves(database, ("hold", (cap, sold, held), (cap, sold, held + 2)),
+                          # a rung crossed by the hold repeats its counts: not a move
+                          ("stock_alert", (cap, sold, held), (cap, sold, held + 2)),
+                          ("sale", (cap, sold + 1, held + 2), (cap, sold + 2, held + 2)))
+    with database.read() as session:
+        assert audit.verify(session) == (False, SIZE + 3, first + 2, "counts", 0)
+
+
+def test_count_breaks_from_before_the_check_are_counted_not_failed(
+        database: Database) -> None:
+    """Entries up to ``audit_head.counts_from_seq`` (the upgrade that brought the check)
+    were written by a server that could break counts: reported as old breaks. A break right
+    after them (the old entry left wrong counts) is old too; one among new entries fails."""
+    first = _append_moves(database, ("sale", (100, 40, 0), (100, 41, 0)))
+    with database.write() as session:
+        session.execute(update(AuditHead).values(counts_from_seq=first))
+    second = _append_moves(database, ("sale", (100, 45, 0), (100, 46, 0)),
+                           ("sale", (100, 46, 0), (100, 47, 0)))
+    with database.read() as session:
+        assert audit.verify(session) == (True, SIZE + 3, None, None, 2)
+    _append_moves(database, ("refund", (100, 40, 0), (100, 39, 0)))
+    with database.read() as session:
+        assert audit.verify(session) == (False, SIZE + 4, second + 2, "counts", 2)
+
+
+def _last_after(database: Database) -> tuple[int, int, int]:
+    with database.read() as session:
+        row = session.execute(select(AuditEntry.after_capacity, AuditEntry.after_sold,
+                                     AuditEntry.after_held)
+                              .where(AuditEntry.ticket_type_id == 1)
+                              .order_by(AuditEntry.seq.desc())).first()
+    assert row is not None
+    return int(row[0]), int(row[1]), int(row[2])
 
 
 def _verify_cli(data_dir: Path, capsys: pytest.CaptureFixture[str],
@@ -195,7 +254,8 @@ def test_the_verify_command_exits_0_when_intact_and_1_naming_the_bad_seq(
     assert code == 1 and "seq 5" in out
     code, out = _verify_cli(data_dir, capsys, "--json")
     assert code == 1
-    assert out.strip() == '{"ok": false, "entries_checked": 5, "first_bad_seq": 5}'
+    assert out.strip() == ('{"ok": false, "entries_checked": 5, "first_bad_seq": 5, '
+                           '"problem": "hash", "old_count_breaks": 0}')
 
 
 def test_the_verify_command_refuses_a_missing_data_dir(

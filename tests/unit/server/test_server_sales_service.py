@@ -132,8 +132,8 @@ def test_sales_append_a_verifiable_audit_chain_and_tampering_breaks_it(
         assert [(r.ticket_type_id, r.before_sold, r.after_sold, r.ref_id) for r in rows] == [
             (ids["GA"], 0, 2, sale["id"]), (ids["VIP"], 0, 1, sale["id"])]
         # 2 imports + the shift's opening + 2 sale lines
-        assert audit.verify(session) == (True, 5, None)
+        assert audit.verify(session) == (True, 5, None, None, 0)
     with database.write() as session:
         session.execute(update(AuditEntry).where(AuditEntry.seq == 3).values(quantity=5))
     with database.read() as session:
-        assert audit.verify(session) == (False, 3, 3)
+        assert audit.verify(session) == (False, 3, 3, "hash", 0)
