@@ -367,9 +367,9 @@ def test_each_sale_writes_one_audit_entry_per_ticket_type_and_the_chain_verifies
             assert (ga.before_capacity, ga.before_sold, ga.before_held) == (5, 0, 0)
             assert (ga.after_capacity, ga.after_sold, ga.after_held) == (5, 2, 0)
             assert ga.ref_type == "sale" and ga.terminal_id == sale["terminal_id"]
-            ok, checked, first_bad = audit.verify(session)
-            assert (ok, first_bad) == (True, None)
-            assert checked >= 2
+            verified = audit.verify(session)
+            assert (verified.ok, verified.first_bad_seq, verified.problem) == (True, None, None)
+            assert verified.entries_checked >= 2
             assert session.get(Sale, sale["id"]) is not None
             assert session.get(TicketType, types["GA"]["id"]).sold == 2  # type: ignore[union-attr]
     finally:
