@@ -100,9 +100,12 @@ def database_for_data_dir(folder: Path) -> str:
     Raises:
         DataDirError: the folder is served from a database whose password was not recorded
             ("DIR is served from PostgreSQL (URL): pass --database-url"), or it holds no
-            server database at all (no record, no ``pos.sqlite3``): a new one would be one
-            no server uses.
+            server database at all (no record, no ``pos.sqlite3``, or no such folder): a new
+            one would be one no server uses.
     """
+    if not folder.is_dir():
+        raise DataDirError(f"there is no data folder {folder}: give the --data-dir pos-app "
+                           "serve uses, or pass --database-url")
     record = read_record(folder)
     if record is None:
         if (folder / SQLITE_FILENAME).is_file():  # served before the record existed
