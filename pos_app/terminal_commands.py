@@ -17,7 +17,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from pos_app.api.schemas import Customer, Event, ManagerApproval, SaleLineIn, Shift
+from pos_app.api.schemas import (
+    MAX_QUANTITY_PER_LINE,
+    Customer,
+    Event,
+    ManagerApproval,
+    SaleLineIn,
+    Shift,
+)
 from pos_app.client import (
     ApiError,
     InsecureKeyring,
@@ -82,6 +89,14 @@ def run_terminal_command(args: argparse.Namespace) -> int:
 
 
 def _pair(args: argparse.Namespace) -> int:
+    try:
+        return _pair_with_code(args)
+    except Unauthorized as exc:  # the server refused the code: signing in cannot help
+        raise _Exit(f"{exc} Pairing codes are single-use and valid for 10 minutes: get a new "
+                    "one with pos-app admin add-terminal NAME", EXIT_REFUSED) from None
+
+
+def _pair_with_code(args: argparse.Namespace) -> int:
     if args.ca_fingerprint:
         try:
             config = pair_terminal(args.url, args.code, ca_fingerprint=args.ca_fingerprint,
@@ -143,6 +158,9 @@ def _parse_lines(event: Event, specs: list[str]) -> list[SaleLineIn]:
             raise _Exit(f"quantity must be a whole number of at least 1, got {qty_text!r}",
                         EXIT_BAD_INPUT)
         quantities[ticket_type.id] = quantities.get(ticket_type.id, 0) + int(qty_text)
+        if quantities[ticket_type.id] > MAX_QUANTITY_PER_LINE:  # the API's limit per line
+            raise _Exit(f"at most {MAX_QUANTITY_PER_LINE} {ticket_type.name} tickets in one "
+                        f"go, not {quantities[ticket_type.id]}", EXIT_BAD_INPUT)
     return [SaleLineIn(ticket_type_id=tid, quantity=q) for tid, q in quantities.items()]
 
 

@@ -135,12 +135,16 @@ def add_staff(database: str, username: str, *, role: str, pin: str,
 
 
 def import_catalog(database: str, catalog: dict[str, Any], *,
-                   clock: Clock | None = None) -> int:
-    """Import events (and staff, if listed) from a catalog document; returns how many events
-    were created. Events whose id exists are skipped unchanged, as are existing usernames.
+                   clock: Clock | None = None) -> catalog_import.ImportReport:
+    """Import events (and staff, if listed) from a catalog document (the format is in
+    ``docs/cli.md`` and :mod:`pos_app.server.catalog`); returns what was created, what was
+    already there and what was skipped. An event whose id exists is never changed: it is
+    reported unchanged when it matches the file, else skipped with the differences. Existing
+    usernames are left alone (PINs are never reset or reported).
 
     Raises:
-        ValueError: the catalog is malformed (a sentence naming the problem).
+        ValueError: the catalog is malformed (a sentence naming the problem); nothing is
+            imported then.
     """
     parsed = parse_catalog(catalog)
     clock = clock or SystemClock()

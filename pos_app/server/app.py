@@ -146,7 +146,7 @@ def create_app(settings: ServerSettings, *, database: Database | None = None) ->
     app = FastAPI(
         title="Box-office central inventory API", version=pos_app.__version__,
         description="The contract between sales channels and the central inventory "
-                    "(shared/API.md). Errors are {error, message, ...}.",
+                    "(docs/api.md). Errors are {error, message, ...}.",
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -189,4 +189,7 @@ def parse_catalog(data: Any) -> Catalog:
     if len(set(ids)) != len(ids):
         raise ValueError("event ids must be unique within a catalog")
     staff = [_staff(s, i) for i, s in enumerate(staff_raw)]
+    usernames = [s.username for s in staff]
+    if len(set(usernames)) != len(usernames):
+        raise ValueError("staff usernames must be unique within a catalog")
     return Catalog(events=events, staff=staff)

@@ -31,6 +31,7 @@ from fastapi import FastAPI
 
 from pos_app.server import admin, migrate
 from pos_app.server.app import create_app
+from pos_app.server.data_dir import record_database
 from pos_app.server.db import Database
 from pos_app.server.settings import ServerSettings, database_url_for
 from pos_app.server.tls import ensure_tls
@@ -121,7 +122,9 @@ class ServeOptions:
         demo: load the demo catalog and staff into an empty database.
         workers: processes; more than 1 only with PostgreSQL.
         certfile, keyfile: a TLS certificate and key to use instead of the private CA's.
-        data_dir: the data folder when ``database`` is a URL (for TLS files).
+        data_dir: the data folder when ``database`` is a URL (for TLS files). Either way
+            the data folder gets ``database.json`` naming the database without its password
+            (:mod:`pos_app.server.data_dir`), for the admin commands given ``--data-dir``.
     """
 
     database: str
@@ -187,6 +190,10 @@ def _serve(options: ServeOptions) -> None:
     database = Database(url, retry_attempts=settings.db_retry_attempts,
                         batch_limit=settings.write_batch_limit)
     migrate.upgrade(database)
+    record_folder = options.data_dir or (None if "://" in options.database
+                                         else Path(options.database))
+    if record_folder is not None:  # admin commands given --data-dir go where this server goes
+        record_database(record_folder, url)
     if options.demo and admin.load_demo(options.database):
         log.info("demo catalog and staff loaded (alex/1234 cashier, morgan/2468 manager)")
     shown = f"[{options.host}]" if ":" in options.host else options.host

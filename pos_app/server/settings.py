@@ -15,7 +15,7 @@ SQLITE_FILENAME = "pos.sqlite3"
 
 def database_url_for(database: str) -> str:
     """SQLAlchemy URL for ``database``: an absolute folder path (SQLite file
-    ``DIR/pos.sqlite3``, folder created if missing) or already a SQLAlchemy URL.
+    ``DIR/pos.sqlite3``, folder created owner-only if missing) or already a SQLAlchemy URL.
 
     Raises:
         ValueError: a relative folder path.
@@ -25,7 +25,7 @@ def database_url_for(database: str) -> str:
     folder = Path(database)
     if not folder.is_absolute():
         raise ValueError(f"the data folder must be an absolute path, not {database!r}")
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new folder is owner-only
     return f"sqlite:///{folder / SQLITE_FILENAME}"
 
 

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from pos_app.server import audit
@@ -158,3 +159,17 @@ def test_several_workers_on_sqlite_are_refused_with_a_reason(tmp_path: Path) -> 
                      "--workers", "2", check=False, timeout=60)
     assert result.returncode == 2
     assert "needs PostgreSQL" in result.stderr
+
+
+def test_admin_given_a_postgresql_servers_data_folder_uses_its_database(
+        two_servers: tuple[PostgresLiveServer, PostgresLiveServer],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from pos_app.cli import main
+
+    first, second = two_servers
+    assert main(["admin", "add-terminal", "Till PG", "--data-dir", str(first.data_dir)]) == 0
+    code = capsys.readouterr().out.strip().splitlines()[-1]
+    assert not (first.data_dir / "pos.sqlite3").exists()  # no stray SQLite database
+    paired = httpx.post(f"{second.base_url}/v1/terminals/pair", json={"pairing_code": code},
+                        verify=second.tls_context(), timeout=10)
+    assert paired.status_code == 201, paired.text

@@ -46,8 +46,9 @@ def test_importing_a_catalog_twice_does_not_duplicate_events(tmp_path: Path) -> 
         "id": "gig", "name": "Gig", "venue": "Hall", "starts_at": "2026-01-25T09:00:00",
         "timezone": "America/Chicago", "currency": "USD",
         "ticket_types": [{"name": "GA", "price": 100, "capacity": 5}]}]}
-    assert admin.import_catalog(str(tmp_path), catalog) == 1
-    assert admin.import_catalog(str(tmp_path), catalog) == 0
+    assert [e.id for e in admin.import_catalog(str(tmp_path), catalog).created] == ["gig"]
+    again = admin.import_catalog(str(tmp_path), catalog)
+    assert (again.created, again.unchanged, again.skipped) == ([], ["gig"], [])
     with pytest.raises(ValueError, match="events"):
         admin.import_catalog(str(tmp_path), {"events": "nope"})
 
