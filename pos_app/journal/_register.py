@@ -650,7 +650,7 @@ def open_register(paths: TerminalPaths | None = None) -> Register:
     """
     paths = (paths or terminal_paths()).ensure()
     config = load_config(paths)
-    credentials = Credentials(config.server_url)
+    credentials = Credentials(config.server_url, paths)
     terminal_token = credentials.terminal_token
     if terminal_token is None:
         raise NotPaired("This terminal has no terminal token in the keyring - pair it again: "
