@@ -238,20 +238,25 @@ def _deliver(register: Register, pdf: Path) -> str | None:
 
 
 def _journal(args: argparse.Namespace, register: Register) -> int:
+    """``pos-app journal [--state S] [--json]``: newest first. When this home has journaled
+    for more than one server (paired with another since), each line names its server, so
+    two servers' "sale 1" are told apart; ``--json`` always carries ``server``."""
     state = EntryState(args.state) if args.state else None
     entries = register.journal.entries(state=state)
     if args.json:
         print(json.dumps([{"key": e.key, "operation": e.operation, "state": str(e.state),
                            "reference": e.reference, "error_code": e.error_code,
                            "created_at": e.created_at.isoformat(),
-                           "flagged_for_manager": e.flagged_for_manager}
+                           "flagged_for_manager": e.flagged_for_manager, "server": e.server}
                           for e in entries]))
         return EXIT_OK
     if not entries:
         print("The journal is empty" + (f" for state {state}" if state else ""))
+    several = len(register.journal.servers()) > 1
     for e in entries:
+        server = f"  on {e.server or 'an earlier server (not recorded)'}" if several else ""
         print(f"{e.created_at:%Y-%m-%d %H:%M:%S}  {e.operation:<8} {e.state!s:<10} "
-              f"{e.reference or e.error_code or '-':<24} {e.key}"
+              f"{e.reference or e.error_code or '-':<24} {e.key}{server}"
               + ("  FLAGGED for the manager" if e.flagged_for_manager else ""))
     return EXIT_OK
 

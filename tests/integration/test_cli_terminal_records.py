@@ -12,7 +12,7 @@ import pytest
 
 from pos_app.client import TerminalPaths
 from pos_app.gui.printer_config import PrinterSettings, save_printer_settings
-from pos_app.journal import Journal
+from pos_app.journal import EntryState, Journal
 from tests.support.live_server import LiveServer
 from tests.support.terminal_cli import TerminalCli
 
@@ -98,3 +98,24 @@ def test_reconcile_says_a_just_journaled_entry_is_left_for_a_few_seconds(
             "few seconds") in run.stdout
     document = json.loads(cli(till, "reconcile", "--json").stdout)
     assert len(document["recent"]) == 1 and document["unresolved"] == 1
+
+
+def test_the_journal_listing_names_the_server_once_the_home_has_seen_two(
+        live_server: LiveServer, till: Path, cli: TerminalCli) -> None:
+    paths = TerminalPaths.under(till)
+    event = live_server.small_event(capacity=5, price=2000)
+    assert cli(till, "sell", "--event", event, "--type", "GA=1", "--tendered", "20").code == 0
+    listed = cli(till, "journal").stdout
+    assert " on " not in listed  # one server: nothing to tell apart
+
+    # The home was paired with another server before: its "sale 1" is in the same journal.
+    other = "https://box-office.test:8443 CA 0A:0B:0C:0D"
+    with Journal(paths.journal_file, server=other) as journal:
+        journal.settle(journal.begin("sale", {}, staff_id=1, terminal_id=1).key,
+                       EntryState.CONFIRMED, reference="1")
+
+    lines = cli(till, "journal", "--state", "confirmed").stdout.splitlines()
+    assert f"on {other}" in lines[0]
+    assert all(f"on {live_server.base_url} CA " in line for line in lines[1:]) and lines[1:]
+    servers = {e["server"] for e in json.loads(cli(till, "journal", "--json").stdout)}
+    assert other in servers and len(servers) == 2
