@@ -119,3 +119,15 @@ def test_the_journal_listing_names_the_server_once_the_home_has_seen_two(
     assert all(f"on {live_server.base_url} CA " in line for line in lines[1:]) and lines[1:]
     servers = {e["server"] for e in json.loads(cli(till, "journal", "--json").stdout)}
     assert other in servers and len(servers) == 2
+
+
+def test_without_a_usable_keyring_a_command_says_what_to_do_with_exit_4(
+        till: Path, cli: TerminalCli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("POS_APP_ALLOW_INSECURE_KEYRING")  # the tests' keyring is plain text
+
+    listed = cli(till, "journal")
+
+    assert listed.code == 4  # the README's "not paired / not signed in" row says keyring too
+    assert listed.stderr.count("\n") == 1 and "Traceback" not in listed.stderr
+    assert "SecretService" in listed.stderr and "POS_APP_ALLOW_INSECURE_KEYRING=1" in listed.stderr
+    assert "make run" in listed.stderr
