@@ -59,19 +59,27 @@ def _demo_staff() -> str:
 
 
 def _use_demo_keyring_if_needed() -> None:
-    """Keep tokens in a plaintext keyring file when this machine has no real keyring.
+    """Keep tokens in a plaintext keyring file when this machine has no real keyring: the file
+    is kept in the terminal home (``keyring/``, folder 0700, file 0600; see
+    :class:`pos_app.client.Credentials`), never in the OS user's data folder.
 
     Acceptable for a throwaway demo only (``shared/CLI.md``); real terminals refuse it.
     """
-    from pos_app.client import InsecureKeyring, check_keyring
+    import keyring
+    from keyring.core import load_keyring
+
+    from pos_app.client import InsecureKeyring, check_keyring, terminal_paths
 
     try:
         check_keyring()
     except InsecureKeyring:
-        os.environ["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
+        backend = "keyrings.alt.file.PlaintextKeyring"
+        os.environ["PYTHON_KEYRING_BACKEND"] = backend
         os.environ["POS_APP_ALLOW_INSECURE_KEYRING"] = "1"
-        print("Demo: no system keyring found; tokens go to a plaintext keyring file "
-              "(fine for a demo, refused on a real terminal).")
+        keyring.set_keyring(load_keyring(backend))  # check_keyring() chose one already
+        print(f"Demo: no system keyring found; tokens go to a plaintext keyring file in "
+              f"{terminal_paths().keyring_dir} (fine for a demo, refused on a real terminal; "
+              "set POS_APP_ALLOW_INSECURE_KEYRING=1 for pos-app commands at this terminal).")
 
 
 def _wait_for_health(url: str, ca_file: Path, server: subprocess.Popen[bytes], log: Path,
@@ -102,7 +110,7 @@ def _ensure_paired(url: str, server_dir: Path) -> None:
     paths = terminal_paths()
     try:
         config = load_config(paths)
-        if config.server_url == url and Credentials(url).terminal_token:
+        if config.server_url == url and Credentials(url, paths).terminal_token:
             return
     except NotPaired:
         pass

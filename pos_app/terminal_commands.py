@@ -27,7 +27,7 @@ from pos_app.api.schemas import (
 )
 from pos_app.client import (
     ApiError,
-    InsecureKeyring,
+    KeyringUnavailable,
     NotPaired,
     NotSignedIn,
     OutcomeUnknown,
@@ -38,6 +38,7 @@ from pos_app.client import (
 )
 from pos_app.domain.money import InvalidAmount, format_money, parse_major
 from pos_app.journal import (
+    DEFAULT_PENDING_AFTER,
     EntryState,
     HoldOutcome,
     Register,
@@ -74,7 +75,7 @@ def run_terminal_command(args: argparse.Namespace) -> int:
     except _Exit as exc:
         print(f"pos-app: {exc}", file=sys.stderr)
         return exc.code
-    except (NotPaired, InsecureKeyring) as exc:
+    except (NotPaired, KeyringUnavailable) as exc:  # InsecureKeyring too: the table's 4
         print(f"pos-app: {exc}", file=sys.stderr)
         return EXIT_NOT_SIGNED_IN
     except (NotSignedIn, Unauthorized) as exc:
@@ -190,50 +191,90 @@ def _sale_outcome(args: argparse.Namespace, register: Register, event: Event,
         return EXIT_REFUSED
     sale = outcome.sale
     pdf = getattr(args, "pdf", None)
-    receipt = _write_receipt(register, event, sale, Path(pdf) if pdf else None)
-    delivered = (_deliver(receipt) if getattr(args, "print_receipt", False)
-                 else f"Receipt: {receipt}")
+    record, receipt = _write_receipt(register, event, sale, Path(pdf) if pdf else None)
+    delivered = f"Receipt: {receipt}" + (f" (kept in {record})" if receipt != record else "")
+    if getattr(args, "print_receipt", False):
+        printed = _deliver(register, record)
+        delivered = printed if printed is not None else f"Receipt: {record} (not printed)"
     change = sale.payment.change or 0
-    _emit(args, {"sale": sale.model_dump(mode="json"), "receipt": str(receipt)},
+    _emit(args, {"sale": sale.model_dump(mode="json"), "receipt": str(receipt),
+                 "record": str(record)},
           f"Sale #{sale.number} confirmed: total {format_money(sale.total, sale.currency)}, "
           f"change due {format_money(change, sale.currency)}\n{delivered}")
     return EXIT_OK
 
 
-def _write_receipt(register: Register, event: Event, sale: Any, pdf: Path | None) -> Path:
+def _write_receipt(register: Register, event: Event, sale: Any,
+                   pdf: Path | None) -> tuple[Path, Path]:
+    """Save the receipt in the receipts folder (always: the record) and, with ``pdf``, also
+    at that path (replacing a file there: the caller named it). Returns ``(record, receipt)``,
+    the two equal without ``pdf`` or when ``pdf`` cannot be written (said on standard error:
+    the sale went through, so this is no failure of the command)."""
     from pos_app.receipts import receipt_from_sale, render_receipt, write_receipt
+    from pos_app.receipts.layout import write_pdf
 
     session = register.session
     data = receipt_from_sale(sale, event,
                              staff_name=session.staff.display_name if session else "",
                              terminal_name=register.config.terminal_name)
+    record = write_receipt(data, register.paths.receipts_dir)
     if pdf is None:
-        return write_receipt(data, register.paths.receipts_dir)
-    pdf.write_bytes(render_receipt(data))
-    return pdf
+        return record, record
+    try:
+        return record, write_pdf(render_receipt(data), pdf)
+    except OSError as exc:
+        print(f"pos-app: sale #{sale.number} went through, but --pdf {pdf} cannot be written "
+              f"({exc.strerror or exc}); the receipt is in {record}", file=sys.stderr)
+        return record, record
 
 
-def _deliver(pdf: Path) -> str:
-    from pos_app.gui.printing import print_headless
+def _deliver(register: Register, pdf: Path) -> str | None:
+    """Print ``pdf`` on this terminal's printer (its ``printer.json``, as the window does): the
+    printer's sentence ("Printed on ..."), or ``None`` when nothing was printed, said on
+    standard error with where the PDF is. The sale went through either way, so the command
+    still exits 0 (README, "Command line")."""
+    from pos_app.gui.printer_config import (
+        PrinterSettingsError,
+        load_printer_settings,
+        printer_settings_path,
+    )
+    from pos_app.gui.printing import PrintFailed, ReceiptPrinter, print_headless
 
-    return print_headless(pdf)
+    try:
+        settings = load_printer_settings(printer_settings_path(register.paths))
+        sentence = print_headless(pdf, ReceiptPrinter(settings=settings))
+    except (PrintFailed, PrinterSettingsError, OSError) as exc:
+        print(f"pos-app: nothing was printed ({exc}); the receipt PDF is {pdf}",
+              file=sys.stderr)
+        return None
+    if not sentence.startswith("Printed on "):  # "Saved to ...": no printer is set up
+        print(f"pos-app: nothing was printed: no printer is set up (printer.json says PDF "
+              f"only, or there is no system printer); the receipt PDF is {pdf}",
+              file=sys.stderr)
+        return None
+    return sentence
 
 
 def _journal(args: argparse.Namespace, register: Register) -> int:
+    """``pos-app journal [--state S] [--json]``: newest first. When this home has journaled
+    for more than one server (paired with another since), each line names its server, so
+    two servers' "sale 1" are told apart; ``--json`` always carries ``server``."""
     state = EntryState(args.state) if args.state else None
     entries = register.journal.entries(state=state)
     if args.json:
         print(json.dumps([{"key": e.key, "operation": e.operation, "state": str(e.state),
                            "reference": e.reference, "error_code": e.error_code,
                            "created_at": e.created_at.isoformat(),
-                           "flagged_for_manager": e.flagged_for_manager}
+                           "flagged_for_manager": e.flagged_for_manager, "server": e.server}
                           for e in entries]))
         return EXIT_OK
     if not entries:
         print("The journal is empty" + (f" for state {state}" if state else ""))
+    several = len(register.journal.servers()) > 1
     for e in entries:
+        server = f"  on {e.server or 'an earlier server (not recorded)'}" if several else ""
         print(f"{e.created_at:%Y-%m-%d %H:%M:%S}  {e.operation:<8} {e.state!s:<10} "
-              f"{e.reference or e.error_code or '-':<24} {e.key}"
+              f"{e.reference or e.error_code or '-':<24} {e.key}{server}"
               + ("  FLAGGED for the manager" if e.flagged_for_manager else ""))
     return EXIT_OK
 
@@ -372,7 +413,12 @@ def _hold_outcome(args: argparse.Namespace, outcome: HoldOutcome) -> int:
 
 
 def _reconcile(args: argparse.Namespace, register: Register) -> int:
-    """``pos-app reconcile [--void-after SECONDS]``: 0 when nothing is left unresolved, else 3."""
+    """``pos-app reconcile [--void-after SECONDS]``: 0 when nothing is left unresolved, else 3.
+
+    Pending entries younger than :data:`~pos_app.journal.DEFAULT_PENDING_AFTER` (5 s) are left
+    alone: another process (the window, a script's ``sell``) may still be sending them, and
+    voiding a key under a running request would refuse a sale the cashier is charging. The
+    output says so and when to run again."""
     if args.void_after < 0:
         raise _Exit("--void-after must be 0 or more seconds", EXIT_BAD_INPUT)
     if register.session is None:
@@ -383,8 +429,20 @@ def _reconcile(args: argparse.Namespace, register: Register) -> int:
             f"{report.unresolved} unresolved")
     if report.offline:
         text += " - the server could not be reached"
+    grace = DEFAULT_PENDING_AFTER.total_seconds()
+    if report.recent:
+        text += (f"\n{_entries(len(report.recent))} younger than {grace:g} s (a request may "
+                 "still be in flight): try again in a few seconds")
+    if report.not_due:
+        text += (f"\n{_entries(len(report.not_due))} not seen by the server and younger than "
+                 f"--void-after {args.void_after:g} s: run again then, or with --void-after 0 "
+                 "once no till is still sending them")
     _emit(args, report.as_json(), text)
     return EXIT_OK if report.unresolved == 0 else EXIT_UNREACHABLE
+
+
+def _entries(count: int) -> str:
+    return f"{count} entry is" if count == 1 else f"{count} entries are"
 
 
 _COMMANDS = {"login": _login, "logout": _logout, "sell": _sell, "journal": _journal,

@@ -12,12 +12,34 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
+from keyring.backend import KeyringBackend
 from pydantic import ValidationError
 
 from pos_app.api.schemas import SaleCreate
 
 if TYPE_CHECKING:
     from pos_app.journal import SaleOutcome
+
+
+class FakeKeyring(KeyringBackend):
+    """An in-memory OS keyring shared by every instance (as the user's real keyring is shared
+    by every terminal home): select it with ``PYTHON_KEYRING_BACKEND=tests.fakes.FakeKeyring``.
+    It is not plain text on disk, so the terminal treats it as a secure keyring."""
+
+    priority = 1  # type: ignore[assignment]
+    entries: ClassVar[dict[tuple[str, str], str]] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        import keyring.errors
+
+        if self.entries.pop((service, username), None) is None:
+            raise keyring.errors.PasswordDeleteError(username)
 
 
 class FakeCredentials:

@@ -22,9 +22,9 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 
-from pos_app.client._config import TerminalConfig, atomic_write, save_config
+from pos_app.client._config import TerminalConfig, atomic_write, load_config, save_config
 from pos_app.client._credentials import Credentials
-from pos_app.client._errors import ServerUnreachable, TlsVerificationFailed
+from pos_app.client._errors import NotPaired, ServerUnreachable, TlsVerificationFailed
 from pos_app.client._http import InventoryClient
 from pos_app.client._paths import TerminalPaths, terminal_paths
 
@@ -134,6 +134,19 @@ def fetch_server_ca(server_url: str, ca_fingerprint: str, *, timeout: float = 10
     return ca.public_bytes(serialization.Encoding.PEM)
 
 
+def _forget_previous_server(paths: TerminalPaths, server_url: str) -> None:
+    """Drop this home's tokens for the server it was paired with before, if another one: the
+    new configuration no longer names it, so they would linger in the keyring unused."""
+    try:
+        previous = load_config(paths)
+    except NotPaired:
+        return
+    if previous.server_url != server_url:
+        old = Credentials(previous.server_url, paths)
+        del old.terminal_token
+        del old.session_token
+
+
 def pair_terminal(server_url: str, pairing_code: str, *, ca_file: Path | None = None,
                   ca_fingerprint: str | None = None, paths: TerminalPaths | None = None,
                   transport: httpx.BaseTransport | None = None) -> TerminalConfig:
@@ -159,7 +172,7 @@ def pair_terminal(server_url: str, pairing_code: str, *, ca_file: Path | None = 
         raise ValueError("give exactly one of ca_file or ca_fingerprint")
     paths = (paths or terminal_paths()).ensure()
     server_url = server_url.rstrip("/")
-    credentials = Credentials(server_url)
+    credentials = Credentials(server_url, paths)
     if ca_file is not None:
         ca_pem = Path(ca_file).read_bytes()
         with InventoryClient(server_url, ca_file=Path(ca_file), transport=transport) as client:
@@ -177,6 +190,7 @@ def pair_terminal(server_url: str, pairing_code: str, *, ca_file: Path | None = 
         finally:
             Path(name).unlink(missing_ok=True)
     atomic_write(paths.ca_file, ca_pem)
+    _forget_previous_server(paths, server_url)
     credentials.terminal_token = paired.terminal_token
     del credentials.session_token
     paths.session_file.unlink(missing_ok=True)

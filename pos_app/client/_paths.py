@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,11 +44,52 @@ class TerminalPaths:
         """Who is signed in (staff, terminal, expiry; never the token), for other processes."""
         return self.home / "session.json"
 
+    @property
+    def keyring_dir(self) -> Path:
+        """Where a plain-text keyring file is kept when one is allowed (tests, the demo):
+        inside the home, so each terminal home keeps its own (folder 0700, file 0600)."""
+        return self.home / "keyring"
+
+    def home_id(self) -> str:
+        """This terminal home's identity: 32 hex digits kept in ``home/home-id``, created on
+        first use. It names the home's keyring entries, so two homes of one OS user (two
+        ``POS_APP_HOME``s) never share a token; it moves with the folder.
+
+        Creation is race-free: the id is written to a temporary file and hard-linked to its
+        name, so two processes starting at once agree on the first one written.
+
+        Raises:
+            OSError: the home is not writable (or ``home-id`` is unreadable or empty).
+        """
+        target = self.home / "home-id"
+        try:
+            return _read_id(target)
+        except FileNotFoundError:
+            pass
+        self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        temp = self.home / f".home-id.{secrets.token_hex(8)}"
+        temp.write_text(secrets.token_hex(16) + "\n", encoding="ascii")
+        try:
+            os.link(temp, target)
+        except FileExistsError:
+            pass  # another process won: use its id
+        finally:
+            temp.unlink(missing_ok=True)
+        return _read_id(target)
+
     def ensure(self) -> TerminalPaths:
         """Create the folders (owner-only where the OS allows); returns ``self``."""
         for folder in (self.home, self.receipts_dir, self.logs_dir):
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         return self
+
+
+def _read_id(path: Path) -> str:
+    text = path.read_text(encoding="ascii").strip()
+    if not text:
+        raise OSError(f"{path} is empty: restore it from a backup, or delete it and pair "
+                      "this terminal again")
+    return text
 
 
 def terminal_paths() -> TerminalPaths:

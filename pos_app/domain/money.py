@@ -7,6 +7,7 @@ Minor-unit exponents come from ISO 4217 via Babel's CLDR data.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from babel.numbers import format_currency, get_currency_precision
@@ -45,23 +46,33 @@ def format_money(amount: int, currency: str, locale: str = DEFAULT_LOCALE) -> st
     return str(format_currency(to_major(amount, currency), currency.upper(), locale=locale))
 
 
+_PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+
+
 def parse_major(text: str, currency: str) -> int:
     """Minor units from an amount typed in major units (``"45"``, ``"45.5"``, ``"45.50"``).
 
-    A leading currency symbol, spaces and thousands commas are tolerated.
+    Plain decimal money only: digits with an optional decimal point and at most the
+    currency's minor digits. A leading currency symbol, spaces and thousands commas are
+    tolerated; a sign, an exponent (``1e3``), ``inf`` / ``nan`` or ``_`` are not.
 
     Raises:
-        InvalidAmount: empty, negative, not a number, or more decimals than the currency has.
+        InvalidAmount: empty, negative, not plain decimal money, or more decimals than the
+            currency has.
     """
     cleaned = text.strip().replace(",", "").lstrip("$€£¥").strip()
     if not cleaned:
         raise InvalidAmount("Enter an amount")
+    if cleaned.startswith("-"):
+        raise InvalidAmount(f"{text!r} is negative: an amount is 0 or more")
+    # Decimal() alone would also take "1e3" (1000), "+5", "1_000", "Infinity" and "NaN".
+    if not _PLAIN_DECIMAL.fullmatch(cleaned):
+        raise InvalidAmount(f"{text!r} is not an amount: type digits with an optional "
+                            "decimal point, e.g. 100.00")
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
         raise InvalidAmount(f"{text!r} is not an amount") from None
-    if not value.is_finite() or value < 0:
-        raise InvalidAmount(f"{text!r} is not an amount")
     scaled = value.scaleb(minor_exponent(currency))
     if scaled != scaled.to_integral_value():
         raise InvalidAmount(f"{text!r} has more decimals than {currency.upper()} allows")

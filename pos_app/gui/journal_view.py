@@ -102,15 +102,18 @@ class JournalEntryLike(Protocol):
     created_at: datetime
     updated_at: datetime
     flagged_for_manager: bool
+    server: str | None
 
 
 @dataclass(frozen=True)
 class JournalRead:
-    """What :func:`read_journal` found: ``entries`` newest first (at most ``limit``) and
-    whether more matched (``more``)."""
+    """What :func:`read_journal` found: ``entries`` newest first (at most ``limit``), whether
+    more matched (``more``) and whether the home has journaled for more than one server
+    (``several_servers``: then each row names its server)."""
 
     entries: list[JournalEntryLike]
     more: bool
+    several_servers: bool = False
 
 
 def read_journal(register: object, state: str | None, operation: str | None, text: str,
@@ -122,17 +125,19 @@ def read_journal(register: object, state: str | None, operation: str | None, tex
     journal = getattr(register, "journal", None)
     if journal is None:
         return JournalRead([], False)
+    servers = getattr(journal, "servers", None)
+    several = servers is not None and len(servers()) > 1
     needle = text.strip().casefold()
     if not needle:  # the journal counts for us: one more than shown says "more"
         found = list(journal.entries(state=state, operation=operation, limit=limit + 1))
-        return JournalRead(found[:limit], len(found) > limit)
+        return JournalRead(found[:limit], len(found) > limit, several)
     matches: list[JournalEntryLike] = []
     for entry in journal.entries(state=state, operation=operation, limit=None):
         if entry_matches(entry, needle):
             matches.append(entry)
             if len(matches) > limit:
                 break
-    return JournalRead(matches[:limit], len(matches) > limit)
+    return JournalRead(matches[:limit], len(matches) > limit, several)
 
 
 def entry_matches(entry: JournalEntryLike, text: str) -> bool:
@@ -150,6 +155,10 @@ def _state(entry: JournalEntryLike) -> str:
     return str(getattr(entry.state, "value", entry.state))
 
 
+def _server(entry: JournalEntryLike) -> str:
+    return getattr(entry, "server", None) or "not recorded (journaled before servers were)"
+
+
 def entry_detail_text(entry: JournalEntryLike) -> str:
     """Every field of ``entry``, the request body and the response as indented JSON."""
     def pretty(value: object) -> str:
@@ -165,6 +174,7 @@ def entry_detail_text(entry: JournalEntryLike) -> str:
         f"Updated     {entry.updated_at.astimezone():%Y-%m-%d %H:%M:%S %Z}",
         f"Staff       {entry.staff_id if entry.staff_id is not None else '—'}",
         f"Terminal    {entry.terminal_id if entry.terminal_id is not None else '—'}",
+        f"Server      {_server(entry)}",
         f"Key         {entry.key}",
         "",
         "Request",
@@ -181,7 +191,8 @@ _Index = QModelIndex | QPersistentModelIndex
 
 class JournalModel(RowsTableModel[JournalEntryLike]):
     """Journal entries, one per row: when (local time), operation, state, reference, error,
-    key."""
+    key. With ``several_servers`` (:meth:`set_entries`) the reference also names the entry's
+    server, so two servers' "sale 1" are told apart."""
 
     COLUMNS = ("When", "Operation", "State", "Reference", "Error", "Key")
     WHEN, OPERATION, STATE, REFERENCE, ERROR, KEY = range(6)
@@ -190,13 +201,16 @@ class JournalModel(RowsTableModel[JournalEntryLike]):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._entries: list[JournalEntryLike] = []
+        self._several_servers = False
 
     def rows(self) -> list[JournalEntryLike]:
         return self._entries
 
-    def set_entries(self, entries: Sequence[JournalEntryLike]) -> None:
+    def set_entries(self, entries: Sequence[JournalEntryLike], *,
+                    several_servers: bool = False) -> None:
         self.beginResetModel()
         self._entries = list(entries)
+        self._several_servers = several_servers
         self.endResetModel()
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
@@ -219,6 +233,8 @@ class JournalModel(RowsTableModel[JournalEntryLike]):
         if column == self.STATE:
             return _state(entry) + (" · flagged" if entry.flagged_for_manager else "")
         if column == self.REFERENCE:
+            if self._several_servers:
+                return f"{entry.reference or '—'} on {_server(entry)}"
             return entry.reference or ""
         if column == self.ERROR:
             return entry.error_code or ""
@@ -359,7 +375,7 @@ class JournalView(QDialog):
         if generation != self._generation:
             return
         chosen = self.selected_entry()
-        self.model.set_entries(result.entries)
+        self.model.set_entries(result.entries, several_servers=result.several_servers)
         self.more = result.more
         count = len(result.entries)
         if result.more:

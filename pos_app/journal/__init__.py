@@ -11,7 +11,7 @@ from __future__ import annotations
 from pos_app.journal._crash import CRASH_POINTS, CRASH_VARIABLE, crash_point
 from pos_app.journal._manager import CAPACITY_OPERATIONS, CapacityOutcome, ManagerDesk
 from pos_app.journal._operations import HoldOutcome, RefundOutcome
-from pos_app.journal._reconcile import DEFAULT_VOID_AFTER, ReconcileReport
+from pos_app.journal._reconcile import DEFAULT_PENDING_AFTER, DEFAULT_VOID_AFTER, ReconcileReport
 from pos_app.journal._register import (
     OFFLINE_CODE,
     UNKNOWN_CODE,
@@ -36,6 +36,7 @@ __all__ = [
     "CAPACITY_OPERATIONS",
     "CRASH_POINTS",
     "CRASH_VARIABLE",
+    "DEFAULT_PENDING_AFTER",
     "DEFAULT_VOID_AFTER",
     "OFFLINE_CODE",
     "SHIFT_OPERATIONS",

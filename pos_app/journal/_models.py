@@ -55,3 +55,5 @@ class EntryRow(Base):
     # Completed on the server without the cashier seeing it (revision j0002).
     flagged_for_manager: Mapped[bool] = mapped_column(Boolean, default=False,
                                                       server_default=false())
+    # The server it was sent to, "<url> CA <fingerprint>" (revision j0003; NULL before).
+    server: Mapped[str | None] = mapped_column(String(300), nullable=True)

@@ -49,6 +49,11 @@ class ReconcileReport:
         flagged: completed without the cashier seeing it: for the manager.
         left: still ``pending`` / ``unknown`` (too recent, running, or the server could not
             be asked).
+        recent: of ``left``, the ``pending`` entries younger than ``pending_after`` (they may
+            belong to a request still in flight in a running process): not even looked up;
+            due once that old (``pos-app reconcile`` says "try again in a few seconds").
+        not_due: of ``left``, the keys the server never saw whose entries are younger than
+            ``void_after``: voided on a later run.
         offline: the server could not be reached (the run stopped early).
     """
 
@@ -57,6 +62,8 @@ class ReconcileReport:
     voided: list[str] = field(default_factory=list)
     flagged: list[str] = field(default_factory=list)
     left: list[str] = field(default_factory=list)
+    recent: list[str] = field(default_factory=list)
+    not_due: list[str] = field(default_factory=list)
     offline: bool = False
 
     @property
@@ -66,8 +73,8 @@ class ReconcileReport:
 
     def as_json(self) -> dict[str, Any]:
         return {"confirmed": self.confirmed, "refused": self.refused, "voided": self.voided,
-                "flagged": self.flagged, "left": self.left, "offline": self.offline,
-                "unresolved": self.unresolved}
+                "flagged": self.flagged, "left": self.left, "recent": self.recent,
+                "not_due": self.not_due, "offline": self.offline, "unresolved": self.unresolved}
 
 
 def settle_from_key_state(journal: Journal, entry: JournalEntry,
@@ -120,6 +127,7 @@ def reconcile(journal: Journal, client: InventoryClient, *,
         age = now - entry.updated_at
         if entry.state is EntryState.PENDING and not at_startup and age < pending_due:
             report.left.append(entry.key)
+            report.recent.append(entry.key)
             continue
         due = (at_startup or age >= pending_due if entry.state is EntryState.PENDING
                else age >= void_after)
@@ -144,6 +152,8 @@ def reconcile(journal: Journal, client: InventoryClient, *,
             current = journal.get(entry.key)
             if current is None or current.state in (EntryState.PENDING, EntryState.UNKNOWN):
                 report.left.append(entry.key)
+                if state is None:  # never seen by the server, not yet due to be voided
+                    report.not_due.append(entry.key)
             continue
         if settled.state is EntryState.CONFIRMED:
             report.confirmed.append(entry.key)

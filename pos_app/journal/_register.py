@@ -7,7 +7,10 @@ and the entry is settled from what the server said, or did not say.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
+import ssl
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -92,7 +95,8 @@ from pos_app.journal._store import (
     JournalEntry,
 )
 
-__all__ = ["OFFLINE_CODE", "UNKNOWN_CODE", "Register", "SaleOutcome", "open_register"]
+__all__ = ["OFFLINE_CODE", "UNKNOWN_CODE", "Register", "SaleOutcome", "open_register",
+           "server_label"]
 
 OFFLINE_CODE = "offline"  # error_code of a request the server never saw
 UNKNOWN_CODE = "outcome_unknown"  # error_code of a request sent without an answer
@@ -637,6 +641,25 @@ class Register:
         self.close()
 
 
+_PEM_CERT = re.compile(r"-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----")
+
+
+def server_label(config: TerminalConfig) -> str:
+    """How the journal names the server ``config`` pairs with: ``"<server_url> CA AB:CD:EF:01"``,
+    the first 4 bytes of the SHA-256 of the pinned CA certificate (the fingerprint
+    ``pos-app serve`` prints begins so). Two servers at one URL (a demo on 8443, then
+    another) have different private CAs; just the URL when the CA file cannot be read."""
+    try:
+        found = _PEM_CERT.search(config.ca_file.read_text(encoding="ascii"))
+        der = ssl.PEM_cert_to_DER_cert(found.group(0)) if found else None
+    except (OSError, ValueError):
+        der = None
+    if der is None:
+        return config.server_url
+    digest = hashlib.sha256(der).hexdigest().upper()
+    return f"{config.server_url} CA {':'.join(digest[i:i + 2] for i in range(0, 8, 2))}"
+
+
 def open_register(paths: TerminalPaths | None = None) -> Register:
     """The composition root of the terminal: configuration, keyring, journal, client.
 
@@ -650,12 +673,12 @@ def open_register(paths: TerminalPaths | None = None) -> Register:
     """
     paths = (paths or terminal_paths()).ensure()
     config = load_config(paths)
-    credentials = Credentials(config.server_url)
+    credentials = Credentials(config.server_url, paths)
     terminal_token = credentials.terminal_token
     if terminal_token is None:
         raise NotPaired("This terminal has no terminal token in the keyring - pair it again: "
                         "pos-app pair URL CODE --ca-file F")
-    journal = Journal(paths.journal_file)
+    journal = Journal(paths.journal_file, server=server_label(config))
     try:
         client = InventoryClient(config.server_url, ca_file=config.ca_file,
                                  terminal_token=terminal_token)

@@ -22,7 +22,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, select, text, update
+from sqlalchemy import create_engine, event, func, or_, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
@@ -100,6 +100,8 @@ class JournalEntry:
         created_at, updated_at: aware UTC.
         flagged_for_manager: it completed on the server without the cashier seeing it
             (settled by reconciliation or an Abandon): the manager should look at it.
+        server: the server it was sent to (``"<url> CA <fingerprint>"``, see
+            :class:`Journal`), ``None`` for entries journaled before servers were recorded.
     """
 
     key: str
@@ -114,6 +116,7 @@ class JournalEntry:
     created_at: datetime
     updated_at: datetime
     flagged_for_manager: bool = False
+    server: str | None = None
 
     @property
     def request(self) -> dict[str, Any]:
@@ -126,7 +129,7 @@ class JournalEntry:
                    body=dict(row.request), response=row.response, error_code=row.error_code,
                    reference=row.reference, staff_id=row.staff_id, terminal_id=row.terminal_id,
                    created_at=row.created_at, updated_at=row.updated_at,
-                   flagged_for_manager=bool(row.flagged_for_manager))
+                   flagged_for_manager=bool(row.flagged_for_manager), server=row.server)
 
 
 def _now() -> datetime:
@@ -204,10 +207,16 @@ class Journal:
     (:meth:`begin`, :meth:`settle`, :meth:`touch`) as ``(thread, method, key)``, ``thread``
     being the ``threading.current_thread()`` that wrote; the window's tests use it to prove no
     journal write runs on the GUI thread.
+
+    ``server`` (e.g. ``"https://pos.example:8443 CA 3F:A2:..."``) is recorded on every entry
+    :meth:`begin` writes; :meth:`unresolved` then returns only entries of that server (and
+    those of no recorded server), so a home paired with another server never looks up or
+    voids the first server's keys on the second.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, server: str | None = None) -> None:
         self.path = Path(path)
+        self.server = server
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self.write_threads: deque[tuple[threading.Thread, str, str]] = deque(
@@ -246,7 +255,7 @@ class Journal:
         row = EntryRow(key=str(uuid.uuid4()), operation=operation, state=EntryState.PENDING,
                        request=dict(body), response=None, error_code=None, reference=None,
                        staff_id=staff_id, terminal_id=terminal_id, created_at=now,
-                       updated_at=now, flagged_for_manager=False)
+                       updated_at=now, flagged_for_manager=False, server=self.server)
         self.write_threads.append((threading.current_thread(), "begin", row.key))
         with self._lock, Session(self._engine, expire_on_commit=False) as session:
             session.add(row)
@@ -320,11 +329,21 @@ class Journal:
         with Session(self._engine) as session:
             return [JournalEntry._from_row(row) for row in session.scalars(query)]
 
+    def servers(self) -> list[str]:
+        """Every server recorded on an entry, in the order first journaled."""
+        query = (select(EntryRow.server).where(EntryRow.server.is_not(None))
+                 .group_by(EntryRow.server).order_by(func.min(EntryRow.id)))
+        with Session(self._engine) as session:
+            return [str(server) for server in session.scalars(query)]
+
     def unresolved(self) -> list[JournalEntry]:
-        """Every ``pending`` / ``unknown`` entry, oldest first (what reconciliation settles)."""
+        """Every ``pending`` / ``unknown`` entry of this journal's ``server`` (or of no
+        recorded server), oldest first: what reconciliation settles."""
         query = (select(EntryRow)
                  .where(EntryRow.state.in_([EntryState.PENDING.value, EntryState.UNKNOWN.value]))
                  .order_by(EntryRow.id))
+        if self.server is not None:
+            query = query.where(or_(EntryRow.server.is_(None), EntryRow.server == self.server))
         with Session(self._engine) as session:
             return [JournalEntry._from_row(row) for row in session.scalars(query)]
 

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pos_app.api.schemas import Event, Sale
 
-__all__ = ["ReceiptData", "ReceiptLine", "ReceiptTicket", "receipt_from_sale", "ticket_price"]
+__all__ = ["ReceiptData", "ReceiptLine", "ReceiptTicket", "receipt_from_sale", "sale_file_stem",
+           "ticket_price"]
 
 
 class ReceiptLine(NamedTuple):
@@ -60,6 +61,8 @@ class ReceiptData:
         refunded: tickets of the sale refunded since (a reprint), in sale order: each is
             printed as a REFUNDED block without its QR code or full code, never as an
             admission (:mod:`pos_app.receipts.refunded`).
+        sale_id: the server's id of the sale (not printed): its first 8 characters go into
+            the file names, so sale 1 of one server never takes the name of another's.
 
     Raises:
         ValueError: a datetime is naive, ``timezone`` is not a known IANA zone, or
@@ -82,6 +85,7 @@ class ReceiptData:
     tickets: tuple[ReceiptTicket, ...]
     reprint: bool = False
     refunded: tuple[ReceiptTicket, ...] = ()
+    sale_id: str = ""
 
     def __post_init__(self) -> None:
         for name in ("event_starts_at", "sale_created_at"):
@@ -155,7 +159,17 @@ def receipt_from_sale(
         tickets=tuple(tickets),
         reprint=reprint,
         refunded=tuple(refunded),
+        sale_id=sale.id,
     )
+
+
+def sale_file_stem(kind: str, data: ReceiptData) -> str:
+    """``<kind>-000042-<first 8 characters of the sale id>`` (``-reprint`` added): the name
+    of a sale's documents in the receipts folder. Sale numbers start again at 1 on every
+    server, the sale id is unique; without a sale id: ``<kind>-000042``."""
+    short = "".join(char for char in data.sale_id if char.isalnum())[:8]
+    return (f"{kind}-{data.sale_number:06d}{'-' + short if short else ''}"
+            f"{'-reprint' if data.reprint else ''}")
 
 
 def ticket_price(data: ReceiptData, ticket: ReceiptTicket) -> int | None:

@@ -41,6 +41,7 @@ __all__ = [
     "QrDrawer",
     "draw_qr_path",
     "render_pages",
+    "write_new_pdf",
     "write_pdf",
 ]
 
@@ -302,3 +303,35 @@ def write_pdf(pdf: bytes, target: Path) -> Path:
         Path(temp_name).unlink(missing_ok=True)
         raise
     return target
+
+
+def write_new_pdf(pdf: bytes, target: Path) -> Path:
+    """Write ``pdf`` as a new file named ``target``, or ``<stem>-2<suffix>``, ``-3``... when
+    that name is taken; returns the path written. Never replaces an existing file: the
+    receipts folder is the record (``shared/DESIGN.md``), and a home paired with another
+    server, or a second reprint, must not overwrite what it holds.
+
+    The bytes go to a temporary file beside ``target`` and are flushed to disk, then
+    hard-linked to the first free name (:func:`os.link` fails on an existing name, so two
+    writers racing for one name both keep their file); a crash leaves no half file.
+
+    Raises:
+        OSError: the folder does not exist or is not writable (no file is left behind).
+    """
+    folder = target.parent
+    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as temp:
+            temp.write(pdf)
+            temp.flush()
+            os.fsync(temp.fileno())
+        candidate, attempt = target, 1
+        while True:
+            try:
+                os.link(temp_name, candidate)
+                return candidate
+            except FileExistsError:
+                attempt += 1
+                candidate = target.with_name(f"{target.stem}-{attempt}{target.suffix}")
+    finally:
+        Path(temp_name).unlink(missing_ok=True)

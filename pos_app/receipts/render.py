@@ -14,7 +14,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from pos_app.domain.money import format_money
-from pos_app.receipts.data import ReceiptData
+from pos_app.receipts.data import ReceiptData, sale_file_stem
 from pos_app.receipts.layout import (
     BOLD,
     CONTENT_WIDTH,
@@ -26,7 +26,7 @@ from pos_app.receipts.layout import (
     QrDrawer,
     draw_qr_path,
     render_pages,
-    write_pdf,
+    write_new_pdf,
 )
 from pos_app.receipts.refunded import refunded_blocks
 from pos_app.receipts.text import format_local_time
@@ -161,16 +161,18 @@ def _render(data: ReceiptData, draw_qr_code: QrDrawer) -> bytes:
 
 
 def receipt_filename(data: ReceiptData) -> str:
-    """``receipt-000042.pdf``, or ``receipt-000042-reprint.pdf`` for a reprint."""
-    return f"receipt-{data.sale_number:06d}{'-reprint' if data.reprint else ''}.pdf"
+    """``receipt-000042-<first 8 characters of the sale id>.pdf`` (:func:`sale_file_stem`),
+    ``...-reprint.pdf`` for a reprint."""
+    return f"{sale_file_stem('receipt', data)}.pdf"
 
 
 def write_receipt(data: ReceiptData, folder: Path) -> Path:
-    """Render ``data`` and write it to ``folder / receipt_filename(data)``, atomically.
+    """Render ``data`` and write it to ``folder / receipt_filename(data)`` as a new file.
 
-    The PDF goes to a temporary file in ``folder``, is flushed to disk, then renamed over
-    the final name with :func:`os.replace`: a printer spooler or a crash never sees half a
-    file. An existing receipt of the same name is replaced.
+    Never replaces a file (the folder is the record): when the name is taken (a second
+    reprint), ``-2``, ``-3``... is added (:func:`~pos_app.receipts.layout.write_new_pdf`).
+    The PDF is flushed to disk before it takes its name: a printer spooler or a crash never
+    sees half a file.
 
     Returns:
         Path of the written PDF.
@@ -179,4 +181,4 @@ def write_receipt(data: ReceiptData, folder: Path) -> Path:
         OSError: ``folder`` does not exist or is not writable (no file is left behind).
         Anything :func:`render_receipt` raises, before anything is written.
     """
-    return write_pdf(render_receipt(data), Path(folder) / receipt_filename(data))
+    return write_new_pdf(render_receipt(data), Path(folder) / receipt_filename(data))

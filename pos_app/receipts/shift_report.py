@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pos_app.api.schemas import Shift
 from pos_app.domain.money import format_money
-from pos_app.receipts.layout import BOLD, ITALIC, REGULAR, Layout, render_pages, write_pdf
+from pos_app.receipts.layout import BOLD, ITALIC, REGULAR, Layout, render_pages, write_new_pdf
 from pos_app.receipts.text import format_local_time
 
 __all__ = [
@@ -277,9 +277,10 @@ def shift_report_filename(data: ShiftReportData) -> str:
 
 def write_shift_report(data: ShiftReportData, folder: Path) -> Path:
     """:func:`render_shift_report` written atomically to
-    ``folder / shift_report_filename(data)`` (an earlier file of that name is replaced).
+    ``folder / shift_report_filename(data)``, as a new file: ``-2``, ``-3``... is added when
+    the name is taken (another server's shift 12), never replacing one.
 
     Raises:
         OSError: ``folder`` is missing or not writable (no file is left behind).
     """
-    return write_pdf(render_shift_report(data), Path(folder) / shift_report_filename(data))
+    return write_new_pdf(render_shift_report(data), Path(folder) / shift_report_filename(data))

@@ -25,7 +25,7 @@ from pos_app.receipts.layout import (
     REGULAR,
     Layout,
     render_pages,
-    write_pdf,
+    write_new_pdf,
 )
 from pos_app.receipts.slip_data import HoldSlipData, RefundSlipData, refund_lines
 from pos_app.receipts.text import format_local_time, group_code, spell_code
@@ -189,18 +189,20 @@ def refund_slip_filename(data: RefundSlipData) -> str:
 
 
 def write_hold_slip(data: HoldSlipData, folder: Path) -> Path:
-    """:func:`render_hold_slip` written atomically to ``folder / hold_slip_filename(data)``.
+    """:func:`render_hold_slip` written atomically to ``folder / hold_slip_filename(data)``
+    as a new file (``-2``... added when the name is taken: never replacing one).
 
     Raises:
         OSError: ``folder`` is missing or not writable (no file is left behind).
     """
-    return write_pdf(render_hold_slip(data), Path(folder) / hold_slip_filename(data))
+    return write_new_pdf(render_hold_slip(data), Path(folder) / hold_slip_filename(data))
 
 
 def write_refund_slip(data: RefundSlipData, folder: Path) -> Path:
-    """:func:`render_refund_slip` written atomically to ``folder / refund_slip_filename(data)``.
+    """:func:`render_refund_slip` written atomically to ``folder / refund_slip_filename(data)``
+    as a new file (``-2``... added when the name is taken: never replacing one).
 
     Raises:
         OSError: ``folder`` is missing or not writable (no file is left behind).
     """
-    return write_pdf(render_refund_slip(data), Path(folder) / refund_slip_filename(data))
+    return write_new_pdf(render_refund_slip(data), Path(folder) / refund_slip_filename(data))

@@ -18,7 +18,7 @@ from pathlib import Path
 from reportlab.lib.units import mm
 
 from pos_app.domain.money import format_money
-from pos_app.receipts.data import ReceiptData, ReceiptTicket, ticket_price
+from pos_app.receipts.data import ReceiptData, ReceiptTicket, sale_file_stem, ticket_price
 from pos_app.receipts.layout import (
     BOLD,
     ITALIC,
@@ -26,7 +26,7 @@ from pos_app.receipts.layout import (
     REGULAR,
     Layout,
     render_pages,
-    write_pdf,
+    write_new_pdf,
 )
 from pos_app.receipts.render import receipt_layout, receipt_title
 from pos_app.receipts.text import format_local_time
@@ -119,36 +119,34 @@ def render_sale_documents(data: ReceiptData) -> bytes:
     return render_pages(pages, title=receipt_title(data), author=data.venue)
 
 
-def _suffix(data: ReceiptData) -> str:
-    return "-reprint" if data.reprint else ""
-
-
 def tickets_filename(data: ReceiptData) -> str:
-    """``tickets-000042.pdf``, or ``tickets-000042-reprint.pdf`` for a reprint."""
-    return f"tickets-{data.sale_number:06d}{_suffix(data)}.pdf"
+    """``tickets-000042-<first 8 of the sale id>.pdf`` (``-reprint`` added for a reprint)."""
+    return f"{sale_file_stem('tickets', data)}.pdf"
 
 
 def sale_documents_filename(data: ReceiptData) -> str:
-    """``sale-000042.pdf``, or ``sale-000042-reprint.pdf`` for a reprint."""
-    return f"sale-{data.sale_number:06d}{_suffix(data)}.pdf"
+    """``sale-000042-<first 8 of the sale id>.pdf`` (``-reprint`` added for a reprint)."""
+    return f"{sale_file_stem('sale', data)}.pdf"
 
 
 def write_tickets(data: ReceiptData, folder: Path, *, codes: Collection[str] | None = None) -> Path:
-    """:func:`render_tickets` written atomically to ``folder / tickets_filename(data)``.
+    """:func:`render_tickets` written atomically to ``folder / tickets_filename(data)`` as a
+    new file (``-2``... added when the name is taken: never replacing one).
 
     Raises:
         OSError: ``folder`` is missing or not writable (no file is left behind).
         Anything :func:`render_tickets` raises, before anything is written.
     """
-    return write_pdf(render_tickets(data, codes=codes), Path(folder) / tickets_filename(data))
+    return write_new_pdf(render_tickets(data, codes=codes), Path(folder) / tickets_filename(data))
 
 
 def write_sale_documents(data: ReceiptData, folder: Path) -> Path:
     """:func:`render_sale_documents` written atomically to
-    ``folder / sale_documents_filename(data)``.
+    ``folder / sale_documents_filename(data)`` as a new file (``-2``... added when the name
+    is taken: never replacing one).
 
     Raises:
         OSError: ``folder`` is missing or not writable (no file is left behind).
         Anything :func:`render_sale_documents` raises, before anything is written.
     """
-    return write_pdf(render_sale_documents(data), Path(folder) / sale_documents_filename(data))
+    return write_new_pdf(render_sale_documents(data), Path(folder) / sale_documents_filename(data))

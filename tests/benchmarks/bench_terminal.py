@@ -148,7 +148,7 @@ def measure_propagation(server: LiveServer, seller: Register, watcher_home: Path
     ``sell`` call, and from its confirmed return."""
     watcher = _paired_register(server, watcher_home)
     try:
-        session_token = Credentials(server.base_url).session_token
+        session_token = Credentials(server.base_url, watcher.paths).session_token
         if session_token is None:
             raise RuntimeError("terminal B has no session token")
         type_id = _ga_id(seller, event_id)

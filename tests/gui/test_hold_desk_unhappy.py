@@ -113,7 +113,7 @@ def lossy(qtbot: QtBot, styled_app: object, live_server: LiveServer,
                   ca_file=live_server.ca_file)
     paths = terminal_paths().ensure()
     config = load_config(paths)
-    credentials = Credentials(config.server_url)
+    credentials = Credentials(config.server_url, paths)
     client = InventoryClient(f"https://127.0.0.1:{proxy.port}", ca_file=config.ca_file,
                              terminal_token=credentials.terminal_token)
     event_id = live_server.small_event(capacity=20, price=2500, types=("GA", "VIP"))

@@ -32,6 +32,12 @@ from tests.unit.receipts.test_thermal_printer import (
 DRAWER_KICK = b"\x1bp\x00\x32\x32"  # ESC p, pin 2, 100 ms on, 100 ms off
 
 
+def record(sale: Sale, suffix: str = "") -> str:
+    """The receipt's name in the receipts folder: the sale number and its id's start."""
+    short = "".join(char for char in sale.id if char.isalnum())[:8]
+    return f"receipt-{sale.number:06d}-{short}{suffix}.pdf"
+
+
 def thermal(url: str, **changes: Any) -> ReceiptPrinter:
     """A receipt printer whose settings send everything to the ESC/POS printer at ``url``."""
     return ReceiptPrinter(settings=PrinterSettings(destination="thermal", thermal_url=url,
@@ -65,7 +71,7 @@ def test_a_sale_prints_natively_and_its_pdf_is_kept_as_the_record(
     assert job.qr_contents() == [ticket.code for ticket in sale.tickets]
     assert len(job.named("GS V")) == 1 + len(sale.tickets)  # receipt, then a cut per ticket
     assert not job.named("GS v 0")  # text and native QR codes, no raster image
-    assert [p.name for p in register.paths.receipts_dir.iterdir()] == ["receipt-000001.pdf"]
+    assert [p.name for p in register.paths.receipts_dir.iterdir()] == [record(sale)]
 
 
 def test_without_separate_tickets_one_receipt_carries_every_qr_code(
@@ -81,7 +87,7 @@ def test_without_separate_tickets_one_receipt_carries_every_qr_code(
     assert job.qr_contents() == [ticket.code for ticket in sale.tickets]
     assert "REPRINT" in job.text
     assert [p.name for p in register.paths.receipts_dir.iterdir()] == [
-        "receipt-000001-reprint.pdf"]
+        record(sale, "-reprint")]
 
 
 def test_a_sale_the_printer_cannot_take_is_refused_but_its_pdf_is_saved(
@@ -89,9 +95,9 @@ def test_a_sale_the_printer_cannot_take_is_refused_but_its_pdf_is_saved(
     sale, event = sold(register)
     printer = thermal(f"tcp://127.0.0.1:{closed_port()}")
 
-    with pytest.raises(PrintFailed, match=r"127\.0\.0\.1.*saved as receipt-000001\.pdf"):
+    with pytest.raises(PrintFailed, match=rf"127\.0\.0\.1.*saved as {record(sale)}"):
         printer.deliver_sale(register, sale, event, staff_name="Alex", terminal_name="Desk")
-    assert (register.paths.receipts_dir / "receipt-000001.pdf").is_file()
+    assert (register.paths.receipts_dir / record(sale)).is_file()
 
 
 def test_a_hold_slip_prints_natively(register: FakeRegister) -> None:
@@ -194,10 +200,10 @@ def test_a_bad_address_in_the_settings_file_fails_the_print_but_keeps_the_record
         register: FakeRegister) -> None:
     sale, event = sold(register)
 
-    with pytest.raises(PrintFailed, match=r"bad printer address.*saved as receipt-000001"):
+    with pytest.raises(PrintFailed, match=rf"bad printer address.*saved as {record(sale)}"):
         thermal("lpd://printer").deliver_sale(register, sale, event, staff_name="Alex",
                                               terminal_name="Desk")
-    assert (register.paths.receipts_dir / "receipt-000001.pdf").is_file()
+    assert (register.paths.receipts_dir / record(sale)).is_file()
 
 
 def test_a_bad_address_in_the_settings_file_is_reported_not_raised_by_readiness() -> None:
@@ -213,8 +219,8 @@ def test_pdf_mode_saves_the_receipt_and_prints_nothing(register: FakeRegister) -
 
     where = printer.deliver_sale(register, sale, event, staff_name="Alex", terminal_name="D")
 
-    assert where == f"Saved to {register.paths.receipts_dir / 'receipt-000001.pdf'}"
-    assert [p.name for p in register.paths.receipts_dir.iterdir()] == ["receipt-000001.pdf"]
+    assert where == f"Saved to {register.paths.receipts_dir / record(sale)}"
+    assert [p.name for p in register.paths.receipts_dir.iterdir()] == [record(sale)]
 
 
 def test_the_header_status_shows_out_of_paper_after_a_poll(qtbot: QtBot) -> None:

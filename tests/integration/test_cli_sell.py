@@ -115,6 +115,7 @@ def test_print_without_a_printer_keeps_the_receipt_in_the_receipts_folder(
     out = pos_app("sell", "--event", event, "--type", "GA=1", "--tendered", "50", "--print",
                   env=env)
     saved = out.stdout.strip().splitlines()[-1]
-    assert saved.startswith("Saved to ")
-    receipt = Path(saved.removeprefix("Saved to "))
+    assert saved.startswith("Receipt: ") and saved.endswith(" (not printed)")
+    receipt = Path(saved.removeprefix("Receipt: ").removesuffix(" (not printed)"))
     assert receipt.parent == signed_in / "receipts" and receipt.is_file()
+    assert "nothing was printed" in out.stderr and str(receipt) in out.stderr

@@ -182,7 +182,8 @@ def test_no_token_or_pin_is_written_to_the_terminal_home(
         assert register.sell([SaleLineIn(ticket_type_id=ga.id, quantity=9)], 99999).error
         session = register.session
         assert session is not None
-        secrets = [session.token, Credentials(live_server.base_url).terminal_token, SECRET_PIN]
+        secrets = [session.token,
+                   Credentials(live_server.base_url, register.paths).terminal_token, SECRET_PIN]
         register.sign_out()
         secrets.append(register.sign_in(username, SECRET_PIN).token)
     assert all(secrets)

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pos_app.client import Credentials
+from pos_app.client import Credentials, TerminalPaths
 from pos_app.journal import CRASH_POINTS, EntryState, Journal
 from tests.support.api import staff_client
 from tests.support.live_server import ROOT, LiveServer, pos_app, start_live_server
@@ -102,7 +102,7 @@ def test_no_sale_is_lost_duplicated_or_executed_late_across_crashes(
     assert sum(e.flagged_for_manager for e in confirmed) >= REPEATS
 
     # no voided request can execute late: re-send each one, as it was, with its own key
-    token = Credentials(server.base_url).session_token
+    token = Credentials(server.base_url, TerminalPaths.under(terminal)).session_token
     assert token is not None
     with httpx.Client(base_url=server.base_url, verify=server.tls_context(), timeout=30,
                       headers={"Authorization": f"Bearer {token}"}) as http:

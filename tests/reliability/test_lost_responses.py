@@ -36,7 +36,7 @@ def register(live_server: LiveServer, pos_home: Path,
     pos_app("shift", "open", "--float", "100")
     paths = terminal_paths().ensure()
     config = load_config(paths)
-    credentials = Credentials(config.server_url)
+    credentials = Credentials(config.server_url, paths)
     client = InventoryClient(f"https://127.0.0.1:{proxy.port}", ca_file=config.ca_file,
                              terminal_token=credentials.terminal_token)
     with Register(client, Journal(paths.journal_file), credentials, config, paths) as opened:

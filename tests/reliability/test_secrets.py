@@ -2,7 +2,8 @@
 sell, hold when the terminal can, sign out) no terminal token, session token or PIN is found in
 any file of the terminal home (configuration, session.json, journal SQLite incl. WAL, logs,
 receipts) nor in the server's log. The tokens are read back from the keyring to know what to
-look for."""
+look for. The tests' keyring is a plain-text file, which the terminal keeps in the home's
+``keyring/`` folder: that file is the keyring, so it is the one place not searched."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import uuid
 from pathlib import Path
 
 from pos_app.api.schemas import SaleLineIn
-from pos_app.client import Credentials
+from pos_app.client import Credentials, TerminalPaths
 from pos_app.journal import EntryState, open_register
 from tests.support.live_server import LiveServer, pos_app
 
@@ -26,7 +27,9 @@ def _encodings(secret: str) -> list[bytes]:
 
 
 def _files_under(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file())
+    keyring_dir = TerminalPaths.under(folder).keyring_dir
+    return sorted(p for p in folder.rglob("*")
+                  if p.is_file() and not p.is_relative_to(keyring_dir))
 
 
 def _assert_absent(secrets: dict[str, str], files: list[Path]) -> None:
@@ -49,7 +52,7 @@ def test_no_token_or_pin_is_written_anywhere_after_a_full_session(
     # The command-line terminal: each step a separate process, like a kiosk script.
     pos_app("pair", live_server.base_url, live_server.add_terminal(), "--ca-file",
             str(live_server.ca_file), env=env)
-    credentials = Credentials(live_server.base_url)
+    credentials = Credentials(live_server.base_url, TerminalPaths.under(pos_home))
     assert credentials.terminal_token
     secrets["terminal token"] = credentials.terminal_token
     pos_app("login", username, stdin=SECRET_PIN + "\n", env=env)

@@ -149,8 +149,8 @@ def test_pairing_by_fingerprint_pins_the_ca_and_signs_in(live_server: LiveServer
 
     assert config.ca_file.read_bytes() == live_server.ca_file.read_bytes()
     assert sorted(p.name for p in paths.home.iterdir() if p.is_file()) == ["ca.pem",
-                                                                          "config.json"]
-    token = Credentials(live_server.base_url).terminal_token
+                                                                          "config.json", "home-id"]
+    token = Credentials(live_server.base_url, paths).terminal_token
     with InventoryClient(live_server.base_url, ca_file=config.ca_file,
                          terminal_token=token) as client:
         assert client.create_session("alex", "1234").staff.username == "alex"

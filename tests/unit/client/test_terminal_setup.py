@@ -61,10 +61,13 @@ def test_credentials_refuse_a_plaintext_keyring_unless_allowed(
     assert isinstance(keyring.get_keyring(), PlaintextKeyring)
     monkeypatch.delenv("POS_APP_ALLOW_INSECURE_KEYRING")
     with pytest.raises(InsecureKeyring, match="SecretService") as caught:
-        Credentials("https://pos.test")
+        Credentials("https://pos.test", terminal_paths())
     assert "PlaintextKeyring" in str(caught.value)
+    # what to do at the demo's terminal is said too
+    assert "POS_APP_ALLOW_INSECURE_KEYRING=1" in str(caught.value)
+    assert "make run" in str(caught.value)
     monkeypatch.setenv("POS_APP_ALLOW_INSECURE_KEYRING", "1")
-    Credentials("https://pos.test")
+    Credentials("https://pos.test", terminal_paths())
 
 
 @pytest.mark.parametrize("backend", [fail.Keyring(), null.Keyring()])
@@ -73,14 +76,15 @@ def test_credentials_refuse_backends_that_store_nothing(
     monkeypatch.delenv("POS_APP_ALLOW_INSECURE_KEYRING")
     monkeypatch.setattr(keyring, "get_keyring", lambda: backend)
     with pytest.raises(InsecureKeyring):
-        Credentials("https://pos.test")
+        Credentials("https://pos.test", terminal_paths())
 
 
-def test_tokens_are_kept_per_server_and_can_be_deleted() -> None:
-    first, other = Credentials("https://one.test/"), Credentials("https://two.test")
+def test_tokens_are_kept_per_server_and_can_be_deleted(pos_home: Path) -> None:
+    paths = terminal_paths()
+    first, other = Credentials("https://one.test/", paths), Credentials("https://two.test", paths)
     first.terminal_token, first.session_token = "term-A", "sess-A"
     assert (first.terminal_token, first.session_token) == ("term-A", "sess-A")
-    assert Credentials("https://one.test").terminal_token == "term-A"
+    assert Credentials("https://one.test", paths).terminal_token == "term-A"
     assert other.terminal_token is None
     del first.session_token
     del first.session_token  # deleting twice is fine
@@ -99,7 +103,7 @@ def test_pairing_stores_the_token_in_the_keyring_and_the_rest_in_config(
         "https://pos.test", 7, "till-1")
     assert config.ca_file == paths.home / "ca.pem"
     assert config.ca_file.read_bytes() == ca_file.read_bytes()
-    assert Credentials("https://pos.test").terminal_token == server.terminal_token
+    assert Credentials("https://pos.test", paths).terminal_token == server.terminal_token
     assert server.terminal_token.encode() not in paths.config_file.read_bytes()
 
 

@@ -39,6 +39,13 @@ def test_refuses_amounts_that_are_not_money(typed: str) -> None:
         parse_major(typed, "USD")
 
 
+@pytest.mark.parametrize("typed", ["1e3", "1E3", "1e-2", "+5", "1_000", "inf", "-inf", "nan",
+                                   "-0.5", "0x10", "1.2.3", "."])
+def test_refuses_exponents_signs_and_other_decimal_spellings(typed: str) -> None:
+    with pytest.raises(InvalidAmount, match=r"not an amount|negative"):
+        parse_major(typed, "USD")
+
+
 def test_refuses_a_currency_code_that_is_not_iso_4217_shaped() -> None:
     with pytest.raises(InvalidAmount):
         format_money(100, "DOLLARS")

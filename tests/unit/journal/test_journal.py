@@ -133,7 +133,7 @@ def test_reopening_keeps_entries_and_the_migration_head(tmp_path: Path) -> None:
         assert journal.pragma("user_version") == 0
     raw = sqlite3.connect(path)
     try:
-        assert raw.execute("SELECT version_num FROM alembic_version").fetchall() == [("j0002",)]
+        assert raw.execute("SELECT version_num FROM alembic_version").fetchall() == [("j0003",)]
     finally:
         raw.close()
 

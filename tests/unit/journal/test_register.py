@@ -230,7 +230,7 @@ def test_open_register_restores_the_signed_in_session(pos_home: Path, ca_file: P
     paths.ca_file.write_bytes(ca_file.read_bytes())
     save_config(paths, TerminalConfig(server_url="https://restore.test", ca_file=paths.ca_file,
                                       terminal_id=7, terminal_name="till-1"))
-    credentials = Credentials("https://restore.test")
+    credentials = Credentials("https://restore.test", paths)
     credentials.terminal_token, credentials.session_token = "term-tok", "sess-tok"
     paths.session_file.write_text(json.dumps({
         "expires_at": "2030-01-01T00:00:00Z", "terminal": {"id": 7, "name": "till-1"},

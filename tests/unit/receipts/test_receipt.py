@@ -19,6 +19,7 @@ from pos_app.receipts import (
     PAGE_WIDTH,
     ReceiptData,
     qr_runs,
+    receipt_filename,
     receipt_from_sale,
     render_receipt,
     write_receipt,
@@ -258,7 +259,7 @@ def test_a_failed_write_leaves_the_previous_receipt_intact_and_no_temporary_file
     def crash(src: str, dst: str) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(os, "replace", crash)
+    monkeypatch.setattr(os, "link", crash)
     with pytest.raises(OSError, match="disk full"):
         write_receipt(make_receipt(staff_name="Someone Else"), tmp_path)
 
@@ -266,22 +267,47 @@ def test_a_failed_write_leaves_the_previous_receipt_intact_and_no_temporary_file
     assert os.listdir(tmp_path) == ["receipt-000042.pdf"]
 
 
-def test_write_receipt_goes_through_a_temporary_file_renamed_into_place(
+def test_write_receipt_goes_through_a_temporary_file_linked_into_place(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    renames: list[tuple[Path, Path]] = []
-    real_replace = os.replace
+    links: list[tuple[Path, Path]] = []
+    real_link = os.link
 
     def spy(src: str, dst: str) -> None:
-        renames.append((Path(src), Path(dst)))
-        real_replace(src, dst)
+        links.append((Path(src), Path(dst)))
+        real_link(src, dst)
 
-    monkeypatch.setattr(os, "replace", spy)
+    monkeypatch.setattr(os, "link", spy)
     path = write_receipt(make_receipt(), tmp_path)
 
-    [(src, dst)] = renames
+    [(src, dst)] = links
     assert dst == path
     assert src.parent == tmp_path and src != path
+    assert os.listdir(tmp_path) == [path.name]
+
+
+def test_the_receipts_folder_never_replaces_a_receipt(tmp_path: Path) -> None:
+    first = write_receipt(make_receipt(), tmp_path)
+    before = first.read_bytes()
+
+    second = write_receipt(make_receipt(staff_name="Someone Else"), tmp_path)
+    third = write_receipt(make_receipt(staff_name="A Third"), tmp_path)
+
+    assert (second.name, third.name) == ("receipt-000042-2.pdf", "receipt-000042-3.pdf")
+    assert first.read_bytes() == before
+    assert "Someone Else" in text_of(second.read_bytes())
+    assert sorted(os.listdir(tmp_path)) == [
+        "receipt-000042-2.pdf", "receipt-000042-3.pdf", "receipt-000042.pdf"]
+
+
+def test_sale_1_of_two_servers_gets_two_receipts_named_by_sale_id(tmp_path: Path) -> None:
+    here = write_receipt(make_receipt(sale_number=1, sale_id="3f2a9c1e55aa"), tmp_path)
+    there = write_receipt(make_receipt(sale_number=1, sale_id="b7d00e42ffff"), tmp_path)
+
+    assert (here.name, there.name) == ("receipt-000001-3f2a9c1e.pdf",
+                                       "receipt-000001-b7d00e42.pdf")
+    assert receipt_filename(make_receipt(sale_id="3f2a9c1e55aa", reprint=True)) == (
+        "receipt-000042-3f2a9c1e-reprint.pdf")
 
 
 # --- from the wire schemas ---------------------------------------------------------------------
