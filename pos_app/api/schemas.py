@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from itertools import pairwise
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from pos_app.domain.text import unsafe_character
 
 __all__ = [
     "MAX_REPORT_BUCKET_SECONDS",
@@ -99,9 +101,19 @@ MAX_TTL_SECONDS = 7 * 24 * 3600  # no hold outlives a week; the server's default
 
 
 class Request(BaseModel):
-    """Base of request bodies: unknown fields are an error."""
+    """Base of request bodies: unknown fields are an error; types are strict (a number is a
+    JSON number, never ``"1"`` or ``true``); no text holds NUL or a bidirectional control
+    (:mod:`pos_app.domain.text`). All three answer 422 ``invalid_request``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    @model_validator(mode="after")
+    def _clean_text(self) -> Self:
+        for name, value in self.__dict__.items():
+            for text in (value if isinstance(value, list) else (value,)):
+                if isinstance(text, str) and (bad := unsafe_character(text)) is not None:
+                    raise ValueError(f"{name} may not contain the character {bad}")
+        return self
 
 
 class Response(BaseModel):

@@ -32,10 +32,12 @@ from PySide6.QtWidgets import (
 from pos_app.api.schemas import Customer, Hold
 from pos_app.domain.cash import change_due, quick_tenders
 from pos_app.domain.money import InvalidAmount, format_money, parse_major
+from pos_app.domain.text import unsafe_character
 from pos_app.gui.holds_model import lines_summary
 from pos_app.gui.widgets import named, restyle
 
 __all__ = [
+    "HIDDEN_CHARACTER",
     "HeldLineLike",
     "HoldForCashDialog",
     "ReleaseHoldDialog",
@@ -43,6 +45,8 @@ __all__ = [
 ]
 
 NAME_NEEDED = "Enter the customer's name to hold the tickets."
+HIDDEN_CHARACTER = ("The name or phone holds a hidden control character that would print "
+                    "the slip out of order; type it again.")
 RELEASE_REASONS = ("Customer cancelled", "Did not come back", "Held by mistake")
 _DIALOG_STYLE = """
 QDialog { background: #ffffff; }
@@ -261,12 +265,21 @@ class HoldForCashDialog(_DeskDialog):
         """The customer typed (name stripped; phone ``None`` when blank), or ``None`` while
         there is no name."""
         name = self.name_edit.text().strip()
-        if not name:
+        if not name or self._hidden_character():
             return None
         phone = self.phone_edit.text().strip() or None
         return Customer(name=name, phone=phone)
 
+    def _hidden_character(self) -> bool:
+        """True when the name or phone holds a character the server refuses (a NUL or a
+        bidirectional control, pasted in: :mod:`pos_app.domain.text`)."""
+        return unsafe_character(self.name_edit.text() + self.phone_edit.text()) is not None
+
     def submit(self) -> None:
+        if self._hidden_character():
+            self.show_hint(HIDDEN_CHARACTER, warning=True)
+            self.name_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
         if self.customer() is None:
             self.show_hint(NAME_NEEDED, warning=True)
             self.name_edit.setFocus(Qt.FocusReason.OtherFocusReason)

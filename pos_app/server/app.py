@@ -28,6 +28,7 @@ from pos_app.api.errors import ErrorCode
 from pos_app.server import denials
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
+from pos_app.server.inputs import CleanUrl
 from pos_app.server.routes import include_routes
 from pos_app.server.services import expiry, idempotency, live, webhook_dispatcher
 from pos_app.server.services.principal_cache import PrincipalCache
@@ -158,4 +159,5 @@ def create_app(settings: ServerSettings, *, database: Database | None = None) ->
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
     include_routes(app)
+    app.add_middleware(CleanUrl)  # NUL / bidi controls in a path or query: 422, not a 500
     return app

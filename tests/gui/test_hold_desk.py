@@ -24,7 +24,7 @@ from pos_app.api.schemas import Customer, Event, Hold, SaleLineIn
 from pos_app.domain.clock import utc_now
 from pos_app.gui.basket_model import BasketLine
 from pos_app.gui.hold_desk import HoldDesk, place_cash_hold
-from pos_app.gui.hold_dialog import HoldForCashDialog
+from pos_app.gui.hold_dialog import HIDDEN_CHARACTER, HoldForCashDialog
 from pos_app.gui.holds_model import HoldsTableModel, Urgency, urgency
 from pos_app.gui.printing import ReceiptPrinter
 from pos_app.gui.task_runner import TaskRunner
@@ -319,6 +319,17 @@ def test_the_hold_for_cash_dialog_needs_a_name_and_returns_the_customer(
     with qtbot.waitSignal(cancelled.rejected, timeout=2_000):
         qtbot.keyClick(cancelled.name_edit, Qt.Key.Key_Escape)
     assert cancelled.result() == QDialog.DialogCode.Rejected
+
+    # A name pasted with a right-to-left override would print reversed on the slip (and the
+    # server refuses it): the dialog says so and stays, nothing raises.
+    pasted = HoldForCashDialog(lines, "USD")
+    qtbot.addWidget(pasted)
+    pasted.show()
+    pasted.name_edit.setText("Dana \u202ehtimS")
+    qtbot.keyClick(pasted.name_edit, Qt.Key.Key_Return)
+    assert pasted.isVisible() and pasted.result() == 0
+    assert pasted.hint_label.text() == HIDDEN_CHARACTER
+    assert pasted.customer() is None
 
 
 def test_the_holds_model_passes_the_model_tester_and_colours_rows_by_expiry(

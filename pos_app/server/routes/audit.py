@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from pos_app.api.schemas import AuditPage, AuditVerify
 from pos_app.server import audit
 from pos_app.server.deps import DbSession, ManagerPrincipal
+from pos_app.server.inputs import QueryTime
 from pos_app.server.routes.responses import errors
 from pos_app.server.services import audit_query
 
@@ -26,9 +26,9 @@ Id = Annotated[int | None, Query(ge=0, le=2**31 - 1)]
                         "order"))
 def list_audit(
     _manager: ManagerPrincipal, session: DbSession,
-    from_: Annotated[AwareDatetime | None, Query(alias="from",
+    from_: Annotated[QueryTime | None, Query(alias="from",
                                                  description="entries at or after")] = None,
-    to: Annotated[AwareDatetime | None, Query(description="entries before")] = None,
+    to: Annotated[QueryTime | None, Query(description="entries before")] = None,
     terminal_id: Id = None, staff_id: Id = None, shift_id: Id = None,
     action: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
     ticket_type_id: Id = None,

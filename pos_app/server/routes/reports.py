@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from pos_app.api import schemas
 from pos_app.server.deps import DbSession, ManagerPrincipal, SettingsDep
+from pos_app.server.inputs import QueryTime
 from pos_app.server.routes.responses import errors
 from pos_app.server.services import sales_report
 
@@ -29,10 +29,10 @@ def sales(
         description="bucket width in seconds; default: the smallest of 1 min, 5 min, 15 "
                     "min, 30 min, 1 h, 3 h, 6 h, 12 h, 1 d, 2 d, 7 d, 14 d, 30 d, 91 d, 366 "
                     "d that spans the window in at most 500 buckets")] = None,
-    from_: Annotated[AwareDatetime | None, Query(
+    from_: Annotated[QueryTime | None, Query(
         alias="from", description="sales and refunds at or after; default: the first "
                                   "sale of the event")] = None,
-    to: Annotated[AwareDatetime | None, Query(description="before; default: now")] = None,
+    to: Annotated[QueryTime | None, Query(description="before; default: now")] = None,
 ) -> schemas.SalesReport:
     """An event's sales, net of refunds, by channel: per ticket type, and per bucket over
     time (each channel's non-empty buckets, oldest first)."""

@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime
 
 from pos_app.api.schemas import Sale, SaleCreate, SalesPage
 from pos_app.server.db import Database
 from pos_app.server.deps import DbSession, SellerPrincipal
+from pos_app.server.inputs import QueryTime
 from pos_app.server.routes.responses import errors
 from pos_app.server.services import idempotency, sales, sales_query
 from pos_app.server.settings import ServerSettings
@@ -56,9 +56,9 @@ async def create_sale(request: Request, body: SaleCreate, principal: SellerPrinc
 def list_sales(
     principal: SellerPrincipal, session: DbSession,
     shift_id: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None,
-    from_: Annotated[AwareDatetime | None, Query(alias="from",
+    from_: Annotated[QueryTime | None, Query(alias="from",
                                                  description="created at or after")] = None,
-    to: Annotated[AwareDatetime | None, Query(description="created before")] = None,
+    to: Annotated[QueryTime | None, Query(description="created before")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> SalesPage:

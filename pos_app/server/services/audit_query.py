@@ -35,6 +35,7 @@ from pos_app.api.errors import ErrorCode
 from pos_app.server import audit
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
+from pos_app.server.inputs import cursor_int
 from pos_app.server.models import AuditEntry, AuditHead, StockAlert
 from pos_app.server.settings import database_url_for
 
@@ -88,10 +89,10 @@ def decode_cursor(cursor: str, order: str) -> int:
         seq, was = data["seq"], data["order"]
     except (binascii.Error, ValueError, TypeError, KeyError):
         raise ApiError(ErrorCode.INVALID_REQUEST, "The cursor is not valid.") from None
-    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0 or was != order:
+    if was != order:
         raise ApiError(ErrorCode.INVALID_REQUEST,
                        "The cursor is not valid for this order; start again without it.")
-    return seq
+    return cursor_int(seq)
 
 
 def _counts(capacity: int | None, sold: int | None,

@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import secrets
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, or_, select, update
@@ -225,15 +226,19 @@ def _encode_cursor(hold: Hold) -> str:
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
+_HOLD_ID = re.compile(r"[0-9a-f]{32}")  # uuid4().hex, as holds are keyed
+
+
 def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created, hold_id = json.loads(raw)
         at = datetime.fromisoformat(created)
-        if at.tzinfo is None or not isinstance(hold_id, str):
+        if at.tzinfo is None or not isinstance(hold_id, str) \
+                or not _HOLD_ID.fullmatch(hold_id):
             raise ValueError("bad cursor")
-        return at, hold_id
-    except (ValueError, TypeError, json.JSONDecodeError) as exc:
+        return at.astimezone(UTC), hold_id
+    except (ValueError, TypeError, OverflowError, json.JSONDecodeError) as exc:
         raise ApiError(ErrorCode.INVALID_REQUEST, "The cursor is not valid.") from exc
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from pos_app.api import schemas
 from pos_app.api.errors import ErrorCode
 from pos_app.server.errors import ApiError
+from pos_app.server.inputs import cursor_int
 from pos_app.server.models import Sale, SaleLine, Ticket
 from pos_app.server.services.principal import Principal
 
@@ -36,9 +37,7 @@ def _decode(cursor: str) -> int:
             "number"]
     except (binascii.Error, ValueError, TypeError, KeyError):
         raise ApiError(ErrorCode.INVALID_REQUEST, "The cursor is not valid.") from None
-    if not isinstance(number, int) or isinstance(number, bool) or number < 0:
-        raise ApiError(ErrorCode.INVALID_REQUEST, "The cursor is not valid.")
-    return number
+    return cursor_int(number)
 
 
 def sale_out(sale: Sale, lines: list[SaleLine], tickets: list[Ticket]) -> schemas.Sale:
