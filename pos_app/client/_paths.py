@@ -9,6 +9,8 @@ from pathlib import Path
 
 import platformdirs
 
+from pos_app.files import private_dir
+
 __all__ = ["APP_NAME", "HOME_ENV", "TerminalPaths", "terminal_paths"]
 
 APP_NAME = "pos-app"
@@ -78,9 +80,10 @@ class TerminalPaths:
         return _read_id(target)
 
     def ensure(self) -> TerminalPaths:
-        """Create the folders (owner-only where the OS allows); returns ``self``."""
+        """Create the folders owner-only, or make existing ones so
+        (:func:`pos_app.files.private_dir`); returns ``self``."""
         for folder in (self.home, self.receipts_dir, self.logs_dir):
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            private_dir(folder)
         return self
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
+from pos_app.files import private_sqlite
 from pos_app.journal._models import EntryRow
 
 __all__ = [
@@ -217,7 +218,7 @@ class Journal:
     def __init__(self, path: Path, *, server: str | None = None) -> None:
         self.path = Path(path)
         self.server = server
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite(self.path)  # customers and amounts: owner-only, as its folder
         self._lock = threading.Lock()
         self.write_threads: deque[tuple[threading.Thread, str, str]] = deque(
             maxlen=WRITE_THREADS_KEPT)

@@ -33,13 +33,15 @@ import time
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pos_app.api.errors import ErrorCode
+from pos_app.files import private_sqlite
 from pos_app.server.audit import install_session_hooks as install_audit_hooks
 from pos_app.server.audit import lock_chain
 from pos_app.server.errors import ApiError
@@ -133,6 +135,9 @@ class Database:
                  retry_attempts: int = 5, batch_limit: int = 64) -> None:
         self.url = url
         if url.startswith("sqlite"):
+            path = make_url(url).database
+            if path and path != ":memory:":
+                private_sqlite(Path(path))  # 0600 before SQLite creates it (and its WAL)
             self.engine = create_engine(url, pool_size=10, max_overflow=40, pool_timeout=60)
             _install_sqlite_hooks(self.engine, busy_timeout_ms)
             self._lock: threading.Lock | None = threading.Lock()

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from pos_app.domain.clock import Clock, SystemClock
+from pos_app.files import private_dir
 
 __all__ = ["SQLITE_FILENAME", "ServerSettings", "database_url_for"]
 
@@ -15,7 +16,8 @@ SQLITE_FILENAME = "pos.sqlite3"
 
 def database_url_for(database: str) -> str:
     """SQLAlchemy URL for ``database``: an absolute folder path (SQLite file
-    ``DIR/pos.sqlite3``, folder created owner-only if missing) or already a SQLAlchemy URL.
+    ``DIR/pos.sqlite3``, the folder made owner-only: :func:`pos_app.files.private_dir`) or
+    already a SQLAlchemy URL.
 
     Raises:
         ValueError: a relative folder path.
@@ -25,7 +27,7 @@ def database_url_for(database: str) -> str:
     folder = Path(database)
     if not folder.is_absolute():
         raise ValueError(f"the data folder must be an absolute path, not {database!r}")
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new folder is owner-only
+    private_dir(folder)  # PIN hashes, secrets, customers: owner-only, also when it existed
     return f"sqlite:///{folder / SQLITE_FILENAME}"
 
 
