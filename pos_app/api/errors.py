@@ -29,6 +29,9 @@ class ErrorCode(StrEnum):
     ALREADY_REFUNDED = "already_refunded"
     # A close whose count is off by more than the threshold without a manager's approval.
     VARIANCE_NEEDS_APPROVAL = "variance_needs_approval"
+    # Limits of one request (pos_app.server.http_limits): a body over 1 MiB, a head over 16 KiB.
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    HEADERS_TOO_LARGE = "request_header_fields_too_large"
 
 
 ERROR_STATUS: dict[ErrorCode, int] = {
@@ -49,4 +52,6 @@ ERROR_STATUS: dict[ErrorCode, int] = {
     ErrorCode.TOO_MANY_ATTEMPTS: 429,
     ErrorCode.ALREADY_REFUNDED: 409,
     ErrorCode.VARIANCE_NEEDS_APPROVAL: 409,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
+    ErrorCode.HEADERS_TOO_LARGE: 431,
 }

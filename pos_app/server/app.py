@@ -28,6 +28,7 @@ from pos_app.api.errors import ErrorCode
 from pos_app.server import denials
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
+from pos_app.server.http_limits import BodyLimit
 from pos_app.server.inputs import CleanUrl
 from pos_app.server.routes import include_routes
 from pos_app.server.services import expiry, idempotency, live, webhook_dispatcher
@@ -160,4 +161,5 @@ def create_app(settings: ServerSettings, *, database: Database | None = None) ->
     app.add_exception_handler(Exception, _unexpected)
     include_routes(app)
     app.add_middleware(CleanUrl)  # NUL / bidi controls in a path or query: 422, not a 500
+    app.add_middleware(BodyLimit)  # outermost: a body over 1 MiB is refused before it is read
     return app

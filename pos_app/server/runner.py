@@ -33,6 +33,7 @@ from pos_app.server import admin, migrate
 from pos_app.server.app import create_app
 from pos_app.server.data_dir import record_database
 from pos_app.server.db import Database
+from pos_app.server.http_limits import uvicorn_options
 from pos_app.server.settings import ServerSettings, database_url_for
 from pos_app.server.tls import ensure_tls
 
@@ -205,13 +206,13 @@ def _serve(options: ServeOptions) -> None:
         uvicorn.run("pos_app.server.runner:worker_app", factory=True, workers=options.workers,
                     host=options.host, port=options.port, ssl_certfile=certfile,
                     ssl_keyfile=keyfile, log_level="info", access_log=False,
-                    timeout_graceful_shutdown=10)
+                    timeout_graceful_shutdown=10, **uvicorn_options())
         return
     app = create_app(settings, database=database)
     tune_gc()
     try:
         uvicorn.run(app, host=options.host, port=options.port, ssl_certfile=certfile,
                     ssl_keyfile=keyfile, log_level="info", access_log=False,
-                    timeout_graceful_shutdown=10)
+                    timeout_graceful_shutdown=10, **uvicorn_options())
     finally:
         database.dispose()
