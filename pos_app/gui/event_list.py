@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from pos_app.api.schemas import Event, TicketType
 from pos_app.domain.inventory import StockLevel
+from pos_app.gui.widgets import two_lines
 
 __all__ = ["LEVEL_COLOURS", "EventList", "EventListModel", "availability_text", "event_when"]
 
@@ -152,32 +153,12 @@ def _name_font(base: QFont) -> QFont:
     return font
 
 
-def _name_lines(metrics: QFontMetrics, name: str, width: int) -> list[str]:
-    """``name`` on at most two lines of ``width`` pixels, broken between words; only what
-    does not fit on the second line is elided (event names are long: "6FB Methodologies
-    Workshop - Dallas")."""
-    if metrics.horizontalAdvance(name) <= width:
-        return [name]
-    words = name.split()
-    first = words[0]
-    for count in range(len(words), 0, -1):
-        candidate = " ".join(words[:count])
-        if metrics.horizontalAdvance(candidate) <= width:
-            first = candidate
-            break
-    rest = name[len(first):].strip()
-    if not rest:
-        return [metrics.elidedText(name, Qt.TextElideMode.ElideRight, width)]
-    return [metrics.elidedText(first, Qt.TextElideMode.ElideRight, width),
-            metrics.elidedText(rest, Qt.TextElideMode.ElideRight, width)]
-
-
 class _EventDelegate(QStyledItemDelegate):
     """Paints an event as a bold name over a line of date and venue."""
 
     def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
         width = option.rect.width() or self.parent().viewport().width()  # type: ignore[union-attr]
-        lines = _name_lines(QFontMetrics(_name_font(option.font)), str(index.data()),
+        lines = two_lines(QFontMetrics(_name_font(option.font)), str(index.data()),
                             max(1, width - 40))
         extra = (len(lines) - 1) * (QFontMetrics(_name_font(option.font)).height() + 4)
         return QSize(width, 92 + BAR_HEIGHT + 8 + extra)
@@ -195,7 +176,7 @@ class _EventDelegate(QStyledItemDelegate):
         painter.setPen(QColor("#ffffff") if selected else QColor("#111827"))
         line = painter.fontMetrics().height()
         top = text.top()
-        for name in _name_lines(painter.fontMetrics(), str(index.data()), text.width()):
+        for name in two_lines(painter.fontMetrics(), str(index.data()), text.width()):
             painter.drawText(QRect(text.left(), top, text.width(), line),
                              Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
             top += line
