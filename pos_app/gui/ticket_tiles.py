@@ -31,6 +31,7 @@ from pos_app.api.schemas import Event, TicketType
 from pos_app.domain.inventory import StockLevel
 from pos_app.domain.money import format_money
 from pos_app.gui.basket_model import BasketModel
+from pos_app.gui.freshness import STALE_TEXT
 from pos_app.gui.sell_keys import tile_key_name
 from pos_app.gui.widgets import named, restyle, two_lines
 
@@ -141,7 +142,7 @@ class TicketTile(QPushButton):
         self._price.setText(format_money(ticket_type.price, ticket_type.currency))
         self._left.setText("Sold out" if ticket_type.available <= 0
                            else f"{ticket_type.available} left")
-        self._level.setText("Not current" if self.stale else LEVEL_TEXT[level])
+        self._level.setText(STALE_TEXT if self.stale else LEVEL_TEXT[level])
         for widget in (self, self._level, self._left):
             widget.setProperty("level", level.value)
             restyle(widget)
@@ -151,7 +152,7 @@ class TicketTile(QPushButton):
         """Show that the counts are older than 30 s (the badge replaces the stock level)."""
         self.stale = stale
         level = StockLevel(self.ticket_type.stock_level)
-        self._level.setText("Not current" if stale else LEVEL_TEXT[level])
+        self._level.setText(STALE_TEXT if stale else LEVEL_TEXT[level])
         for widget in (self, self._level, self._left):
             widget.setProperty("stale", stale)
             restyle(widget)
