@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from pos_app.api.schemas import SaleLineIn
 from pos_app.gui.main_window import MainWindow
 from pos_app.journal import EntryState, Register
-from tests.gui.helpers import journal_thread_held, press, sign_in
+from tests.gui.helpers import journal_thread_held, sign_in
 from tests.gui.test_sell_end_to_end import open_shift
 from tests.support.live_server import LiveServer
 
@@ -129,43 +128,3 @@ def test_a_sale_refused_for_inventory_keeps_the_basket(
     assert sell.banner.isVisible()
     assert sell.banner.text() == "Only 1 GA left - reduce the quantity."
     assert sell.property("lastAnnouncement").startswith("Not sold.")
-
-
-def test_after_the_float_dialog_the_keys_sell_again_without_a_click(
-        qtbot: QtBot, real_window: MainWindow, register: Register,
-        live_server: LiveServer) -> None:
-    win, sell = real_window, real_window.sell
-    event_id = live_server.small_event(capacity=10, price=2500, types=("GA", "VIP"))
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow, timeout=5_000)
-    sign_in(qtbot, win, "alex", "1234")
-    win.runner.wait_idle()
-    assert sell.shifts.shift is None  # the shift's first sale asks for the float
-    choose_event_with_arrows(qtbot, win, event_id)
-
-    press(qtbot, win, Qt.Key.Key_F1)
-    press(qtbot, win, Qt.Key.Key_F1)
-    press(qtbot, win, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: sell.shifts.float_dialog is not None
-                    and sell.shifts.float_dialog.isVisible(), timeout=20_000)
-    dialog = sell.shifts.float_dialog
-    assert dialog is not None and dialog.amount_edit.hasFocus()
-    for key in (Qt.Key.Key_2, Qt.Key.Key_0, Qt.Key.Key_0):
-        press(qtbot, win, key)
-    with qtbot.waitSignal(sell.sale_confirmed, timeout=20_000) as first:
-        press(qtbot, win, Qt.Key.Key_Return)
-    win.runner.wait_idle()
-    assert not dialog.isVisible()
-    assert first.args[0].sale.total == 5000
-
-    # No click: the keys reach the sell screen again.
-    assert sell.isAncestorOf(QApplication.focusWidget())
-    press(qtbot, win, Qt.Key.Key_F1)
-    press(qtbot, win, Qt.Key.Key_F1)
-    assert sell.basket.quantity_of(sell.tiles.tile_named("GA").ticket_type.id) == 2
-    with qtbot.waitSignal(sell.sale_confirmed, timeout=20_000) as second:
-        press(qtbot, win, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    win.runner.wait_idle()
-    sale = second.args[0].sale
-    assert [(line.name, line.quantity) for line in sale.lines] == [("GA", 2)]
-    assert sale.number == first.args[0].sale.number + 1
