@@ -12,6 +12,9 @@ it they are re-read every ``poll_interval_ms`` (5 s). Reports are re-read every
 ``report_interval_ms`` (10 s) and a second after a live change; alerts every
 ``alerts_interval_ms`` (3 s) and after each live change. The timers run between
 :meth:`Dashboard.start` and :meth:`Dashboard.stop` (the page being shown).
+
+When neither the live feed nor the reads have brought counts for 30 s, the rows say their
+counts are not current, as the sell screen does (:mod:`pos_app.gui.freshness`).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from PySide6.QtWidgets import (
 from pos_app.api.schemas import EventsResponse, SalesReport, TicketType
 from pos_app.gui.dashboard_alerts import AlertsModel, AlertsPanel, names_of
 from pos_app.gui.dashboard_model import ROW_ROLE, DashboardModel, DashboardProxy, LevelDelegate
+from pos_app.gui.freshness import CountsFreshness
 from pos_app.gui.live_inventory import LiveInventory
 from pos_app.gui.ports import ManagerDeskLike, ManagerPort
 from pos_app.gui.sales_chart import SalesChart
@@ -192,6 +196,9 @@ class Dashboard(QWidget):
         self.chart = SalesChart()
         self.updated_label = named(QLabel("Reading the counts…"), "dashboardUpdated")
         self._build_layout()
+        self._updated_at = ""
+        self.freshness = CountsFreshness(lambda: self.live_ok, self)
+        self.freshness.stale_changed.connect(self.on_freshness_stale_changed)
 
         self._counts = _Coalesced(runner, lambda: self._read(
             register.events, self.on_events_read), self)
@@ -260,6 +267,7 @@ class Dashboard(QWidget):
         self.running = True
         for timer in (self.poll_timer, self.report_timer, self.alerts_timer):
             timer.start()
+        self.freshness.start()
         self.refresh()
 
     def stop(self) -> None:
@@ -267,6 +275,7 @@ class Dashboard(QWidget):
         self.running = False
         for timer in (self.poll_timer, self.report_timer, self.alerts_timer, self._soon):
             timer.stop()
+        self.freshness.stop()
 
     def refresh(self) -> None:
         """Read the counts, then the reports, and the alerts, now (e.g. after a change)."""
@@ -300,6 +309,7 @@ class Dashboard(QWidget):
     def on_events_read(self, response: EventsResponse) -> None:
         self._event_ids = [event.id for event in response.events]
         self.model.set_events(response.events)
+        self.freshness.mark_fresh()
         self.alerts_model.set_names(names_of(response.events))
         self.chart.set_events(list(response.events))
         self._say_updated()
@@ -338,6 +348,7 @@ class Dashboard(QWidget):
 
     def on_live_inventory_changed(self, _version: object, ticket_types: object) -> None:
         changed = list(ticket_types) if isinstance(ticket_types, list) else []
+        self.freshness.mark_fresh()
         if not changed:
             return  # a poll found the counts current
         unknown = self.model.apply_ticket_types(changed)
@@ -356,11 +367,19 @@ class Dashboard(QWidget):
         if connected and self.running:
             self.refresh()
 
+    def on_freshness_stale_changed(self, stale: bool) -> None:
+        self.model.set_stale(stale)
+        if stale:
+            self.updated_label.setText(f"Updated {self._updated_at} · counts not current")
+            self.updated_label.setProperty("warning", True)
+            restyle(self.updated_label)
+
     # --- the last-updated line ----------------------------------------------------------
 
     def _say_updated(self) -> None:
         how = "live" if self.live_ok else f"checked every {self._poll_seconds} s"
-        self.updated_label.setText(f"Updated {datetime.now():%H:%M:%S} · {how}")
+        self._updated_at = f"{datetime.now():%H:%M:%S}"
+        self.updated_label.setText(f"Updated {self._updated_at} · {how}")
         self.updated_label.setProperty("warning", False)
         restyle(self.updated_label)
 

@@ -6,7 +6,9 @@ event, one row each, with its counts, its sales by channel and its stock level.
 out, then critical, then low, then by the share of capacity left, ascending), so sorting
 that column ascending is the "needs attention" order, the default. The stock level is shown
 in the sell screen's colours (:data:`pos_app.gui.event_list.LEVEL_COLOURS`, the words of
-:data:`pos_app.gui.ticket_tiles.LEVEL_TEXT`) by :class:`LevelDelegate`.
+:data:`pos_app.gui.ticket_tiles.LEVEL_TEXT`) by :class:`LevelDelegate`; while the counts are
+stale (:meth:`DashboardModel.set_stale`) the level gives way to "Not current" and the
+numbers are greyed, as on the tiles (:mod:`pos_app.gui.freshness`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 from pos_app.api.schemas import Event, SalesReport, TicketType
 from pos_app.domain.inventory import StockLevel
 from pos_app.gui.event_list import LEVEL_COLOURS
+from pos_app.gui.freshness import STALE_BADGE_COLOUR, STALE_NUMBER_COLOUR, STALE_TEXT
 from pos_app.gui.tables import RowsTableModel
 from pos_app.gui.ticket_tiles import LEVEL_TEXT
 
@@ -124,9 +127,20 @@ class DashboardModel(RowsTableModel[DashboardRow]):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[DashboardRow] = []
+        self._stale = False
 
     def rows(self) -> Sequence[DashboardRow]:
         return self._rows
+
+    @property
+    def stale(self) -> bool:
+        return self._stale
+
+    def set_stale(self, stale: bool) -> None:
+        """Show the counts as stale (older than 30 s) or current again."""
+        if stale != self._stale:
+            self._stale = stale
+            self._changed(0, len(self._rows) - 1)
 
     def alignment(self, column: int) -> int:
         if column in (self.EVENT, self.TYPE, self.LEVEL):
@@ -156,18 +170,26 @@ class DashboardModel(RowsTableModel[DashboardRow]):
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return self.alignment(column)
         if role == Qt.ItemDataRole.BackgroundRole and column == self.LEVEL:
-            return QColor(LEVEL_COLOURS[StockLevel(row.ticket_type.stock_level)])
+            return self._level_colour(row)
         if role == Qt.ItemDataRole.ForegroundRole and column == self.LEVEL:
-            return readable_text_colour(
-                QColor(LEVEL_COLOURS[StockLevel(row.ticket_type.stock_level)]))
+            return readable_text_colour(self._level_colour(row))
+        if (role == Qt.ItemDataRole.ForegroundRole and self._stale
+                and column not in (self.EVENT, self.TYPE)):
+            return QColor(STALE_NUMBER_COLOUR)
         if role == Qt.ItemDataRole.ToolTipRole and column in (self.BOX_OFFICE_SOLD,
                                                               self.ONLINE_SOLD):
             return self._split_tip(row)
         if role == Qt.ItemDataRole.ToolTipRole and column in (self.EVENT, self.TYPE):
             return f"{row.ticket_type.name} · {row.event_name}"
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{self.COLUMNS[column]}: {self._text(row, column)}"
+            return (f"{self.COLUMNS[column]}: {self._text(row, column)}"
+                    + (", counts not current" if self._stale else ""))
         return None
+
+    def _level_colour(self, row: DashboardRow) -> QColor:
+        if self._stale:
+            return QColor(STALE_BADGE_COLOUR)
+        return QColor(LEVEL_COLOURS[StockLevel(row.ticket_type.stock_level)])
 
     def _numbers(self, row: DashboardRow) -> tuple[int | None, ...]:
         tt = row.ticket_type
@@ -180,6 +202,8 @@ class DashboardModel(RowsTableModel[DashboardRow]):
         if column == self.TYPE:
             return row.ticket_type.name
         if column == self.LEVEL:
+            if self._stale:
+                return STALE_TEXT
             return LEVEL_TEXT[StockLevel(row.ticket_type.stock_level)]
         value = self._numbers(row)[column - self.CAPACITY]
         if value is None:

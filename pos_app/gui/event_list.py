@@ -5,7 +5,9 @@ availability bar per ticket type.
 view with a delegate painting each event as a card. The bar has one segment per ticket type,
 filled to the share still available (``available / capacity``) in the stock level's colour
 (the tiles' colours: green in stock, amber low, red critical, grey sold out); it follows the
-live counts, since the screen replaces the model's events as they change.
+live counts, since the screen replaces the model's events as they change. While the counts
+are stale (:mod:`pos_app.gui.freshness`) the bars are greyed and say "Not current", as the
+tiles do.
 """
 
 from __future__ import annotations
@@ -36,8 +38,11 @@ from PySide6.QtWidgets import (
 
 from pos_app.api.schemas import Event, TicketType
 from pos_app.domain.inventory import StockLevel
+from pos_app.gui.freshness import STALE_BADGE_COLOUR, STALE_NUMBER_COLOUR, STALE_TEXT
+from pos_app.gui.widgets import two_lines
 
-__all__ = ["LEVEL_COLOURS", "EventList", "EventListModel", "availability_text", "event_when"]
+__all__ = ["LEVEL_COLOURS", "STALE_ROLE", "EventList", "EventListModel", "availability_text",
+           "event_when"]
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -45,6 +50,8 @@ WHEN_ROLE = Qt.ItemDataRole.UserRole + 1
 VENUE_ROLE = Qt.ItemDataRole.UserRole + 2
 EVENT_ROLE = Qt.ItemDataRole.UserRole + 3
 AVAILABILITY_ROLE = Qt.ItemDataRole.UserRole + 4
+STALE_ROLE = Qt.ItemDataRole.UserRole + 5
+"""``True`` while the counts shown are stale (:meth:`EventListModel.set_stale`)."""
 
 LEVEL_COLOURS = {StockLevel.IN_STOCK: "#16a34a", StockLevel.LOW: "#d97706",
                  StockLevel.CRITICAL: "#dc2626", StockLevel.SOLD_OUT: "#94a3b8"}
@@ -81,6 +88,7 @@ class EventListModel(QAbstractListModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._events: list[Event] = []
+        self._stale = False
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._events)
@@ -95,14 +103,17 @@ class EventListModel(QAbstractListModel):
             return event_when(event.starts_at, event.timezone)
         if role == VENUE_ROLE:
             return event.venue
+        stale = ", counts not current" if self._stale else ""
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return (f"{event.name}, {event_when(event.starts_at, event.timezone)}, "
-                    f"{event.venue}. {availability_text(event.ticket_types)}")
+                    f"{event.venue}. {availability_text(event.ticket_types)}{stale}")
         if role in (AVAILABILITY_ROLE, Qt.ItemDataRole.ToolTipRole):
             return (event.ticket_types if role == AVAILABILITY_ROLE
-                    else availability_text(event.ticket_types))
+                    else availability_text(event.ticket_types) + stale)
         if role == EVENT_ROLE:
             return event
+        if role == STALE_ROLE:
+            return self._stale
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
@@ -125,6 +136,18 @@ class EventListModel(QAbstractListModel):
         self.beginResetModel()
         self._events = list(events)
         self.endResetModel()
+
+    @property
+    def stale(self) -> bool:
+        return self._stale
+
+    def set_stale(self, stale: bool) -> None:
+        """Show the counts as stale (older than 30 s) or current again."""
+        if stale == self._stale:
+            return
+        self._stale = stale
+        if self._events:
+            self.dataChanged.emit(self.index(0), self.index(len(self._events) - 1))
 
     def row_of(self, event_id: str) -> int | None:
         for row, event in enumerate(self._events):
@@ -152,32 +175,12 @@ def _name_font(base: QFont) -> QFont:
     return font
 
 
-def _name_lines(metrics: QFontMetrics, name: str, width: int) -> list[str]:
-    """``name`` on at most two lines of ``width`` pixels, broken between words; only what
-    does not fit on the second line is elided (event names are long: "6FB Methodologies
-    Workshop - Dallas")."""
-    if metrics.horizontalAdvance(name) <= width:
-        return [name]
-    words = name.split()
-    first = words[0]
-    for count in range(len(words), 0, -1):
-        candidate = " ".join(words[:count])
-        if metrics.horizontalAdvance(candidate) <= width:
-            first = candidate
-            break
-    rest = name[len(first):].strip()
-    if not rest:
-        return [metrics.elidedText(name, Qt.TextElideMode.ElideRight, width)]
-    return [metrics.elidedText(first, Qt.TextElideMode.ElideRight, width),
-            metrics.elidedText(rest, Qt.TextElideMode.ElideRight, width)]
-
-
 class _EventDelegate(QStyledItemDelegate):
     """Paints an event as a bold name over a line of date and venue."""
 
     def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
         width = option.rect.width() or self.parent().viewport().width()  # type: ignore[union-attr]
-        lines = _name_lines(QFontMetrics(_name_font(option.font)), str(index.data()),
+        lines = two_lines(QFontMetrics(_name_font(option.font)), str(index.data()),
                             max(1, width - 40))
         extra = (len(lines) - 1) * (QFontMetrics(_name_font(option.font)).height() + 4)
         return QSize(width, 92 + BAR_HEIGHT + 8 + extra)
@@ -195,7 +198,7 @@ class _EventDelegate(QStyledItemDelegate):
         painter.setPen(QColor("#ffffff") if selected else QColor("#111827"))
         line = painter.fontMetrics().height()
         top = text.top()
-        for name in _name_lines(painter.fontMetrics(), str(index.data()), text.width()):
+        for name in two_lines(painter.fontMetrics(), str(index.data()), text.width()):
             painter.drawText(QRect(text.left(), top, text.width(), line),
                              Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
             top += line
@@ -211,15 +214,37 @@ class _EventDelegate(QStyledItemDelegate):
                 metrics.elidedText(str(value), Qt.TextElideMode.ElideRight, text.width()))
             top += metrics.height() + 2
         types = index.data(AVAILABILITY_ROLE) or []
+        bar = QRect(text.left(), top + 4, text.width(), BAR_HEIGHT)
+        stale = bool(index.data(STALE_ROLE))
+        if types and stale:
+            bar = _paint_stale_badge(painter, bar)
         if types:
-            _paint_bar(painter, QRect(text.left(), top + 4, text.width(), BAR_HEIGHT), types,
-                       selected)
+            _paint_bar(painter, bar, types, selected, stale=stale)
         painter.restore()
 
 
+def _paint_stale_badge(painter: QPainter, bar: QRect) -> QRect:
+    """The tiles' "Not current" badge at the right end of the bar's line (slate: it reads on
+    the white card and the selected blue one alike); returns what is left for the bar."""
+    font = QFont(painter.font())
+    font.setBold(True)
+    painter.setFont(font)
+    metrics = painter.fontMetrics()
+    width = metrics.horizontalAdvance(STALE_TEXT) + 12
+    height = metrics.height() + 2
+    badge = QRect(bar.right() - width + 1, bar.center().y() - height // 2, width, height)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(STALE_BADGE_COLOUR))
+    painter.drawRoundedRect(badge, height / 2, height / 2)
+    painter.setPen(QColor("#ffffff"))
+    painter.drawText(badge, int(Qt.AlignmentFlag.AlignCenter), STALE_TEXT)
+    return bar.adjusted(0, 0, -(width + 8), 0)
+
+
 def _paint_bar(painter: QPainter, area: QRect, ticket_types: list[TicketType],
-               selected: bool) -> None:
-    """One segment per ticket type across ``area``: a track, filled to the share available."""
+               selected: bool, *, stale: bool = False) -> None:
+    """One segment per ticket type across ``area``: a track, filled to the share available
+    (in the stock level's colour, or grey while the counts are ``stale``)."""
     gap = 4
     count = len(ticket_types)
     width = max(1, (area.width() - gap * (count - 1)) // count)
@@ -234,7 +259,9 @@ def _paint_bar(painter: QPainter, area: QRect, ticket_types: list[TicketType],
         filled = round(width * share)
         if filled > 0:
             colour = QColor(LEVEL_COLOURS.get(StockLevel(tt.stock_level), "#94a3b8"))
-            if selected and StockLevel(tt.stock_level) is StockLevel.IN_STOCK:
+            if stale:
+                colour = QColor(STALE_NUMBER_COLOUR)
+            elif selected and StockLevel(tt.stock_level) is StockLevel.IN_STOCK:
                 colour = QColor("#bbf7d0")  # green on the selected blue card is hard to see
             painter.setBrush(colour)
             painter.drawRoundedRect(QRect(left, area.top(), max(filled, 4), area.height()),

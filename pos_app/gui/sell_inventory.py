@@ -7,14 +7,14 @@
 - **Live updates**: a :class:`~pos_app.gui.live_inventory.LiveInventory`, started after a
   read from its ``inventory_version``, delivers fresh ticket types; they are applied to the
   event list, the tiles and the basket at once.
-- **Stale**: the tiles say their counts are stale once the newest are older than
-  ``STALE_AFTER_S`` (a live feed that is up keeps them fresh).
+- **Stale**: the tiles and the event list's bars say their counts are stale once the newest
+  are older than ``STALE_AFTER_S`` (:mod:`pos_app.gui.freshness`, the rule the dashboard
+  follows too; a live feed that is up keeps them fresh).
 - **Outage**: while the server is unreachable, a red banner (and the screen disables Charge).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from pos_app.api.schemas import EventsResponse
 from pos_app.gui.basket_model import BasketModel
 from pos_app.gui.event_list import EventList, EventListModel
+from pos_app.gui.freshness import STALE_AFTER_S, CountsFreshness
 from pos_app.gui.live_inventory import LiveInventory
 from pos_app.gui.ports import RegisterPort
 from pos_app.gui.sale_result import MessageBanner
@@ -32,7 +33,6 @@ from pos_app.gui.widgets import named
 __all__ = ["OUTAGE", "PROBE_INTERVAL_MS", "STALE_AFTER_S", "SellInventory"]
 
 OUTAGE = "Server unreachable - no sales until the connection is back"
-STALE_AFTER_S = 30.0
 PROBE_INTERVAL_MS = 3_000
 """While unreachable: how often the server is asked again."""
 
@@ -77,8 +77,8 @@ class SellInventory(QObject):
         self._again = False
         self.live = live
         self.unreachable = False
-        self.fresh_at = time.monotonic()  # when the newest counts arrived
-        self.stale = False
+        self.freshness = CountsFreshness(self._live_up, self)
+        self.freshness.stale_changed.connect(self.on_freshness_stale_changed)
         self.outage_banner = named(MessageBanner(), "outageBanner")
         self.outage_banner.close_button.hide()
         self.refresh_timer = QTimer(self)
@@ -87,9 +87,6 @@ class SellInventory(QObject):
         self._probe_timer = QTimer(self)
         self._probe_timer.setInterval(PROBE_INTERVAL_MS)
         self._probe_timer.timeout.connect(self.refresh)
-        self._stale_timer = QTimer(self)
-        self._stale_timer.setInterval(1_000)
-        self._stale_timer.timeout.connect(self.check_stale)
         if live is not None:
             live.inventory_changed.connect(self.on_live_inventory_changed)
             live.connection_changed.connect(self.on_live_connection_changed)
@@ -98,13 +95,13 @@ class SellInventory(QObject):
         """A cashier signed in: periodic reads (unless the interval is 0), staleness checks."""
         if self.refresh_timer.interval() > 0:
             self.refresh_timer.start()
-        self._stale_timer.start()
+        self.freshness.start()
 
     def stop(self) -> None:
         """Stop reading, checking and following the live feed (the session ended)."""
         self.refresh_timer.stop()
         self._probe_timer.stop()
-        self._stale_timer.stop()
+        self.freshness.stop()
         if self.live is not None:
             self.live.stop()
 
@@ -121,11 +118,10 @@ class SellInventory(QObject):
 
     def on_events_task_finished(self, response: EventsResponse) -> None:
         self._task = None
-        self.fresh_at = time.monotonic()
         self.set_unreachable(False)
         if self.live is not None and self._signed_in():
             self.live.start(response.inventory_version)
-        self.check_stale()
+        self.freshness.mark_fresh()
         shown = self._tiles.shown_event
         current = shown.id if shown is not None else None
         self._events_model.set_events(response.events)
@@ -156,7 +152,6 @@ class SellInventory(QObject):
 
     def on_live_inventory_changed(self, _version: object, ticket_types: object) -> None:
         """Apply the server's fresh ticket types to the events, tiles and basket."""
-        self.fresh_at = time.monotonic()
         self.set_unreachable(False)
         fresh = {t.id: t for t in ticket_types} if isinstance(ticket_types, list) else {}
         if fresh:
@@ -172,25 +167,41 @@ class SellInventory(QObject):
                 if updated is not None:
                     self._tiles.show_event(updated)
             self._basket.update_availability(list(fresh.values()))
-        self.check_stale()
+        self.freshness.mark_fresh()
         self.inventory_applied.emit(list(fresh.values()))
 
     def on_live_connection_changed(self, connected: bool) -> None:
         if connected:
-            self.fresh_at = time.monotonic()
+            self.freshness.mark_fresh()
             self.refresh()  # re-read in full; the banner clears when it answers
         else:
             self.set_unreachable(True)
 
+    @property
+    def fresh_at(self) -> float:
+        """``time.monotonic()`` when the newest counts arrived (tests age them)."""
+        return self.freshness.fresh_at
+
+    @fresh_at.setter
+    def fresh_at(self, when: float) -> None:
+        self.freshness.fresh_at = when
+
+    @property
+    def stale(self) -> bool:
+        """``True`` while the tiles and the event list show their counts as stale."""
+        return self.freshness.stale
+
+    def _live_up(self) -> bool:
+        return self.live is not None and self.live.connected is True and not self.unreachable
+
     def check_stale(self) -> None:
-        """Mark the tiles stale when the newest counts are older than ``STALE_AFTER_S``."""
-        live_up = self.live is not None and self.live.connected is True
-        if live_up and not self.unreachable:
-            self.fresh_at = time.monotonic()
-        stale = time.monotonic() - self.fresh_at > STALE_AFTER_S
-        if stale != self.stale:
-            self.stale = stale
-            self._tiles.set_stale(stale)
+        """Mark the tiles and the event list stale when the newest counts are older than
+        ``STALE_AFTER_S``."""
+        self.freshness.check()
+
+    def on_freshness_stale_changed(self, stale: bool) -> None:
+        self._tiles.set_stale(stale)
+        self._events_model.set_stale(stale)
 
     def set_unreachable(self, unreachable: bool) -> None:
         """Show or clear the outage banner (and probe the server while it shows); emits

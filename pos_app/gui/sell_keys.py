@@ -14,15 +14,28 @@ Backspace              edit the tendered amount
 A two-ticket exact-cash sale is F1, F1, Ctrl+Enter: three key presses. A barcode scanner's
 trailing Enter cannot charge twice: a charge in flight locks the basket and the panel, and a
 confirmed sale leaves the basket empty, so the second Enter finds nothing to charge.
+
+The keys work only while the sell screen's window is active and the focus is inside it. When
+a dialog over the screen (the opening float, a hold, Cash, ...) closes, nothing promises the
+window gets the keyboard back: without a window manager (Xvfb, a kiosk session) no window is
+active any more, and the keys went nowhere until the cashier clicked. So the screen takes the
+keyboard back itself once the last dialog over it has closed.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QAbstractButton, QApplication, QLineEdit, QListView, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QDialog,
+    QLineEdit,
+    QListView,
+    QWidget,
+)
 
 if TYPE_CHECKING:
     from pos_app.gui.sell_screen import SellScreen
@@ -40,8 +53,9 @@ def tile_key_name(position: int) -> str | None:
 
 
 class SellKeys(QObject):
-    """Installs the key map above on ``screen`` (shortcuts live while the focus is inside it)
-    and routes digits and Enter typed outside the tender field to it."""
+    """Installs the key map above on ``screen`` (shortcuts live while the focus is inside it),
+    routes digits and Enter typed outside the tender field to it, and gives the keyboard back
+    to it when a dialog over it closes (:meth:`restore_focus`)."""
 
     def __init__(self, screen: SellScreen) -> None:
         super().__init__(screen)
@@ -66,7 +80,38 @@ class SellKeys(QObject):
         shortcut.activated.connect(slot)
         self.shortcuts.append(shortcut)
 
+    def restore_focus(self) -> None:
+        """Activate the screen's window and put the focus back inside the screen (where it
+        was, else the tender field, else the event list), unless the screen is hidden, a
+        modal dialog is still up, or another window has the keyboard."""
+        screen = self._screen
+        window = screen.window()
+        active = QApplication.activeWindow()
+        if (not screen.isVisible() or QApplication.activeModalWidget() is not None
+                or active not in (None, window)):
+            return
+        window.activateWindow()
+        focus = window.focusWidget()
+        if focus is not None and screen.isAncestorOf(focus) and focus.isEnabled() \
+                and focus.isVisible():
+            focus.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
+            return
+        for fallback in (screen.panel.tendered_edit, screen.event_list):
+            if fallback.isEnabled() and fallback.isVisible():
+                fallback.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
+                return
+
+    def _dialog_hidden(self, dialog: QDialog) -> None:
+        parent = dialog.parentWidget()
+        if parent is not None and parent.window() is self._screen.window():
+            # Next turn of the event loop: the dialog has left the modal stack by then.
+            QTimer.singleShot(0, self, self.restore_focus)
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Hide and isinstance(watched, QDialog) \
+                and watched.isWindow():
+            self._dialog_hidden(watched)
+            return False
         if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
             return False
         screen = self._screen

@@ -1,14 +1,20 @@
 """Touch-size buttons, one per ticket type of the selected event.
 
-Each tile shows the name, the price, how many are left at the box office and a coloured stock
-level (green in stock, amber low, red critical, grey sold out). A tile is disabled when the
-type is sold out, when the basket already holds every ticket left, or while a charge is in
-flight.
+Each tile shows its key (F1..F12) and the name, the price and how many the basket holds, how
+many are left at the box office and a coloured stock level (green in stock, amber low, red
+critical, grey sold out). A tile is disabled when the type is sold out, when the basket
+already holds every ticket left, or while a charge is in flight.
+
+Nothing on a tile is cut off: the name takes the top row's width on up to two lines (what
+does not fit is elided with "…"; the whole name is the tooltip), and the "N in basket"
+badge sits beside the price at its full width. (Squeezed beside the name it used to lose
+its left edge: "2 in basket" read "! in basket", and the name "General Admissic".)
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -25,8 +31,9 @@ from pos_app.api.schemas import Event, TicketType
 from pos_app.domain.inventory import StockLevel
 from pos_app.domain.money import format_money
 from pos_app.gui.basket_model import BasketModel
+from pos_app.gui.freshness import STALE_TEXT
 from pos_app.gui.sell_keys import tile_key_name
-from pos_app.gui.widgets import named, restyle
+from pos_app.gui.widgets import named, restyle, two_lines
 
 __all__ = ["LEVEL_TEXT", "TicketTile", "TicketTileGrid"]
 
@@ -37,6 +44,32 @@ LEVEL_TEXT = {
     StockLevel.SOLD_OUT: "Sold out",
 }
 
+
+class _NameLabel(QLabel):
+    """A name on at most two lines of the width the layout gives it (:func:`two_lines`):
+    the label asks for no width of its own, so the text follows the width, not the other
+    way round."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def set_name(self, name: str) -> None:
+        self._name = name
+        self.setToolTip(name)
+        self._fit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        width = self.contentsRect().width()
+        shown = "\n".join(two_lines(self.fontMetrics(), self._name, width) if width > 0
+                          else [self._name])
+        if shown != self.text():
+            self.setText(shown)
 
 
 class TicketTile(QPushButton):
@@ -53,20 +86,23 @@ class TicketTile(QPushButton):
         self.setMinimumSize(160, 128)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self._name = named(QLabel(), "tileName")
-        self._name.setWordWrap(True)
+        self._name = named(_NameLabel(), "tileName")
         self._price = named(QLabel(), "tilePrice")
         self._left = named(QLabel(), "tileLeft")
         self._level = named(QLabel(), "tileLevel")
         self._in_basket = named(QLabel(), "tileInBasket")
-        self._in_basket.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self._in_basket.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._in_basket.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         for label in (self._key, self._name, self._price, self._left, self._level,
                       self._in_basket):
             label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         top = QHBoxLayout()
         top.addWidget(self._key, 0, Qt.AlignmentFlag.AlignTop)
         top.addWidget(self._name, 1)
-        top.addWidget(self._in_basket, 0, Qt.AlignmentFlag.AlignTop)
+        middle = QHBoxLayout()
+        middle.addWidget(self._price)
+        middle.addStretch(1)
+        middle.addWidget(self._in_basket, 0, Qt.AlignmentFlag.AlignVCenter)
         bottom = QHBoxLayout()
         bottom.addWidget(self._level)
         bottom.addStretch(1)
@@ -75,7 +111,7 @@ class TicketTile(QPushButton):
         layout.setContentsMargins(18, 14, 18, 14)
         layout.setSpacing(4)
         layout.addLayout(top)
-        layout.addWidget(self._price)
+        layout.addLayout(middle)
         layout.addStretch(1)
         layout.addLayout(bottom)
         self.ticket_type = ticket_type
@@ -88,15 +124,25 @@ class TicketTile(QPushButton):
         """The "N left" text as shown."""
         return self._left.text()
 
+    @property
+    def name_text(self) -> str:
+        """The name as shown (lines joined by a newline; "…" where it was elided)."""
+        return self._name.text()
+
+    @property
+    def basket_badge(self) -> QLabel:
+        """The "N in basket" badge (hidden while the basket holds none)."""
+        return self._in_basket
+
     def set_ticket_type(self, ticket_type: TicketType) -> None:
         """Show fresh counts for this tile's ticket type."""
         self.ticket_type = ticket_type
         level = StockLevel(ticket_type.stock_level)
-        self._name.setText(ticket_type.name)
+        self._name.set_name(ticket_type.name)
         self._price.setText(format_money(ticket_type.price, ticket_type.currency))
         self._left.setText("Sold out" if ticket_type.available <= 0
                            else f"{ticket_type.available} left")
-        self._level.setText("Not current" if self.stale else LEVEL_TEXT[level])
+        self._level.setText(STALE_TEXT if self.stale else LEVEL_TEXT[level])
         for widget in (self, self._level, self._left):
             widget.setProperty("level", level.value)
             restyle(widget)
@@ -106,7 +152,7 @@ class TicketTile(QPushButton):
         """Show that the counts are older than 30 s (the badge replaces the stock level)."""
         self.stale = stale
         level = StockLevel(self.ticket_type.stock_level)
-        self._level.setText("Not current" if stale else LEVEL_TEXT[level])
+        self._level.setText(STALE_TEXT if stale else LEVEL_TEXT[level])
         for widget in (self, self._level, self._left):
             widget.setProperty("stale", stale)
             restyle(widget)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QFontMetrics
 from PySide6.QtWidgets import QWidget
 
-__all__ = ["announce", "named", "restyle"]
+__all__ = ["announce", "named", "restyle", "two_lines"]
 
 W = TypeVar("W", bound=QWidget)
 
@@ -16,6 +17,26 @@ def named(widget: W, object_name: str) -> W:
     """``widget`` with its ``objectName`` set (the stylesheet's ``#id`` selector)."""
     widget.setObjectName(object_name)
     return widget
+
+
+def two_lines(metrics: QFontMetrics, text: str, width: int) -> list[str]:
+    """``text`` on at most two lines of ``width`` pixels in ``metrics``' font, broken between
+    words; only what does not fit on a line is elided with "…", never cut off (event and
+    ticket type names are long: "6FB Methodologies Workshop - Dallas")."""
+    if metrics.horizontalAdvance(text) <= width:
+        return [text]
+    words = text.split()
+    first = words[0] if words else text
+    for count in range(len(words), 0, -1):
+        candidate = " ".join(words[:count])
+        if metrics.horizontalAdvance(candidate) <= width:
+            first = candidate
+            break
+    rest = text[len(first):].strip()
+    if not rest:
+        return [metrics.elidedText(text, Qt.TextElideMode.ElideRight, width)]
+    return [metrics.elidedText(first, Qt.TextElideMode.ElideRight, width),
+            metrics.elidedText(rest, Qt.TextElideMode.ElideRight, width)]
 
 
 def restyle(widget: QWidget) -> None:

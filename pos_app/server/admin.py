@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pos_app.api import schemas
 from pos_app.domain.clock import Clock, SystemClock
@@ -19,11 +21,14 @@ from pos_app.server import migrate
 from pos_app.server.catalog import parse_catalog
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
+from pos_app.server.models import Event
 from pos_app.server.services import catalog_import, channels, identity, webhooks
+from pos_app.server.services.inventory import bump_counters
 from pos_app.server.settings import ServerSettings, database_url_for
 
 __all__ = ["DEMO_CATALOG", "add_channel_token", "add_staff", "add_terminal", "add_webhook",
-           "import_catalog", "list_webhooks", "load_demo", "open_database", "remove_webhook"]
+           "demo_catalog", "import_catalog", "list_webhooks", "load_demo", "open_database",
+           "remove_webhook"]
 
 DEMO_CATALOG = Path(__file__).resolve().parents[2] / "resources" / "demo_catalog.json"
 
@@ -152,13 +157,49 @@ def import_catalog(database: str, catalog: dict[str, Any], *,
         return catalog_import.import_catalog(session, parsed, now=clock.now())
 
 
+def demo_catalog(now: datetime) -> dict[str, Any]:
+    """``resources/demo_catalog.json`` with its events dated in the weeks after ``now``
+    (timezone-aware), so the demo has events to sell whenever it starts.
+
+    Event ``n`` of the file (0-based, in the file's order) moves to the first day on its own
+    weekday that is at least ``7 n + 1`` days after ``now``'s date in the event's time zone,
+    at its own local time: the file's first event is always the soonest (the server lists
+    events soonest first, so the window opens on it), and each comes in its own week. Ids,
+    names and everything else stay as written; the dates in the file only give the weekday
+    and the time of day.
+    """
+    raw: dict[str, Any] = json.loads(DEMO_CATALOG.read_text(encoding="utf-8"))
+    for n, event in enumerate(raw.get("events", [])):
+        written = datetime.fromisoformat(event["starts_at"])
+        today = now.astimezone(ZoneInfo(event["timezone"])).date()
+        earliest = today + timedelta(days=7 * n + 1)
+        day = earliest + timedelta(days=(written.weekday() - earliest.weekday()) % 7)
+        event["starts_at"] = datetime.combine(day, written.timetz()).isoformat()
+    return raw
+
+
 def load_demo(database: str, *, clock: Clock | None = None) -> bool:
-    """Load ``resources/demo_catalog.json`` (events and staff alex/1234, morgan/2468) when
-    the database holds no events and no staff; returns True when it loaded."""
-    parsed = parse_catalog(json.loads(DEMO_CATALOG.read_text(encoding="utf-8")))
+    """Load the demo catalog (:func:`demo_catalog`: events in the coming weeks, staff
+    alex/1234 and morgan/2468) when the database holds no events and no staff; returns True
+    when it loaded.
+
+    Otherwise only the demo's events (by id) that have already started are moved to their
+    date from :func:`demo_catalog`, counts and sales untouched, so a demo started again weeks
+    later still has events to sell; returns False.
+    """
     clock = clock or SystemClock()
+    now = clock.now()
+    parsed = parse_catalog(demo_catalog(now))
     with open_database(database) as db, db.write() as session:
         if not catalog_import.is_empty(session):
+            moved = False
+            for item in parsed.events:
+                event = session.get(Event, item.id)
+                if event is not None and event.starts_at <= now:
+                    event.starts_at = item.starts_at
+                    moved = True
+            if moved:
+                bump_counters(session)  # a new events ETag: terminals read the new dates
             return False
-        catalog_import.import_catalog(session, parsed, now=clock.now())
+        catalog_import.import_catalog(session, parsed, now=now)
         return True

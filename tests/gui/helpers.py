@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from pos_app.gui.main_window import MainWindow
@@ -46,3 +47,12 @@ def journal_thread_held(win: MainWindow) -> Iterator[None]:
         yield
     finally:
         gate.set()
+
+
+def press(qtbot: QtBot, win: MainWindow, key: Qt.Key,
+          modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
+    """Press ``key`` as a keyboard does: on the widget that has the focus, else on the active
+    window, else on ``win`` (never aimed at the sell screen: keys that would go nowhere for
+    a cashier must go nowhere here)."""
+    target = QApplication.focusWidget() or QApplication.activeWindow() or win
+    qtbot.keyClick(target, key, modifier)

@@ -39,6 +39,7 @@ from pos_app.gui.dashboard_model import (
     DashboardRow,
     attention_key,
 )
+from pos_app.gui.freshness import STALE_BADGE_COLOUR, STALE_NUMBER_COLOUR
 from pos_app.gui.live_inventory import LiveInventory
 from pos_app.gui.sales_chart import cumulative_points
 from pos_app.gui.task_runner import TaskRunner
@@ -167,6 +168,42 @@ def test_without_the_live_feed_the_counts_are_polled(
     finally:
         other.close()
     qtbot.waitUntil(lambda: cells(dashboard, ga)["Available"] == "6", timeout=5_000)
+
+
+def test_counts_older_than_30_seconds_without_the_feed_or_a_read_are_marked_not_current(
+        qtbot: QtBot, live_server: LiveServer, register: Register,
+        open_dashboard: OpenDashboard, tmp_path: Path) -> None:
+    event_id = live_server.small_event(capacity=10)
+    ga = ticket_type(live_server, event_id)["id"]
+    dashboard = open_dashboard(register)  # live feed on, polling off
+    model = dashboard.model
+
+    dashboard.freshness.fresh_at -= 31
+    dashboard.freshness.check()
+    assert not model.stale  # the connected feed would have said: current
+    assert dashboard.live is not None
+    dashboard.live.stop()  # the feed is gone and no poll comes: nothing new for 30 s
+    dashboard.freshness.fresh_at -= 31
+    qtbot.waitUntil(lambda: model.stale, timeout=3_000)  # its own once-a-second check
+
+    shown = cells(dashboard, ga)
+    assert shown["Stock level"] == "Not current"  # as the tiles' badge says it
+    assert shown["Available"] == "10"  # the last numbers read, greyed
+    level = [dashboard.proxy.index(r, DashboardModel.LEVEL) for r in
+             range(dashboard.proxy.rowCount())]
+    assert all(i.data(Qt.ItemDataRole.BackgroundRole).name() == STALE_BADGE_COLOUR
+               for i in level)
+    available = dashboard.proxy.index(level[0].row(), DashboardModel.AVAILABLE)
+    assert available.data(Qt.ItemDataRole.ForegroundRole).name() == STALE_NUMBER_COLOUR
+    assert available.data(Qt.ItemDataRole.AccessibleTextRole).endswith("counts not current")
+    assert dashboard.updated_label.text().endswith("· counts not current")
+    assert dashboard.updated_label.property("warning") is True
+    dashboard.grab().save(str(tmp_path / "dashboard-stale.png"))
+
+    with qtbot.waitSignal(dashboard.counts_changed, timeout=10_000):
+        dashboard.refresh()  # a read answers
+    assert not model.stale
+    assert cells(dashboard, ga)["Stock level"] == "In stock"
 
 
 def test_a_cashier_is_told_the_dashboard_is_for_managers(

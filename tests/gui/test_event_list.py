@@ -1,5 +1,6 @@
 """The event picker: each event's card carries an availability bar per ticket type, in the
-stock level's colour and filled to the share left, said in words to screen readers."""
+stock level's colour and filled to the share left, said in words to screen readers; greyed
+and marked "Not current" while the counts are stale."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
 
 from pos_app.api.schemas import Event
-from pos_app.gui.event_list import LEVEL_COLOURS, EventList, EventListModel, availability_text
+from pos_app.gui.event_list import (
+    LEVEL_COLOURS,
+    STALE_ROLE,
+    EventList,
+    EventListModel,
+    availability_text,
+)
+from pos_app.gui.freshness import STALE_BADGE_COLOUR, STALE_NUMBER_COLOUR
 from tests.fakes import FakeRegister
 
 
@@ -70,3 +78,31 @@ def test_the_event_model_passes_qtmodeltester(qtmodeltester: object, tmp_path: P
     model.set_events([with_counts(base, "a", {"GA": (5, "in_stock"), "VIP": (2, "low")})])
     qtmodeltester.check(model)  # type: ignore[attr-defined]
     assert availability_text([]) == ""
+
+
+def test_stale_counts_grey_the_bars_and_say_not_current(
+        qtbot: QtBot, styled_app: object, tmp_path: Path) -> None:
+    [base] = FakeRegister(tmp_path).events().events
+    model = EventListModel()
+    model.set_events([with_counts(base, "a", {"GA": (5, "in_stock"), "VIP": (1, "critical")})])
+    view = EventList(model)
+    qtbot.addWidget(view)
+    view.resize(272, 300)
+    view.show()
+    card = view.visualRect(model.index(0))
+
+    with qtbot.waitSignal(model.dataChanged):
+        model.set_stale(True)
+    assert model.index(0).data(STALE_ROLE) is True
+    assert model.index(0).data(Qt.ItemDataRole.AccessibleTextRole).endswith(
+        "GA 5 of 5 left, VIP 1 of 5 left, counts not current")
+    assert model.index(0).data(Qt.ItemDataRole.ToolTipRole).endswith("counts not current")
+    seen = colours_in(view.viewport().grab().toImage(), card.top(), card.bottom())
+    assert not {LEVEL_COLOURS["in_stock"], LEVEL_COLOURS["critical"]} & seen  # not as live
+    assert {STALE_BADGE_COLOUR, STALE_NUMBER_COLOUR} <= seen
+    view.grab().save(str(tmp_path / "event-list-stale.png"))
+
+    model.set_stale(False)
+    seen = colours_in(view.viewport().grab().toImage(), card.top(), card.bottom())
+    assert {LEVEL_COLOURS["in_stock"], LEVEL_COLOURS["critical"]} <= seen
+    assert STALE_BADGE_COLOUR not in seen

@@ -19,6 +19,7 @@ from pytestqt.qtbot import QtBot
 
 from pos_app.client import pair_terminal
 from pos_app.gui import TaskRunner, create_main_window
+from pos_app.gui.event_list import STALE_ROLE
 from pos_app.gui.main_window import MainWindow
 from pos_app.gui.sell_screen import OUTAGE
 from pos_app.journal import EntryState, Register, open_register
@@ -230,9 +231,13 @@ def test_counts_older_than_30_seconds_are_marked_stale(
     tile = sell.tiles.tile_named("GA")
     assert sell.stale and tile.stale and tile.property("stale") is True
     assert tile._level.text() == "Not current"
+    event_row = sell.events_model.index(0)
+    assert event_row.data(STALE_ROLE) is True  # the event list's bars too
+    assert event_row.data(Qt.ItemDataRole.AccessibleTextRole).endswith("counts not current")
     with qtbot.waitSignal(sell.events_loaded, timeout=10_000):
         sell.refresh_events()
     assert not sell.tiles.tile_named("GA").stale
+    assert sell.events_model.index(0).data(STALE_ROLE) is False
 
 
 def test_the_unresolved_list_model_passes_the_model_tester(qtmodeltester: Any) -> None:

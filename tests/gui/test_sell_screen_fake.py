@@ -6,13 +6,14 @@ from __future__ import annotations
 import threading
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 
 from pos_app.api.schemas import ErrorBody
 from pos_app.gui.basket_panel import HINT_TENDER_LOW
 from pos_app.gui.main_window import MainWindow
 from tests.fakes import FakeRegister
-from tests.gui.helpers import sign_in
+from tests.gui.helpers import press, sign_in
 
 
 def ring_up(qtbot: QtBot, win: MainWindow, *names: str) -> None:
@@ -195,3 +196,28 @@ def test_after_tapping_tiles_and_a_quick_amount_the_keyboard_is_in_the_tender_fi
     with qtbot.waitSignal(sell.sale_confirmed, timeout=10_000):
         qtbot.keyClick(focused, Qt.Key.Key_Return)  # Enter where the keyboard is
     assert sell.result_card.change_text() == "$25.00"
+
+
+def test_when_a_dialog_over_the_sell_screen_closes_the_keys_work_again_without_a_click(
+        qtbot: QtBot, window: MainWindow) -> None:
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
+    sign_in(qtbot, window)
+    sell = window.sell
+    ga = sell.tiles.tile_named("GA").ticket_type.id
+    press(qtbot, window, Qt.Key.Key_F1)
+    assert sell.basket.quantity_of(ga) == 1
+
+    dialog = QDialog(window)  # any dialog over the screen: float, hold, cash, a question
+    dialog.open()
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=5_000)
+    press(qtbot, window, Qt.Key.Key_F1)  # the dialog has the keyboard meanwhile
+    assert sell.basket.quantity_of(ga) == 1
+    press(qtbot, window, Qt.Key.Key_Escape)
+    assert not dialog.isVisible()
+
+    qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
+    press(qtbot, window, Qt.Key.Key_F1)
+    assert sell.basket.quantity_of(ga) == 2
+    press(qtbot, window, Qt.Key.Key_5)  # digits from anywhere on the screen: the tender
+    assert sell.panel.tendered_edit.text() == "5"

@@ -6,7 +6,9 @@ from __future__ import annotations
 import ssl
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -167,8 +169,17 @@ def test_events_list_the_demo_catalog_with_an_etag(cashier: httpx.Client) -> Non
     response = cashier.get("/v1/events")
     assert response.status_code == 200
     body = response.json()
-    grand = next(e for e in body["events"] if e["id"] == "grand-hall-2026-03-14")
-    assert grand["starts_at"] == "2026-03-15T00:30:00Z"  # 19:30 CDT (UTC-5) in UTC
+    demo = [e for e in body["events"]
+            if e["id"] in ("grand-hall-2026-03-14", "dallas-jan-2026", "atlanta-feb-2026")]
+    # Dated from the day the server started (the ids stay): soonest first, all to come.
+    assert [e["id"] for e in demo] == ["grand-hall-2026-03-14", "dallas-jan-2026",
+                                       "atlanta-feb-2026"]
+    now = datetime.now(UTC)
+    starts = [datetime.fromisoformat(e["starts_at"]) for e in demo]
+    assert all(now < at < now + timedelta(days=22) for at in starts)
+    grand = demo[0]
+    assert starts[0].astimezone(ZoneInfo("America/Chicago")).strftime("%a %H:%M") == \
+        "Sat 19:30"
     ga = next(t for t in grand["ticket_types"] if t["name"] == "General Admission")
     assert ga["capacity"] == 800
     assert ga["public_limit"] == 750
