@@ -70,6 +70,8 @@ environment:
                                   (default 15)
   POS_APP_DB_RETRY_ATTEMPTS       serve: retries of a PostgreSQL serialization failure or
                                   deadlock before answering 409 (default 5)
+  POS_APP_HEADER_TIMEOUT          serve: seconds a client has to send a request's headers
+                                  before its connection is closed (default 10)
   POS_APP_DATABASE_URL            set by serve for its --workers processes (do not set)
   POS_APP_TLS_CA_FILE             set by serve: the CA served at /v1/tls/ca.pem (do not set)
   POS_APP_DEBUG                   1 shows the traceback of an unexpected error
