@@ -33,7 +33,7 @@ def _has_utc(moment: datetime) -> datetime:
     try:
         moment.astimezone(UTC)
     except OverflowError:
-        raise ValueError("the time is out of range") from None
+        raise ValueError("the time is outside the range of dates this server keeps") from None
     return moment
 
 
