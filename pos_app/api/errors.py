@@ -29,6 +29,8 @@ class ErrorCode(StrEnum):
     ALREADY_REFUNDED = "already_refunded"
     # A close whose count is off by more than the threshold without a manager's approval.
     VARIANCE_NEEDS_APPROVAL = "variance_needs_approval"
+    # A manager's approval (username and PIN) refused: one answer whatever was wrong.
+    APPROVAL_REFUSED = "approval_refused"
 
 
 ERROR_STATUS: dict[ErrorCode, int] = {
@@ -49,4 +51,5 @@ ERROR_STATUS: dict[ErrorCode, int] = {
     ErrorCode.TOO_MANY_ATTEMPTS: 429,
     ErrorCode.ALREADY_REFUNDED: 409,
     ErrorCode.VARIANCE_NEEDS_APPROVAL: 409,
+    ErrorCode.APPROVAL_REFUSED: 403,
 }

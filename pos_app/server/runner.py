@@ -13,7 +13,10 @@ several processes would defeat (``MEASUREMENTS.md``: ``busy_timeout`` is unfair)
 Environment (all optional, for tests and tuning): ``POS_APP_SSE_KEEPALIVE`` (seconds between
 SSE keepalive comments, default 15), ``POS_APP_DB_RETRY_ATTEMPTS`` (default 5),
 ``POS_APP_VARIANCE_THRESHOLD`` (minor units a cash-up count may be off without a manager's
-approval, default 500; ``pos-app serve --variance-threshold`` sets it).
+approval, default 500; ``pos-app serve --variance-threshold`` sets it),
+``POS_APP_PIN_FREE_FAILURES`` (failed PINs per username per hour before the venue-wide delay
+starts, default 2) and ``POS_APP_PIN_ADDRESS_FAILURES`` (failed PINs per client address in
+10 minutes before 429, default 20).
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ from pos_app.server.db import Database
 from pos_app.server.settings import ServerSettings, database_url_for
 from pos_app.server.tls import ensure_tls
 
-__all__ = ["ENV_DATABASE_URL", "ENV_DB_RETRY_ATTEMPTS", "ENV_SSE_KEEPALIVE",
+__all__ = ["ENV_DATABASE_URL", "ENV_DB_RETRY_ATTEMPTS", "ENV_PIN_ADDRESS_FAILURES",
+           "ENV_PIN_FREE_FAILURES", "ENV_SSE_KEEPALIVE",
            "ENV_VARIANCE_THRESHOLD", "MAX_VARIANCE_THRESHOLD", "ServeError", "ServeOptions",
            "serve", "settings_from_environment", "worker_app"]
 
@@ -46,6 +50,8 @@ ENV_DATABASE_URL = "POS_APP_DATABASE_URL"
 ENV_SSE_KEEPALIVE = "POS_APP_SSE_KEEPALIVE"
 ENV_DB_RETRY_ATTEMPTS = "POS_APP_DB_RETRY_ATTEMPTS"
 ENV_VARIANCE_THRESHOLD = "POS_APP_VARIANCE_THRESHOLD"
+ENV_PIN_FREE_FAILURES = "POS_APP_PIN_FREE_FAILURES"
+ENV_PIN_ADDRESS_FAILURES = "POS_APP_PIN_ADDRESS_FAILURES"
 MAX_VARIANCE_THRESHOLD = 1_000_000_000
 """Largest threshold accepted (the largest count a close may send, ``MAX_CASH_AMOUNT``)."""
 
@@ -53,7 +59,8 @@ MAX_VARIANCE_THRESHOLD = 1_000_000_000
 def settings_from_environment(database_url: str) -> ServerSettings:
     """:class:`ServerSettings` for ``database_url`` with the overrides found in the
     environment (``POS_APP_SSE_KEEPALIVE`` seconds, ``POS_APP_DB_RETRY_ATTEMPTS``,
-    ``POS_APP_VARIANCE_THRESHOLD`` minor units of the venue's currency, 0 or more).
+    ``POS_APP_VARIANCE_THRESHOLD`` minor units of the venue's currency, 0 or more,
+    ``POS_APP_PIN_FREE_FAILURES`` and ``POS_APP_PIN_ADDRESS_FAILURES`` counts).
 
     Raises:
         ServeError: an override that is not a positive number.
@@ -82,6 +89,13 @@ def settings_from_environment(database_url: str) -> ServerSettings:
             raise ServeError(f"{ENV_VARIANCE_THRESHOLD} must be minor units from 0 to "
                              f"{MAX_VARIANCE_THRESHOLD}, e.g. 500 for $5.00, not {threshold!r}")
         settings = replace(settings, variance_threshold=int(text))
+    for env, field_name in ((ENV_PIN_FREE_FAILURES, "pin_free_failures"),
+                            (ENV_PIN_ADDRESS_FAILURES, "login_address_max_failures")):
+        value = os.environ.get(env, "").strip()
+        if value:
+            if not (value.isascii() and value.isdigit() and 1 <= int(value) <= 1_000_000):
+                raise ServeError(f"{env} must be a count from 1 to 1000000, not {value!r}")
+            settings = replace(settings, **{field_name: int(value)})
     return settings
 
 
