@@ -89,14 +89,28 @@ def settings_from_environment(database_url: str) -> ServerSettings:
             raise ServeError(f"{ENV_VARIANCE_THRESHOLD} must be minor units from 0 to "
                              f"{MAX_VARIANCE_THRESHOLD}, e.g. 500 for $5.00, not {threshold!r}")
         settings = replace(settings, variance_threshold=int(text))
-    for env, field_name in ((ENV_PIN_FREE_FAILURES, "pin_free_failures"),
-                            (ENV_PIN_ADDRESS_FAILURES, "login_address_max_failures")):
-        value = os.environ.get(env, "").strip()
-        if value:
-            if not (value.isascii() and value.isdigit() and 1 <= int(value) <= 1_000_000):
-                raise ServeError(f"{env} must be a count from 1 to 1000000, not {value!r}")
-            settings = replace(settings, **{field_name: int(value)})
+    free = _count(ENV_PIN_FREE_FAILURES)
+    if free is not None:
+        settings = replace(settings, pin_free_failures=free)
+    per_address = _count(ENV_PIN_ADDRESS_FAILURES)
+    if per_address is not None:
+        settings = replace(settings, login_address_max_failures=per_address)
     return settings
+
+
+def _count(env: str) -> int | None:
+    """The count 1..1,000,000 in environment variable ``env``; None when unset.
+
+    Raises:
+        ServeError: a value that is not such a count.
+    """
+    value = os.environ.get(env, "").strip()
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) <= 7
+            and 1 <= int(value) <= 1_000_000):
+        raise ServeError(f"{env} must be a count from 1 to 1000000, not {value!r}")
+    return int(value)
 
 
 def worker_app() -> FastAPI:
