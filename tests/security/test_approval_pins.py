@@ -241,3 +241,24 @@ def test_old_attempts_are_purged(venue: Venue) -> None:
     with venue.db.read() as session:
         assert session.scalar(select(func.count()).select_from(LoginAttempt)
                               .where(LoginAttempt.username == "alex")) == 2
+
+
+def test_the_loosened_limits_come_only_from_valid_environment_counts(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from pos_app.server.runner import (
+        ENV_PIN_ADDRESS_FAILURES,
+        ENV_PIN_FREE_FAILURES,
+        ServeError,
+        settings_from_environment,
+    )
+
+    defaults = settings_from_environment("sqlite://")
+    assert (defaults.pin_free_failures, defaults.login_address_max_failures) == (2, 20)
+    monkeypatch.setenv(ENV_PIN_FREE_FAILURES, "7")
+    monkeypatch.setenv(ENV_PIN_ADDRESS_FAILURES, "50")
+    loosened = settings_from_environment("sqlite://")
+    assert (loosened.pin_free_failures, loosened.login_address_max_failures) == (7, 50)
+    for bad in ("0", "-1", "lots", "2000000", "１"):
+        monkeypatch.setenv(ENV_PIN_FREE_FAILURES, bad)
+        with pytest.raises(ServeError, match=ENV_PIN_FREE_FAILURES):
+            settings_from_environment("sqlite://")
