@@ -32,6 +32,8 @@ class ErrorCode(StrEnum):
     # Limits of one request (pos_app.server.http_limits): a body over 1 MiB, a head over 16 KiB.
     PAYLOAD_TOO_LARGE = "payload_too_large"
     HEADERS_TOO_LARGE = "request_header_fields_too_large"
+    # A manager's approval (username and PIN) refused: one answer whatever was wrong.
+    APPROVAL_REFUSED = "approval_refused"
 
 
 ERROR_STATUS: dict[ErrorCode, int] = {
@@ -54,4 +56,5 @@ ERROR_STATUS: dict[ErrorCode, int] = {
     ErrorCode.VARIANCE_NEEDS_APPROVAL: 409,
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
     ErrorCode.HEADERS_TOO_LARGE: 431,
+    ErrorCode.APPROVAL_REFUSED: 403,
 }

@@ -9,7 +9,7 @@
     │   └── InvalidResponse          an answer that does not match the contract
     ├── ApiError                 the server answered with an error body (``shared/API.md``)
     │   ├── Unauthorized             401 unauthorized
-    │   ├── Forbidden                403 forbidden
+    │   ├── Forbidden                403 forbidden, approval_refused (a manager's PIN)
     │   ├── NotFound                 404 not_found
     │   ├── InvalidRequest           422 invalid_request
     │   ├── InsufficientInventory    409 insufficient_inventory (``.lines``)
@@ -198,6 +198,7 @@ class InsecureKeyring(KeyringUnavailable):
 _BY_CODE: dict[str, type[ApiError]] = {
     ErrorCode.UNAUTHORIZED: Unauthorized,
     ErrorCode.FORBIDDEN: Forbidden,
+    ErrorCode.APPROVAL_REFUSED: Forbidden,
     ErrorCode.NOT_FOUND: NotFound,
     ErrorCode.INVALID_REQUEST: InvalidRequest,
     ErrorCode.INSUFFICIENT_INVENTORY: InsufficientInventory,

@@ -245,7 +245,7 @@ class RefundDialog(RefundView):
         if outcome.state != "confirmed" or refund is None or sale is None:
             self.pages.setCurrentIndex(0)
             text = refusal_sentence(outcome)
-            wrong_pin = (outcome.error is not None and outcome.error.error == "forbidden"
+            wrong_pin = (outcome.error is not None and outcome.error.error == "approval_refused"
                          and not self.is_manager)
             self._refuse(text, self.pin_edit if wrong_pin else self.review_button)
             self.refund_refused.emit(outcome)

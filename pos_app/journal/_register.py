@@ -570,8 +570,10 @@ class Register:
             terminal_id=self._config.terminal_id,
             send=lambda k: self.client.refund(str(sale_ref), body, idempotency_key=k),
             message=refund_message)
-        if error is not None and error.error == "forbidden" and error.message:
-            # The server says which: no approval, a wrong PIN, or not a manager.
+        if error is not None and error.error in ("forbidden", "approval_refused") \
+                and error.message:
+            # The server's sentence: no approval given, or the approval refused (one
+            # answer for a wrong PIN, an unknown user and not a manager).
             message = error.message
         return RefundOutcome(key, state, refund, error, message)
 

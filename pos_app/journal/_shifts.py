@@ -92,11 +92,12 @@ def shift_message(operation: str, result: Shift | CashMovement) -> str:
 def shift_refused_message(error: ErrorBody) -> str:
     """The cashier's sentence for a refused shift operation: :data:`VARIANCE_NEEDS_APPROVAL`
     for ``variance_needs_approval`` (it never names an amount: the count is blind), the
-    server's own sentence for ``forbidden`` (e.g. a wrong manager PIN), otherwise as for a
+    server's own sentence for ``forbidden`` and ``approval_refused`` (the manager's
+    username and PIN did not approve it), otherwise as for a
     sale (:func:`refused_message`)."""
     if error.error == ErrorCode.VARIANCE_NEEDS_APPROVAL:
         return VARIANCE_NEEDS_APPROVAL
-    if error.error == ErrorCode.FORBIDDEN and error.message:
+    if error.error in (ErrorCode.FORBIDDEN, ErrorCode.APPROVAL_REFUSED) and error.message:
         return error.message
     return refused_message(error, {})
 

@@ -31,7 +31,7 @@ from pos_app.server.errors import ApiError
 from pos_app.server.http_limits import BodyLimit
 from pos_app.server.inputs import CleanUrl
 from pos_app.server.routes import include_routes
-from pos_app.server.services import expiry, idempotency, live, webhook_dispatcher
+from pos_app.server.services import expiry, idempotency, live, pin_attempts, webhook_dispatcher
 from pos_app.server.services.principal_cache import PrincipalCache
 from pos_app.server.settings import ServerSettings
 
@@ -133,12 +133,14 @@ def create_app(settings: ServerSettings, *, database: Database | None = None) ->
         _app.state.broadcaster = live_inventory.broadcaster
         sweeper = expiry.start_sweeper(db, settings)  # marks lapsed holds expired
         purger = idempotency.start_purger(db, settings)  # drops keys past their 24 h
+        pin_purger = pin_attempts.start_purger(db, settings)  # drops PIN attempts past use
         # posts stock alerts to the webhooks (one process of several: an advisory lock)
         dispatcher = webhook_dispatcher.start_dispatcher(db, settings)
         try:
             yield
         finally:
             await webhook_dispatcher.stop_dispatcher(dispatcher)
+            await pin_attempts.stop_purger(pin_purger)
             await idempotency.stop_purger(purger)
             await expiry.stop_sweeper(sweeper)
             await live_inventory.stop()

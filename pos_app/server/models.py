@@ -326,16 +326,28 @@ class ChannelToken(Base):
 
 
 class LoginAttempt(Base):
-    """One sign-in attempt, kept for throttling (5 failures per username in 10 minutes)."""
+    """One checked PIN: a sign-in or a manager's approval
+    (:mod:`pos_app.server.services.pin_attempts`).
+
+    A row is written *before* the PIN is compared, as a failure due at ``at`` (the time the
+    venue-wide delay lets it be evaluated), and turned into a success once the PIN matched:
+    an attempt in flight counts as a failure for every limit. ``client`` is the caller's
+    address; ``kind`` is ``sign_in`` or ``approval``.
+    """
 
     __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),)
+    __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),
+                      Index("ix_login_attempts_terminal_username_at",
+                            "terminal_id", "username", "at"),
+                      Index("ix_login_attempts_client_at", "client", "at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime]
     success: Mapped[bool] = mapped_column(Boolean)
     terminal_id: Mapped[int | None] = mapped_column(Integer)
+    client: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16), default="sign_in", server_default="sign_in")
 
 
 class Hold(Base):

@@ -13,7 +13,10 @@ several processes would defeat (``MEASUREMENTS.md``: ``busy_timeout`` is unfair)
 Environment (all optional, for tests and tuning): ``POS_APP_SSE_KEEPALIVE`` (seconds between
 SSE keepalive comments, default 15), ``POS_APP_DB_RETRY_ATTEMPTS`` (default 5),
 ``POS_APP_VARIANCE_THRESHOLD`` (minor units a cash-up count may be off without a manager's
-approval, default 500; ``pos-app serve --variance-threshold`` sets it).
+approval, default 500; ``pos-app serve --variance-threshold`` sets it),
+``POS_APP_PIN_FREE_FAILURES`` (failed PINs per username per hour before the venue-wide delay
+starts, default 2) and ``POS_APP_PIN_ADDRESS_FAILURES`` (failed PINs per client address in
+10 minutes before 429, default 20).
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ from pos_app.server.http_limits import uvicorn_options
 from pos_app.server.settings import ServerSettings, database_url_for
 from pos_app.server.tls import ensure_tls
 
-__all__ = ["ENV_DATABASE_URL", "ENV_DB_RETRY_ATTEMPTS", "ENV_SSE_KEEPALIVE",
+__all__ = ["ENV_DATABASE_URL", "ENV_DB_RETRY_ATTEMPTS", "ENV_PIN_ADDRESS_FAILURES",
+           "ENV_PIN_FREE_FAILURES", "ENV_SSE_KEEPALIVE",
            "ENV_VARIANCE_THRESHOLD", "MAX_VARIANCE_THRESHOLD", "ServeError", "ServeOptions",
            "serve", "settings_from_environment", "worker_app"]
 
@@ -47,6 +51,8 @@ ENV_DATABASE_URL = "POS_APP_DATABASE_URL"
 ENV_SSE_KEEPALIVE = "POS_APP_SSE_KEEPALIVE"
 ENV_DB_RETRY_ATTEMPTS = "POS_APP_DB_RETRY_ATTEMPTS"
 ENV_VARIANCE_THRESHOLD = "POS_APP_VARIANCE_THRESHOLD"
+ENV_PIN_FREE_FAILURES = "POS_APP_PIN_FREE_FAILURES"
+ENV_PIN_ADDRESS_FAILURES = "POS_APP_PIN_ADDRESS_FAILURES"
 MAX_VARIANCE_THRESHOLD = 1_000_000_000
 """Largest threshold accepted (the largest count a close may send, ``MAX_CASH_AMOUNT``)."""
 
@@ -54,7 +60,8 @@ MAX_VARIANCE_THRESHOLD = 1_000_000_000
 def settings_from_environment(database_url: str) -> ServerSettings:
     """:class:`ServerSettings` for ``database_url`` with the overrides found in the
     environment (``POS_APP_SSE_KEEPALIVE`` seconds, ``POS_APP_DB_RETRY_ATTEMPTS``,
-    ``POS_APP_VARIANCE_THRESHOLD`` minor units of the venue's currency, 0 or more).
+    ``POS_APP_VARIANCE_THRESHOLD`` minor units of the venue's currency, 0 or more,
+    ``POS_APP_PIN_FREE_FAILURES`` and ``POS_APP_PIN_ADDRESS_FAILURES`` counts).
 
     Raises:
         ServeError: an override that is not a positive number.
@@ -83,7 +90,28 @@ def settings_from_environment(database_url: str) -> ServerSettings:
             raise ServeError(f"{ENV_VARIANCE_THRESHOLD} must be minor units from 0 to "
                              f"{MAX_VARIANCE_THRESHOLD}, e.g. 500 for $5.00, not {threshold!r}")
         settings = replace(settings, variance_threshold=int(text))
+    free = _count(ENV_PIN_FREE_FAILURES)
+    if free is not None:
+        settings = replace(settings, pin_free_failures=free)
+    per_address = _count(ENV_PIN_ADDRESS_FAILURES)
+    if per_address is not None:
+        settings = replace(settings, login_address_max_failures=per_address)
     return settings
+
+
+def _count(env: str) -> int | None:
+    """The count 1..1,000,000 in environment variable ``env``; None when unset.
+
+    Raises:
+        ServeError: a value that is not such a count.
+    """
+    value = os.environ.get(env, "").strip()
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) <= 7
+            and 1 <= int(value) <= 1_000_000):
+        raise ServeError(f"{env} must be a count from 1 to 1000000, not {value!r}")
+    return int(value)
 
 
 def worker_app() -> FastAPI:

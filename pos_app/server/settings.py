@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -46,8 +48,25 @@ class ServerSettings:
         cash_hold_ttl: default and longest life of a ``cash`` hold (4 hours).
         sweeper_interval: how often lapsed holds are marked ``expired`` (30 s); correctness
             never waits for it.
-        login_max_failures / login_window: sign-in throttling, 5 failures per username in
-            10 minutes, then 429 ``too_many_attempts`` until the window passes.
+        login_max_failures / login_window: PIN throttling per terminal (sign-ins and
+            managers' approvals alike, :mod:`pos_app.server.services.pin_attempts`): after
+            5 failed PINs for one username from one terminal within 10 minutes, that terminal
+            gets 429 ``too_many_attempts`` for that username until the oldest leaves the
+            window; other terminals are not refused.
+        login_address_max_failures: the same per client address, whatever the username
+            (20 failures in ``login_window``).
+        pin_free_failures / pin_delay_base / pin_delay_cap / pin_delay_window: the
+            venue-wide delay per username, which never refuses: with ``f`` failed PINs for a
+            username within ``pin_delay_window`` (1 hour), the next PIN for it is evaluated no
+            sooner than ``pin_delay_base * 2 ** (f - pin_free_failures)`` (at most
+            ``pin_delay_cap``) after the previous one; none while ``f < pin_free_failures``.
+            Defaults 2, 1 minute, 6 minutes: about 10 evaluated guesses per username per hour
+            across the venue (13 in an attack's first hour).
+        pin_alert_failures / pin_alert_window: a ``security_alert`` audit entry when one
+            username's failed PINs reach 5 within 15 minutes, venue-wide (the delay spaces
+            them: the 5th failure comes about 7 minutes after the first).
+        sleep: how the server waits out the venue-wide delay (``asyncio.sleep``; tests give
+            one that moves their clock).
         currency: the venue's ISO 4217 currency, for shift floats and cash-up.
         variance_threshold: a cash-up variance beyond this (minor units, either way) needs a
             manager's PIN and a note.
@@ -83,6 +102,14 @@ class ServerSettings:
     sweeper_interval: timedelta = timedelta(seconds=30)
     login_max_failures: int = 5
     login_window: timedelta = timedelta(minutes=10)
+    login_address_max_failures: int = 20
+    pin_free_failures: int = 2
+    pin_delay_base: timedelta = timedelta(minutes=1)
+    pin_delay_cap: timedelta = timedelta(minutes=6)
+    pin_delay_window: timedelta = timedelta(hours=1)
+    pin_alert_failures: int = 5
+    pin_alert_window: timedelta = timedelta(minutes=15)
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     currency: str = "USD"
     variance_threshold: int = 500
     db_retry_attempts: int = 5

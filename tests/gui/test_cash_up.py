@@ -153,7 +153,8 @@ def test_a_variance_beyond_the_threshold_needs_a_managers_pin_and_the_z_report_p
     assert approval.note_edit.hasFocus() and "Write a note" in approval.hint_label.text()
     qtbot.keyClicks(approval.note_edit, "paid the courier twice")
     qtbot.keyClick(approval.note_edit, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: "PIN is wrong" in approval.hint_label.text(), timeout=20_000)
+    qtbot.waitUntil(lambda: "approval was refused" in approval.hint_label.text(),
+                    timeout=20_000)
     assert dialog.showing_approval and approval.pin_edit.text() == ""
     assert approval.note_edit.text() == "paid the courier twice" and dialog.counted == 20_000
     approval.grab()  # laid out before the picture
@@ -191,7 +192,7 @@ def test_a_variance_beyond_the_threshold_needs_a_managers_pin_and_the_z_report_p
     # was sent but never journaled (only the manager's username).
     closes = [e for e in register.journal.entries() if e.operation == "shift_close"]
     assert [(e.state, e.error_code) for e in closes] == [
-        (EntryState.CONFIRMED, None), (EntryState.REFUSED, "forbidden"),
+        (EntryState.CONFIRMED, None), (EntryState.REFUSED, "approval_refused"),
         (EntryState.REFUSED, "variance_needs_approval")]
     assert closes[0].body["manager"] == {"username": "morgan"}
     assert closes[0].body["counted_cash"] == closes[2].body["counted_cash"] == 20_000

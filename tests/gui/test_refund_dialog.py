@@ -147,8 +147,8 @@ def test_a_cashiers_refund_needs_the_managers_pin_typed_on_the_dialog(
         qtbot.keyClick(dialog.confirm_button, Qt.Key.Key_Return)
     assert refused.args[0].state == "refused"
     assert dialog.pages.currentIndex() == 0
-    assert dialog.hint_label.text() == ("The manager's username or PIN is wrong; nothing was "
-                                        "refunded.")
+    assert dialog.hint_label.text() == ("The approval was refused: check the manager's "
+                                        "username and PIN. Nothing was changed.")
     assert dialog.hint_label.property("warning") is True
     assert dialog.focusWidget() is dialog.pin_edit
     assert (dialog.reason_edit.text(), dialog.username_edit.text(), dialog.pin_edit.text()) == (

@@ -49,7 +49,7 @@ def test_a_cashier_refunds_only_with_a_managers_pin(live_server: LiveServer,
     assert (alone.status_code, alone.json()["error"]) == (403, "forbidden")
     wrong = cashier.post(path, {"reason": "wrong night",
                                 "manager": {"username": "morgan", "pin": "0000"}})
-    assert (wrong.status_code, wrong.json()["error"]) == (403, "forbidden")
+    assert (wrong.status_code, wrong.json()["error"]) == (403, "approval_refused")
     assert _type(cashier, event)["sold"] == 2
 
     key = new_key()

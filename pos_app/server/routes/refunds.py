@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path
+from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from pos_app.api.schemas import Refund, RefundCreate
 from pos_app.server.deps import CurrentPrincipal, DatabaseDep, SettingsDep
+from pos_app.server.routes import pin_checks
 from pos_app.server.routes.responses import errors
 from pos_app.server.services import idempotency, refunds
 
@@ -20,10 +22,13 @@ SaleRef = Annotated[str, Path(min_length=1, max_length=32,
                               description="the sale's id or its sequential number")]
 
 _ERRORS = errors(
-    401, 403, 404, 409, 422,
-    s403="forbidden: a channel token; a cashier without a manager's username and PIN; a "
-         "wrong manager username or PIN, or one that is not a manager's (never stored)",
-    s404="not_found: no such sale (not stored)",
+    401, 403, 404, 409, 422, 429,
+    s403="forbidden: a channel token; a cashier without a manager's username and PIN. "
+         "approval_refused: the manager's username and PIN do not approve it (unknown or "
+         "inactive user, wrong PIN, not a manager: one answer; never stored)",
+    s404="not_found: no such sale (not stored; answered before any PIN is looked at)",
+    s429="too_many_attempts (Retry-After): too many failed PINs for this username at this "
+         "terminal, or from this address",
     s409="already_refunded (with ticket_codes: a ticket of the request was refunded "
          "before; stored and replayed), shift_not_open (a cash refund needs an open shift "
          "at the caller's terminal; stored and replayed), idempotency_key_voided, "
@@ -36,21 +41,34 @@ _ERRORS = errors(
 
 @router.post("/sales/{ref}/refunds", status_code=201, response_model=Refund,
              responses=_ERRORS)
-def create_refund(ref: SaleRef, body: RefundCreate, principal: CurrentPrincipal,
-                  database: DatabaseDep, settings: SettingsDep,
-                  idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
-                  ) -> JSONResponse:
+async def create_refund(request: Request, ref: SaleRef, body: RefundCreate,
+                        principal: CurrentPrincipal, database: DatabaseDep,
+                        settings: SettingsDep,
+                        idempotency_key: str | None = Header(default=None,
+                                                             alias="Idempotency-Key"),
+                        ) -> JSONResponse:
     """Refund ``ticket_codes`` of the sale (default: every ticket still valid) in one
     transaction: the tickets go back to inventory, the sale becomes ``partially_refunded``
     or ``refunded``, ``amount`` is the sum of the tickets' unit prices, paid back by the
     sale's payment method (cash from the caller's open shift).
 
     A manager approves their own refund; a cashier must send ``manager: {username, pin}``.
-    Requires ``Idempotency-Key`` (the manager's PIN is not part of the request's identity
-    and is never stored). Stored outcomes: 201, 409 ``already_refunded``, 409
+    The sale is found and the caller authorised before the PIN is looked at; the PIN is
+    throttled like a sign-in (docs/api.md, Approvals and throttling). Requires
+    ``Idempotency-Key`` (the manager's PIN is not part of the request's identity and is
+    never stored). Stored outcomes: 201, 409 ``already_refunded``, 409
     ``shift_not_open``."""
     key = idempotency.check_key(idempotency_key)
-    outcome = refunds.create_refund(database, principal, ref, body, key=key,
-                                    path=f"/v1/sales/{ref}/refunds", now=settings.clock.now())
+    approved_by = await run_in_threadpool(refunds.authorize, database, principal, ref,
+                                          body.manager)
+    if approved_by is None:
+        assert body.manager is not None  # authorize answers None only to check its PIN
+        approved_by = await pin_checks.manager_approval(request, principal, body.manager,
+                                                        purpose="refund")
+    approver = approved_by
+    outcome = await run_in_threadpool(
+        lambda: refunds.create_refund(database, principal, ref, body, approved_by=approver,
+                                      key=key, path=f"/v1/sales/{ref}/refunds",
+                                      now=settings.clock.now()))
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
     return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)

@@ -14,6 +14,7 @@ _TEXT = {
     404: "not_found",
     409: "a business refusal (see the error code)",
     422: "invalid_request (schema), or a business refusal such as insufficient_tender",
+    429: "too_many_attempts (Retry-After)",
 }
 
 

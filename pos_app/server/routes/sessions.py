@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from pos_app.api.errors import ErrorCode
 from pos_app.api.schemas import ErrorBody, SessionCreate, SessionResponse
@@ -13,6 +14,7 @@ from pos_app.server.deps import (
     TerminalDep,
 )
 from pos_app.server.errors import ApiError
+from pos_app.server.routes import pin_checks
 from pos_app.server.routes.responses import errors
 from pos_app.server.services import identity
 from pos_app.server.services.principal_cache import credentials_revoked
@@ -26,20 +28,25 @@ router = APIRouter(prefix="/sessions", tags=["sessions"])
              responses={**errors(401, 422, s401="unauthorized: the terminal token is not "
                                                 "valid, or the username or PIN is wrong"),
                         429: {"model": ErrorBody,
-                              "description": "too_many_attempts: 5 failed sign-ins for this "
-                                             "username within 10 minutes; Retry-After gives "
-                                             "the seconds until the oldest leaves the window",
+                              "description": "too_many_attempts: too many failed PINs for "
+                                             "this username at this terminal, or from this "
+                                             "address, within the window (sign-ins and "
+                                             "approvals alike); Retry-After gives the "
+                                             "seconds until one leaves it",
                               "headers": {"Retry-After": {"schema": {"type": "integer"}}}}})
-def sign_in(body: SessionCreate, terminal: TerminalDep, database: DatabaseDep,
-            settings: SettingsDep) -> SessionResponse:
+async def sign_in(request: Request, body: SessionCreate, terminal: TerminalDep,
+                  database: DatabaseDep, settings: SettingsDep) -> SessionResponse:
     """Sign in with ``Authorization: Bearer <terminal_token>`` and ``{username, pin}``;
-    the session token lasts 12 hours. After 5 failed sign-ins for one username within
-    10 minutes every attempt is refused with 429 ``too_many_attempts`` (even with the right
-    PIN) until the window passes. Audited as ``login`` / ``login_failed``."""
-    return identity.sign_in(database, terminal, body.username, body.pin,
-                            now=settings.clock.now(), ttl=settings.session_ttl,
-                            max_failures=settings.login_max_failures,
-                            window=settings.login_window)
+    the session token lasts 12 hours. PINs are throttled (docs/api.md, Approvals and
+    throttling): 429 ``too_many_attempts`` per terminal and username or per address, before
+    the PIN is looked at; venue-wide, every attempt for a username with recent failures
+    waits its turn. Audited as ``login`` / ``login_failed``."""
+    attempt = await pin_checks.pin_turn(request, username=body.username,
+                                        terminal_id=terminal.id, kind="sign_in")
+    return await run_in_threadpool(
+        lambda: identity.sign_in(database, terminal, body.username, body.pin,
+                                 attempt=attempt, settings=settings,
+                                 now=settings.clock.now()))
 
 
 @router.delete("/current", status_code=204, responses=errors(401, 403))

@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from pos_app.api.schemas import (
     CashMovement,
@@ -19,6 +20,7 @@ from pos_app.api.schemas import (
     ShiftOpen,
 )
 from pos_app.server.deps import CurrentPrincipal, DatabaseDep, DbSession, SettingsDep
+from pos_app.server.routes import pin_checks
 from pos_app.server.routes.responses import errors
 from pos_app.server.services import idempotency, shifts
 
@@ -80,31 +82,45 @@ def add_cash_movement(shift_id: ShiftId, body: CashMovementCreate, principal: Cu
 
 
 @router.post("/{shift_id}/close", response_model=Shift, responses=errors(
-    401, 403, 404, 409, 422,
-    s403="forbidden: a channel token, a cashier acting on another terminal's shift, or a "
-         "manager username or PIN that is wrong or not a manager's (never stored)",
-    s404="not_found: no such shift (not stored)",
+    401, 403, 404, 409, 422, 429,
+    s403="forbidden: a channel token, a cashier acting on another terminal's shift. "
+         "approval_refused: the manager's username and PIN do not approve it (unknown or "
+         "inactive user, wrong PIN, not a manager: one answer; never stored)",
+    s404="not_found: no such shift (not stored; answered before any PIN is looked at)",
+    s429="too_many_attempts (Retry-After): too many failed PINs for this username at this "
+         "terminal, or from this address",
     s409="variance_needs_approval (the count is off by more than the threshold and the "
          "request has no manager approval or no note; not stored, nothing changed, no "
          "amount in the body), shift_not_open (the shift is closed; stored and replayed), "
          "idempotency_key_voided, request_in_progress",
     s422="invalid_request: schema error, missing or malformed Idempotency-Key (never "
          "stored); idempotency_key_reused"))
-def close_shift(shift_id: ShiftId, body: ShiftClose, principal: CurrentPrincipal,
-                database: DatabaseDep, settings: SettingsDep,
-                idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
+async def close_shift(request: Request, shift_id: ShiftId, body: ShiftClose,
+                      principal: CurrentPrincipal, database: DatabaseDep,
+                      settings: SettingsDep,
+                      idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
     """Close an open shift with the cash counted in the drawer; answers the shift with
     ``expected_cash`` (float + cash sales - cash refunds + pay-ins - pay-outs - drops),
     ``counted_cash`` and ``variance`` (counted - expected). Requires ``Idempotency-Key``.
 
     A count off by more than the server's variance threshold (either way) needs a manager:
     a manager closing approves themselves, anyone else sends ``manager: {username, pin}``;
-    and a non-blank ``note``. The manager's PIN is not part of the request's identity and
-    is never stored."""
+    and a non-blank ``note``. The shift is found and the caller authorised before the PIN
+    is looked at; the PIN is throttled like a sign-in (docs/api.md, Approvals and
+    throttling). The manager's PIN is not part of the request's identity and is never
+    stored."""
     key = idempotency.check_key(idempotency_key)
-    outcome = shifts.close_shift(database, principal, shift_id, body, key=key,
-                                 path=f"/v1/shifts/{shift_id}/close", now=settings.clock.now(),
-                                 variance_threshold=settings.variance_threshold)
+    approving = await run_in_threadpool(shifts.authorize_close, database, principal,
+                                        shift_id, body.manager)
+    if body.manager is not None:
+        approving = await pin_checks.manager_approval(request, principal, body.manager,
+                                                      purpose="cash-up variance")
+    approver = approving
+    outcome = await run_in_threadpool(
+        lambda: shifts.close_shift(database, principal, shift_id, body, approving=approver,
+                                   key=key, path=f"/v1/shifts/{shift_id}/close",
+                                   now=settings.clock.now(),
+                                   variance_threshold=settings.variance_threshold))
     return _answer(outcome)
 
 

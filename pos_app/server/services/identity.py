@@ -3,7 +3,8 @@
 Every function works inside a session given by the caller (a unit of work), except
 :func:`sign_in`, which runs its own short transactions. Refusals raise :class:`ApiError` with
 ``unauthorized`` (401; an expired or signed-out session says :data:`SESSION_EXPIRED`),
-``too_many_attempts`` (429, sign-in throttling) or ``invalid_request`` (422).
+``approval_refused`` (403, a manager's approval) or ``invalid_request`` (422); PIN
+throttling (429) is :mod:`pos_app.server.services.pin_attempts`, before the PIN is looked at.
 
 Bearer tokens (:func:`authenticate_bearer`) are looked up as a staff session first, then as
 a sales channel's token (:mod:`pos_app.server.services.channels`).
@@ -11,7 +12,6 @@ a sales channel's token (:mod:`pos_app.server.services.channels`).
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -22,11 +22,15 @@ from pos_app.api.errors import ErrorCode
 from pos_app.server import audit, security
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError, Denial
-from pos_app.server.models import ChannelToken, LoginAttempt, Staff, StaffSession, Terminal
+from pos_app.server.models import ChannelToken, Staff, StaffSession, Terminal
+from pos_app.server.services import pin_attempts
 from pos_app.server.services.principal import ROLE_RANK, Principal
 from pos_app.server.services.principal_cache import credentials_revoked
+from pos_app.server.settings import ServerSettings
 
 __all__ = [
+    "APPROVAL_FAILED",
+    "APPROVAL_REFUSED",
     "SESSION_EXPIRED",
     "add_staff",
     "approving_manager",
@@ -114,55 +118,23 @@ def authenticate_terminal(session: Session, token: str | None) -> Terminal:
     return terminal
 
 
-def _recent_failures(session: Session, username: str, *, now: datetime,
-                     window: timedelta) -> list[datetime]:
-    """Times of ``username``'s failed sign-ins within ``window`` before ``now``, oldest
-    first."""
-    return list(session.scalars(
-        select(LoginAttempt.at)
-        .where(LoginAttempt.username == username, LoginAttempt.success.is_(False),
-               LoginAttempt.at > now - window)
-        .order_by(LoginAttempt.at)).all())
+def sign_in(db: Database, terminal: Terminal, username: str, pin: str, *,
+            attempt: pin_attempts.Attempt, settings: ServerSettings,
+            now: datetime) -> schemas.SessionResponse:
+    """Open a staff session at ``terminal`` valid until ``now + settings.session_ttl``, once
+    ``attempt`` (reserved by :func:`pin_attempts.reserve`, whose limits answer 429) is due.
 
-
-def _throttle(failures: list[datetime], *, now: datetime, max_failures: int,
-              window: timedelta) -> ApiError | None:
-    """429 ``too_many_attempts`` once ``max_failures`` failures are in the window;
-    ``Retry-After`` is the seconds until enough of them (the oldest, normally) leave it."""
-    if len(failures) < max_failures:
-        return None
-    leaves_at = failures[len(failures) - max_failures] + window
-    retry = max(1, math.ceil((leaves_at - now).total_seconds()))
-    return ApiError(ErrorCode.TOO_MANY_ATTEMPTS,
-                    f"Too many failed sign-ins for this username; try again in {retry} "
-                    "seconds.", headers={"Retry-After": str(retry)}, retry_after=retry)
-
-
-def sign_in(db: Database, terminal: Terminal, username: str, pin: str, *, now: datetime,
-            ttl: timedelta, max_failures: int = 5,
-            window: timedelta = timedelta(minutes=10)) -> schemas.SessionResponse:
-    """Open a staff session at ``terminal`` valid until ``now + ttl``.
-
-    Throttling (``API.md``): once ``username`` has ``max_failures`` failed sign-ins within
-    ``window``, every attempt (even with the right PIN) is refused with 429 until the oldest
-    of them leaves the window; refused attempts are not recorded, so the wait does not grow.
-    Every checked attempt is recorded (``login_attempts``) with an audit entry ``login`` or
-    ``login_failed`` (``reason`` names the cause; the PIN never appears).
-
-    The PIN is checked (about 25 ms of Argon2) outside the writer lock; the throttle is
-    checked again in the write transaction, so concurrent guesses cannot get past it, and a
-    throttled guess gets the same 429 whether its PIN was right or wrong.
+    The PIN is checked (about 25 ms of Argon2, a dummy hash for an unknown or inactive user)
+    outside the writer lock; then one write transaction settles the attempt
+    (:func:`pin_attempts.settle`) and writes the audit entry ``login`` or ``login_failed``
+    (``reason`` names the cause; the PIN never appears) and, on success, the session.
 
     Raises:
-        ApiError: 429 ``too_many_attempts`` (``Retry-After``); 401 ``unauthorized`` for an
-            unknown or inactive user or a wrong PIN (one message for all three).
+        ApiError: 401 ``unauthorized`` for an unknown or inactive user or a wrong PIN (one
+            message for all three).
     """
     name = username[:64]
     with db.read() as session:
-        refusal = _throttle(_recent_failures(session, name, now=now, window=window), now=now,
-                            max_failures=max_failures, window=window)
-        if refusal is not None:
-            raise refusal
         staff = session.scalars(select(Staff).where(Staff.username == username)).first()
     pin_hash = staff.pin_hash if staff is not None and staff.active else None
     ok = security.verify_pin(pin_hash, pin) and staff is not None
@@ -173,12 +145,9 @@ def sign_in(db: Database, terminal: Terminal, username: str, pin: str, *, now: d
     else:
         reason = None if ok else f"wrong PIN for {name!r}"
     token = security.new_token()
+    ttl = settings.session_ttl
     with db.write() as session:
-        refusal = _throttle(_recent_failures(session, name, now=now, window=window), now=now,
-                            max_failures=max_failures, window=window)
-        if refusal is not None:
-            raise refusal
-        session.add(LoginAttempt(username=name, at=now, success=ok, terminal_id=terminal.id))
+        pin_attempts.settle(session, attempt, ok=ok, settings=settings)
         audit.append(session, [audit.AuditRecord(
             action="login" if ok else "login_failed",
             staff_id=staff.id if staff is not None else None, terminal_id=terminal.id,
@@ -295,24 +264,61 @@ def sign_out(session: Session, session_id: int, *, now: datetime) -> None:
     credentials_revoked()  # cached principals of this process are void at once
 
 
-def approving_manager(db: Database, approval: schemas.ManagerApproval, *, wrong: str,
-                      not_manager: str) -> int:
+APPROVAL_REFUSED = ("The approval was refused: check the manager's username and PIN. "
+                    "Nothing was changed.")
+"""The one message of 403 ``approval_refused``, whatever was wrong (unknown or inactive
+user, wrong PIN, not a manager)."""
+
+APPROVAL_FAILED = "approval_failed"
+"""Audit action of a refused approval (the cause is in ``reason``, for managers only)."""
+
+
+def approving_manager(db: Database, approval: schemas.ManagerApproval, *,
+                      attempt: pin_attempts.Attempt, principal: Principal, purpose: str,
+                      settings: ServerSettings, now: datetime) -> int:
     """The staff id of the active manager (or admin) ``approval`` names, once their PIN is
-    checked: a cashier's refund, a cash-up variance. The PIN is only compared (Argon2, in a
-    read transaction of its own, outside the writer lock), never stored or repeated.
+    checked: a cashier's refund, a cash-up variance (``purpose``, e.g. ``refund``, for the
+    audit). Call it after the target was found and ``principal`` authorised, once ``attempt``
+    (:func:`pin_attempts.reserve`) is due.
+
+    The PIN is compared (Argon2, in a read transaction of its own, outside the writer lock;
+    against a dummy hash for an unknown or inactive user, so every refusal costs the same),
+    never stored or repeated. One write transaction then settles the attempt (a refusal counts
+    with the username's failed sign-ins) and, on refusal, appends ``approval_failed`` naming
+    the cause, with ``principal`` as the actor.
 
     Raises:
-        ApiError: 403 ``forbidden`` with ``wrong`` (unknown or inactive username, wrong PIN)
-            or ``not_manager`` (``{username}`` filled in: the staff member is no manager).
+        ApiError: 403 ``approval_refused`` with :data:`APPROVAL_REFUSED`: unknown or inactive
+            username, wrong PIN, or not a manager; one status, body and cost for all four.
     """
+    name = approval.username[:64]
     with db.read() as session:
         staff = session.scalars(select(Staff).where(Staff.username == approval.username)
                                 ).first()
-    pin_hash = staff.pin_hash if staff is not None and staff.active else None
-    if not security.verify_pin(pin_hash, approval.pin) or staff is None:
-        raise ApiError(ErrorCode.FORBIDDEN, wrong)
-    if ROLE_RANK.get(staff.role, 0) < ROLE_RANK["manager"]:
-        raise ApiError(ErrorCode.FORBIDDEN, not_manager.format(username=staff.username))
+    usable = staff is not None and staff.active
+    pin_ok = security.verify_pin(staff.pin_hash if staff is not None and usable else None,
+                                 approval.pin)
+    manager = staff is not None and usable and ROLE_RANK.get(staff.role, 0) >= ROLE_RANK[
+        "manager"]
+    cause: str | None
+    if staff is None:
+        cause = f"unknown username {name!r}"
+    elif not staff.active:
+        cause = f"inactive staff {name!r}"
+    elif not pin_ok:
+        cause = f"wrong PIN for {name!r}"
+    else:
+        cause = None if manager else f"{name!r} is not a manager"
+    with db.write() as session:
+        pin_attempts.settle(session, attempt, ok=cause is None, settings=settings,
+                            staff_id=principal.staff_id)
+        if cause is not None:
+            audit.append(session, [audit.AuditRecord(
+                action=APPROVAL_FAILED, staff_id=principal.staff_id,
+                terminal_id=principal.terminal_id, channel=principal.channel,
+                reason=f"{purpose} approval refused: {cause}")], at=now)
+    if cause is not None or staff is None:
+        raise ApiError(ErrorCode.APPROVAL_REFUSED, APPROVAL_REFUSED)
     return staff.id
 
 

@@ -2,11 +2,12 @@
 
 ``POST /v1/sales/{id or number}/refunds`` (``shared/API.md``, Sales and refunds):
 
-1. Authorise before any write: a channel token may not refund (403 ``forbidden``); a manager
-   approves their own refund; a cashier must give a manager's username and PIN in the body
-   (checked with Argon2 in a read, outside the writer lock; wrong or not a manager: 403
-   ``forbidden``). When a manager block is given it is checked whoever calls, and that
-   manager approves.
+1. Authorise before any write (:func:`authorize`): a channel token may not refund (403
+   ``forbidden``); an unknown sale is 404 before any PIN is looked at; a manager approves
+   their own refund; a cashier must give a manager's username and PIN in the body. When a
+   manager block is given it is checked whoever calls (by the route: throttled, then
+   :func:`pos_app.server.services.identity.approving_manager`; any refusal is one 403
+   ``approval_refused``), and that manager approves.
 2. Run once per ``Idempotency-Key`` (:func:`idempotency.run_idempotent`). The request hash
    leaves the manager's PIN out (it is never stored, not even hashed with the body).
 3. In the effect's transaction: find the sale (404, not stored), pick the tickets (default:
@@ -50,11 +51,11 @@ from pos_app.server.models import (
     Ticket,
     TicketType,
 )
-from pos_app.server.services import changes, idempotency, identity
+from pos_app.server.services import changes, idempotency
 from pos_app.server.services.expiry import expire_lapsed
 from pos_app.server.services.principal import Principal
 
-__all__ = ["ALREADY_REFUNDED", "RefundOutcome", "approver", "create_refund", "find_sale"]
+__all__ = ["ALREADY_REFUNDED", "RefundOutcome", "authorize", "create_refund", "find_sale"]
 
 ALREADY_REFUNDED = ErrorCode.ALREADY_REFUNDED.value
 """Error code (409) of a refund naming a ticket that was refunded before."""
@@ -73,23 +74,26 @@ def _forbidden(message: str) -> ApiError:
     return ApiError(ErrorCode.FORBIDDEN, message)
 
 
-def approver(db: Database, principal: Principal,
-             manager: schemas.ManagerApproval | None) -> int:
-    """The staff id of the manager who approves a refund by ``principal``.
+def authorize(db: Database, principal: Principal, sale_ref: str,
+              manager: schemas.ManagerApproval | None) -> int | None:
+    """Check, before any PIN is looked at, that ``principal`` may refund sale ``sale_ref``:
+    returns the approving manager's staff id when no PIN is needed (a manager refunding
+    without a ``manager`` block approves their own), or ``None`` when ``manager``'s PIN
+    must be checked next (:func:`pos_app.server.services.identity.approving_manager`).
 
     Raises:
-        ApiError: 403 ``forbidden`` for a channel token, a cashier without a manager's
-            credentials, or credentials that are wrong or not a manager's.
+        ApiError: 403 ``forbidden`` for a channel token or a cashier without a manager's
+            credentials; 404 ``not_found`` when there is no such sale (whatever the PIN).
     """
     if principal.is_channel or principal.staff_id is None:
         raise _forbidden("A channel token cannot refund; refunds are made at the box office.")
-    if manager is None:
-        if principal.has_role("manager"):
-            return principal.staff_id
-        raise _forbidden("A cashier needs a manager's username and PIN to refund.")
-    return identity.approving_manager(
-        db, manager, wrong="The manager's username or PIN is wrong; nothing was refunded.",
-        not_manager="{username} is not a manager and cannot approve a refund.")
+    with db.read() as session:
+        find_sale(session, sale_ref)
+    if manager is not None:
+        return None
+    if principal.has_role("manager"):
+        return principal.staff_id
+    raise _forbidden("A cashier needs a manager's username and PIN to refund.")
 
 
 def find_sale(session: Session, ref: str, *, lock: bool = False) -> Sale:
@@ -124,19 +128,19 @@ def _already_refunded(codes: list[str]) -> RefundOutcome:
 
 
 def create_refund(db: Database, principal: Principal, sale_ref: str,
-                  body: schemas.RefundCreate, *, key: str, path: str,
+                  body: schemas.RefundCreate, *, approved_by: int, key: str, path: str,
                   now: datetime) -> RefundOutcome:
-    """Refund tickets of sale ``sale_ref`` as ``principal`` under idempotency ``key``.
+    """Refund tickets of sale ``sale_ref`` as ``principal`` under idempotency ``key``,
+    approved by staff ``approved_by`` (found by :func:`authorize` and, with a manager's
+    PIN, :func:`pos_app.server.services.identity.approving_manager`).
 
     Returns the outcome to send: 201 with the :class:`schemas.Refund` body, a stored
     refusal (409 ``already_refunded`` or ``shift_not_open``), or a replay of either.
 
     Raises:
-        ApiError: 403 ``forbidden`` (see :func:`approver`), 404 ``not_found`` (no such sale),
-            422 ``invalid_request`` (tickets of another sale), idempotency refusals; none of
-            them stored.
+        ApiError: 404 ``not_found`` (no such sale), 422 ``invalid_request`` (tickets of
+            another sale), idempotency refusals; none of them stored.
     """
-    approved_by = approver(db, principal, body.manager)
     hashed = body.model_dump(mode="json")
     if hashed.get("manager"):
         hashed["manager"] = {"username": hashed["manager"]["username"]}

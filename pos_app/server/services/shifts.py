@@ -22,9 +22,10 @@ units of the shift's currency (``ServerSettings.currency``). Totals are read in 
 :mod:`pos_app.server.services.shift_totals`.
 
 A close whose count is off by more than ``ServerSettings.variance_threshold`` (either way)
-needs a manager's approval and a non-blank note, like a refund (:func:`approver`): a manager
-closing approves themselves; anyone else sends ``manager: {username, pin}``, checked with
-Argon2 before the transaction (wrong, or not a manager: 403 ``forbidden``, not stored).
+needs a manager's approval and a non-blank note, like a refund: the shift is found and the
+caller authorised first (:func:`authorize_close`); a manager closing approves themselves;
+anyone else sends ``manager: {username, pin}``, throttled and checked with Argon2 by the
+route before the transaction (any refusal: one 403 ``approval_refused``, not stored).
 Without both the close is refused 409 ``variance_needs_approval`` and NOT stored (the key is
 freed, nothing changes): the body says neither the expected cash nor the variance, so the
 count stays blind. The PIN never reaches the idempotency request hash (only the manager's
@@ -52,7 +53,7 @@ from pos_app.server import audit, sql
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.models import CashMovement, Shift
-from pos_app.server.services import idempotency, identity
+from pos_app.server.services import idempotency
 from pos_app.server.services.principal import Principal
 from pos_app.server.services.shift_totals import (
     movement_out,
@@ -65,7 +66,7 @@ __all__ = [
     "VARIANCE_NEEDS_APPROVAL",
     "ShiftOutcome",
     "add_cash_movement",
-    "approver",
+    "authorize_close",
     "close_shift",
     "get_shift",
     "list_shifts",
@@ -228,42 +229,45 @@ def add_cash_movement(db: Database, principal: Principal, shift_id: int,
     return _idempotent(db, principal, key=key, path=path, body=body, now=now, act=act)
 
 
-def approver(db: Database, principal: Principal,
-             manager: schemas.ManagerApproval | None) -> int | None:
-    """The staff id of the manager who approves ``principal``'s cash-up variance: the one
-    named by ``manager`` (checked whoever calls), else the caller when a manager, else
-    ``None`` (a cashier without approval). Reads in its own transaction (Argon2 is slow;
-    it stays out of the writer lock).
+def authorize_close(db: Database, principal: Principal, shift_id: int,
+                    manager: schemas.ManagerApproval | None) -> int | None:
+    """Check, before any PIN is looked at, that ``principal`` may close shift ``shift_id``;
+    returns who approves a variance without a PIN: the caller when a manager and no
+    ``manager`` block is given, else ``None`` (a cashier without approval, or a ``manager``
+    block whose PIN the route checks next). Reads in its own transaction.
 
     Raises:
-        ApiError: 403 ``forbidden`` when ``manager``'s username or PIN is wrong or names
-            someone who is not a manager (the message never repeats the PIN).
+        ApiError: 403 ``forbidden`` (a channel token; a cashier and another terminal's
+            shift); 404 ``not_found`` (no such shift, whatever the PIN).
     """
-    if manager is None:
-        return principal.staff_id if principal.has_role("manager") else None
-    return identity.approving_manager(
-        db, manager, wrong="The manager's username or PIN is wrong; the shift is still open.",
-        not_manager="{username} is not a manager and cannot approve a cash-up variance; the "
-                    "shift is still open.")
+    _require_staff(principal)
+    with db.read() as session:
+        shift = session.get(Shift, shift_id)
+        if shift is None:
+            raise ApiError(ErrorCode.NOT_FOUND, f"Shift {shift_id} was not found.")
+        _authorize(principal, shift)
+    if manager is None and principal.has_role("manager"):
+        return principal.staff_id
+    return None
 
 
 def close_shift(db: Database, principal: Principal, shift_id: int, body: schemas.ShiftClose,
-                *, key: str, path: str, now: datetime,
+                *, approving: int | None, key: str, path: str, now: datetime,
                 variance_threshold: int = DEFAULT_VARIANCE_THRESHOLD) -> ShiftOutcome:
     """Close open shift ``shift_id`` with ``body.counted_cash``: the server computes
     ``expected_cash`` and ``variance`` and keeps them. Returns 200 Shift, or the stored 409
     ``shift_not_open``.
 
     When ``|variance| > variance_threshold`` (minor units) the close needs an approving
-    manager (:func:`approver`) and a non-blank ``body.note``; ``approved_by`` is then kept
-    in the ``shift_close`` audit entry and answered in the shift.
+    manager, ``approving`` (from :func:`authorize_close`, or the manager whose PIN the route
+    checked), and a non-blank ``body.note``; ``approved_by`` is then kept in the
+    ``shift_close`` audit entry and answered in the shift.
 
     Raises:
-        ApiError: 404 / 403 (also for a wrong manager PIN); 409 ``variance_needs_approval``
-            (not stored, nothing changed, no amount in the body).
+        ApiError: 404 / 403; 409 ``variance_needs_approval`` (not stored, nothing changed,
+            no amount in the body).
     """
     _require_staff(principal)
-    approving = approver(db, principal, body.manager)
     hashed = body.model_dump(mode="json")
     if body.manager is not None:  # the PIN is not part of the request's identity
         hashed["manager"] = {"username": body.manager.username}

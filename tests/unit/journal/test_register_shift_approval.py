@@ -54,12 +54,12 @@ def test_the_refusal_asks_for_a_manager_and_names_no_amount(
 def test_a_wrong_pin_is_said_in_the_servers_words(
         register: Register, server: FakeShiftServer) -> None:
     server.answer = lambda _r: httpx.Response(403, json={
-        "error": "forbidden", "message": "The manager's username or PIN is wrong; the shift "
-                                         "is still open."})
+        "error": "approval_refused", "message": "The approval was refused: check the "
+                                                "manager's username and PIN."})
     refused = register.close_shift(3, 10_000, "short",
                                    manager=ManagerApproval(username="morgan", pin="0000"))
     assert refused.state is EntryState.REFUSED
-    assert refused.message == "The manager's username or PIN is wrong; the shift is still open."
+    assert refused.message == "The approval was refused: check the manager's username and PIN."
 
 
 def test_the_pin_is_sent_but_only_the_managers_username_is_journaled(

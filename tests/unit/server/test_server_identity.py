@@ -17,7 +17,7 @@ from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.models import AuditEntry, ChannelToken, LoginAttempt, Terminal
 from pos_app.server.security import hash_token
-from pos_app.server.services import channels, identity
+from pos_app.server.services import channels, identity, pin_attempts
 from pos_app.server.settings import ServerSettings
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def client(database: Database, clock: FixedClock) -> Iterator[TestClient]:
     from fastapi.testclient import TestClient
 
     settings = ServerSettings(database_url=database.url, clock=clock,
-                              sweeper_interval=timedelta(0))
+                              sweeper_interval=timedelta(0), pin_free_failures=1000)
     with TestClient(create_app(settings, database=database),
                     base_url="https://testserver") as test_client:
         yield test_client
@@ -65,9 +65,18 @@ def _terminal(database: Database) -> Terminal:
         return session.scalars(select(Terminal).where(Terminal.name == "till")).one()
 
 
+# The venue-wide delay (tests/security, test_server_pin_attempts.py) is off here: these tests
+# are about the limit per terminal and username.
+SETTINGS = ServerSettings(database_url="sqlite://", pin_free_failures=1000)
+
+
 def _sign_in(database: Database, pin: str, now: datetime, username: str = "sam") -> None:
-    identity.sign_in(database, _terminal(database), username, pin, now=now,
-                     ttl=timedelta(hours=12))
+    terminal = _terminal(database)
+    attempt = pin_attempts.reserve(database, SETTINGS, username=username,
+                                   terminal_id=terminal.id, client="10.0.0.7",
+                                   kind="sign_in", now=now)
+    identity.sign_in(database, terminal, username, pin, attempt=attempt, settings=SETTINGS,
+                     now=now)
 
 
 def _refusal(database: Database, pin: str, now: datetime, username: str = "sam") -> ApiError:

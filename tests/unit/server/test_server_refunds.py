@@ -17,6 +17,7 @@ from pos_app.server.errors import ApiError
 from pos_app.server.models import AuditEntry, IdempotencyKey, Refund, Sale, Ticket, TicketType
 from pos_app.server.services import identity, refunds, sales
 from pos_app.server.services.principal import Principal
+from tests.support import approvals
 
 NOW = datetime(2026, 3, 1, 18, 0, tzinfo=UTC)
 
@@ -60,8 +61,8 @@ def _sell(database: Database, lines: dict[int, int]) -> dict[str, Any]:
 def _refund(database: Database, sale_ref: str, *, principal: Principal = MANAGER,
             key: str = "r1", **body: Any) -> refunds.RefundOutcome:
     request = schemas.RefundCreate.model_validate({"reason": "customer ill", **body})
-    return refunds.create_refund(database, principal, sale_ref, request, key=key,
-                                 path=f"/v1/sales/{sale_ref}/refunds", now=NOW)
+    return approvals.refund(database, principal, sale_ref, request, key=key,
+                            path=f"/v1/sales/{sale_ref}/refunds", now=NOW)
 
 
 def _sale_status(database: Database, sale_id: str) -> str:
@@ -171,7 +172,8 @@ def test_a_cashier_with_a_wrong_manager_pin_is_refused(database: Database) -> No
                     {"username": "nobody", "pin": "2222"}):
         with pytest.raises(ApiError) as refused:
             _refund(database, sale["id"], principal=CASHIER, manager=manager)
-        assert (refused.value.status, refused.value.code) == (403, "forbidden")
+        assert (refused.value.status, refused.value.code) == (403, "approval_refused")
+        assert refused.value.message == identity.APPROVAL_REFUSED
     assert _sold(database)["GA"] == 1
 
 

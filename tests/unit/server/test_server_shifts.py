@@ -18,6 +18,7 @@ from pos_app.server.errors import ApiError
 from pos_app.server.models import AuditEntry, Hold, Refund, Sale, Shift, TicketType
 from pos_app.server.services import sales, shifts
 from pos_app.server.services.principal import Principal
+from tests.support import approvals
 
 NOW = datetime(2026, 3, 1, 18, 0, tzinfo=UTC)
 
@@ -56,10 +57,10 @@ def move(db: Database, shift_id: int, kind: str, amount: int, *, who: Principal 
 
 def close(db: Database, shift_id: int, counted: int, *, who: Principal = CASHIER,
           key: str | None = None, note: str | None = None) -> shifts.ShiftOutcome:
-    return shifts.close_shift(db, who, shift_id,
-                              schemas.ShiftClose(counted_cash=counted, note=note),
-                              key=key or uuid.uuid4().hex, path=f"/v1/shifts/{shift_id}/close",
-                              now=NOW)
+    return approvals.close_shift(db, who, shift_id,
+                                 schemas.ShiftClose(counted_cash=counted, note=note),
+                                 key=key or uuid.uuid4().hex,
+                                 path=f"/v1/shifts/{shift_id}/close", now=NOW)
 
 
 def sell(db: Database, lines: dict[str, int], *, key: str | None = None,
