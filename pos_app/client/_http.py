@@ -103,6 +103,13 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
+
+PIN_CHECK_TIMEOUT = 7 * 60.0
+"""Seconds a request that carries a PIN (sign-in, a manager's approval) waits for its answer:
+after repeated failures for a username the server holds every next PIN for it up to 6
+minutes before checking it (``docs/api.md``, Approvals and throttling); the usual 10 s
+would turn that wait into an unknown outcome."""
+
 class InventoryClient(ManagerCalls):
     """Client of the central inventory API (``shared/API.md``) over one keep-alive connection.
 
@@ -204,7 +211,8 @@ class InventoryClient(ManagerCalls):
               headers: Mapping[str, str] | None = None,
               timeout: float | None = None) -> httpx.Response:
         """Send one request; translate transport failures and error statuses. ``timeout``
-        (seconds) replaces the client's for this call (a long server-side job)."""
+        (seconds) replaces the client's wait for the answer for this call (a long
+        server-side job); connecting still gives up after the client's usual time."""
         self.request_threads.append((threading.current_thread(), method, path))
         http = self._http
         import httpx
@@ -212,7 +220,8 @@ class InventoryClient(ManagerCalls):
         try:
             response = http.request(
                 method, path, json=json, headers=headers,
-                timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else httpx.Timeout(timeout))
+                timeout=httpx.USE_CLIENT_DEFAULT if timeout is None
+                else httpx.Timeout(self._timeout, read=timeout))
         except _not_sent() as exc:
             if _is_cert_failure(exc):
                 raise TlsVerificationFailed(
@@ -266,7 +275,8 @@ class InventoryClient(ManagerCalls):
         ``TooManyAttempts`` (locked, ``retry_after`` seconds), ``NotPaired`` (no terminal token).
         """
         body = SessionCreate(username=username, pin=pin).model_dump(mode="json")
-        response = self._send("POST", "/v1/sessions", json=body, headers=self._terminal_auth())
+        response = self._send("POST", "/v1/sessions", json=body, headers=self._terminal_auth(),
+                              timeout=PIN_CHECK_TIMEOUT)
         return self._parse(response, SessionResponse)
 
     def delete_session(self) -> None:
@@ -341,10 +351,11 @@ class InventoryClient(ManagerCalls):
 
     # --- shifts -------------------------------------------------------------------------------
 
-    def _post_keyed(self, path: str, body: Any, idempotency_key: str) -> httpx.Response:
+    def _post_keyed(self, path: str, body: Any, idempotency_key: str, *,
+                    timeout: float | None = None) -> httpx.Response:
         headers = self._session_auth()
         headers["Idempotency-Key"] = idempotency_key
-        return self._send("POST", path, json=body, headers=headers)
+        return self._send("POST", path, json=body, headers=headers, timeout=timeout)
 
     def open_shift(self, opening_float: int, *, idempotency_key: str) -> Shift:
         """``POST /v1/shifts``: open a shift at this terminal with ``opening_float`` minor
@@ -372,7 +383,8 @@ class InventoryClient(ManagerCalls):
         body = ShiftClose(counted_cash=counted_cash, note=note, manager=manager).model_dump(
             mode="json", exclude_none=True)
         path = f"/v1/shifts/{int(shift_id)}/close"
-        return self._parse(self._post_keyed(path, body, idempotency_key), Shift)
+        timeout = PIN_CHECK_TIMEOUT if manager is not None else None
+        return self._parse(self._post_keyed(path, body, idempotency_key, timeout=timeout), Shift)
 
     def get_shift(self, shift_id: int) -> Shift:
         """``GET /v1/shifts/{id}`` with its totals. Raises ``NotFound``, ``Forbidden``."""
@@ -450,7 +462,9 @@ class InventoryClient(ManagerCalls):
         a manager's approval), ``NotFound``, ``Conflict``, ``InvalidRequest``."""
         payload = body.model_dump(mode="json", exclude_none=True)
         path = f"/v1/sales/{quote(str(sale_ref), safe='')}/refunds"
-        return self._parse(self._post_keyed(path, payload, idempotency_key), Refund)
+        timeout = PIN_CHECK_TIMEOUT if body.manager is not None else None
+        return self._parse(self._post_keyed(path, payload, idempotency_key, timeout=timeout),
+                           Refund)
 
     def close(self) -> None:
         """Close the connection pool; the client cannot be used afterwards."""

@@ -274,3 +274,35 @@ def test_a_closed_port_is_unreachable_over_real_tls(ca_file: Path) -> None:
 def test_a_missing_ca_file_fails_at_construction(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         InventoryClient("https://pos.test", ca_file=tmp_path / "missing.pem")
+
+
+def test_requests_that_carry_a_pin_wait_for_the_servers_pin_delay() -> None:
+    """After repeated failures the server holds a username's next PIN up to
+    ``pin_delay_cap`` before checking it (issue 16): a sign-in or a manager's approval must
+    wait longer than that for its answer, or the till reports an unknown outcome; connecting
+    and every other request keep the usual 10 s."""
+    from pos_app.api.schemas import ManagerApproval, RefundCreate
+    from pos_app.client._http import PIN_CHECK_TIMEOUT
+    from pos_app.server.settings import ServerSettings
+
+    seen: dict[str, dict[str, float | None]] = {}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen[f"{request.method} {request.url.path}"] = request.extensions["timeout"]
+        return httpx.Response(401, json={"error": "unauthorized", "message": "no"})
+
+    longest = ServerSettings(database_url="sqlite://").pin_delay_cap.total_seconds()
+    assert longest < PIN_CHECK_TIMEOUT
+    client = client_for(handler)
+    approval = ManagerApproval(username="morgan", pin="0000")
+    for call in (lambda: client.create_session("alex", "1234"),
+                 lambda: client.refund("7", RefundCreate(reason="ill", manager=approval),
+                                       idempotency_key="r1"),
+                 lambda: client.close_shift(3, 100, "short", idempotency_key="c1",
+                                            manager=approval),
+                 lambda: client.refund("8", RefundCreate(reason="ill"), idempotency_key="r2")):
+        with pytest.raises(Unauthorized):
+            call()
+    for path in ("POST /v1/sessions", "POST /v1/sales/7/refunds", "POST /v1/shifts/3/close"):
+        assert seen[path]["read"] == PIN_CHECK_TIMEOUT and seen[path]["connect"] == 10.0, path
+    assert seen["POST /v1/sales/8/refunds"]["read"] == 10.0  # no PIN: the usual wait
