@@ -72,6 +72,16 @@ environment:
                                   deadlock before answering 409 (default 5)
   POS_APP_HEADER_TIMEOUT          serve: seconds a client has to send a request's headers
                                   before its connection is closed (default 10)
+  POS_APP_PIN_FREE_FAILURES       serve: failed PINs per username per hour, venue-wide,
+                                  before each next attempt waits (default 2)
+  POS_APP_PIN_ADDRESS_FAILURES    serve: failed PINs from one client address in 10 minutes
+                                  before 429 (default 20)
+  POS_APP_ALLOW_PRIVATE_WEBHOOKS  serve: 1 posts to webhooks on loopback or private
+                                  addresses (default: refused; or --allow-private-webhooks)
+  POS_APP_DOCS                    serve: 1 serves /docs, /redoc and /openapi.json (default:
+                                  not served; or --docs; on with --demo)
+  POS_APP_SESSION_IDLE_MINUTES    serve: minutes a staff session may go unused before it
+                                  is refused like an expired one, 1 to 720 (default 30)
   POS_APP_DATABASE_URL            set by serve for its --workers processes (do not set)
   POS_APP_TLS_CA_FILE             set by serve: the CA served at /v1/tls/ca.pem (do not set)
   POS_APP_DEBUG                   1 shows the traceback of an unexpected error
@@ -156,8 +166,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8443,
                        help="HTTPS port (default: %(default)s)")
     serve.add_argument(
-        "--demo", action="store_true", help="load the demo catalog and staff into an empty database"
+        "--demo", action="store_true",
+        help="load the demo catalog and staff into an empty database (implies --docs)"
     )
+    serve.add_argument("--docs", action="store_true",
+                       help="serve the interactive API documentation (/docs, /redoc) and the "
+                            "live /openapi.json (default: not served; sets POS_APP_DOCS)")
+    serve.add_argument("--allow-private-webhooks", action="store_true",
+                       help="post to webhooks whose host is or resolves to a loopback, "
+                            "private, link-local or reserved address (default: refused; sets "
+                            "POS_APP_ALLOW_PRIVATE_WEBHOOKS)")
     serve.add_argument("--workers", type=int, default=1,
                        help="server processes; more than 1 needs PostgreSQL "
                             "(default: %(default)s)")
@@ -213,6 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
              "machine); prints its signing secret on the last line",
     )
     add_webhook.add_argument("url", help="where to post the alerts")
+    add_webhook.add_argument("--allow-private-webhooks", action="store_true",
+                             help="accept a loopback, private, link-local or reserved address "
+                                  "(the server needs the same flag to post to it)")
     _add_db_options(add_webhook)
     list_webhooks = admin_sub.add_parser(
         "list-webhooks", parents=[common],
@@ -393,10 +414,21 @@ def _silence_stdout() -> None:
 def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     command = args.command
     if command == "serve":
-        from pos_app.server.runner import ENV_VARIANCE_THRESHOLD, ServeOptions, serve
+        from pos_app.server.runner import (
+            ENV_ALLOW_PRIVATE_WEBHOOKS,
+            ENV_DOCS,
+            ENV_VARIANCE_THRESHOLD,
+            ServeOptions,
+            serve,
+        )
 
-        if args.variance_threshold is not None:  # the environment reaches --workers too
+        # The environment reaches --workers processes too.
+        if args.variance_threshold is not None:
             os.environ[ENV_VARIANCE_THRESHOLD] = str(args.variance_threshold)
+        if args.docs or args.demo:
+            os.environ[ENV_DOCS] = "1"
+        if args.allow_private_webhooks:
+            os.environ[ENV_ALLOW_PRIVATE_WEBHOOKS] = "1"
         serve(
             ServeOptions(
                 database=_db_target(args, serving=True),
@@ -524,7 +556,8 @@ def _admin_webhooks(args: argparse.Namespace) -> int:
     as_json = getattr(args, "json", False)
     if args.admin_command == "add-webhook":
         try:
-            created = admin.add_webhook(_db_target(args), args.url)
+            created = admin.add_webhook(_db_target(args), args.url,
+                                        allow_private=args.allow_private_webhooks)
         except ValueError as exc:
             raise CliError(str(exc)) from None
         if as_json:

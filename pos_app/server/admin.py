@@ -80,10 +80,12 @@ def add_channel_token(database: str, channel: str, name: str | None = None, *,
             raise ValueError(exc.message) from None
 
 
-def add_webhook(database: str, url: str, *,
-                clock: Clock | None = None) -> schemas.WebhookCreated:
+def add_webhook(database: str, url: str, *, clock: Clock | None = None,
+                allow_private: bool = False) -> schemas.WebhookCreated:
     """Add a webhook posting every stock alert raised from now on to ``url`` (``https://``,
-    or ``http://`` to a loopback host); returns it with its signing secret, shown only now
+    or ``http://`` to a loopback host; a loopback or private address only with
+    ``allow_private``, and the server then needs ``--allow-private-webhooks`` to post to
+    it); returns it with its signing secret, shown only now
     (:mod:`pos_app.server.services.webhooks` describes the signature). A running server
     starts posting to it within its ``webhook_interval``.
 
@@ -94,7 +96,8 @@ def add_webhook(database: str, url: str, *,
     with open_database(database) as db:
         try:
             with db.write() as session:
-                return webhooks.create_webhook(session, url, now=clock.now())
+                return webhooks.create_webhook(session, url, now=clock.now(),
+                                               allow_private=allow_private)
         except ApiError as exc:
             raise ValueError(exc.message) from None
 

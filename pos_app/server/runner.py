@@ -15,8 +15,12 @@ SSE keepalive comments, default 15), ``POS_APP_DB_RETRY_ATTEMPTS`` (default 5),
 ``POS_APP_VARIANCE_THRESHOLD`` (minor units a cash-up count may be off without a manager's
 approval, default 500; ``pos-app serve --variance-threshold`` sets it),
 ``POS_APP_PIN_FREE_FAILURES`` (failed PINs per username per hour before the venue-wide delay
-starts, default 2) and ``POS_APP_PIN_ADDRESS_FAILURES`` (failed PINs per client address in
-10 minutes before 429, default 20).
+starts, default 2), ``POS_APP_PIN_ADDRESS_FAILURES`` (failed PINs per client address in
+10 minutes before 429, default 20), ``POS_APP_SESSION_IDLE_MINUTES`` (a staff session unused
+this long is refused, default 30), ``POS_APP_DOCS`` (``1``: serve ``/docs``, ``/redoc`` and
+``/openapi.json``; ``serve --docs`` or ``--demo`` sets it) and
+``POS_APP_ALLOW_PRIVATE_WEBHOOKS`` (``1``: post to loopback and private webhook targets;
+``serve --allow-private-webhooks`` sets it).
 """
 
 from __future__ import annotations
@@ -40,8 +44,9 @@ from pos_app.server.http_limits import uvicorn_options
 from pos_app.server.settings import ServerSettings, database_url_for
 from pos_app.server.tls import ensure_tls
 
-__all__ = ["ENV_DATABASE_URL", "ENV_DB_RETRY_ATTEMPTS", "ENV_PIN_ADDRESS_FAILURES",
-           "ENV_PIN_FREE_FAILURES", "ENV_SSE_KEEPALIVE",
+__all__ = ["ENV_ALLOW_PRIVATE_WEBHOOKS", "ENV_DATABASE_URL", "ENV_DB_RETRY_ATTEMPTS", "ENV_DOCS",
+           "ENV_PIN_ADDRESS_FAILURES", "ENV_PIN_FREE_FAILURES", "ENV_SESSION_IDLE_MINUTES",
+           "ENV_SSE_KEEPALIVE",
            "ENV_VARIANCE_THRESHOLD", "MAX_VARIANCE_THRESHOLD", "ServeError", "ServeOptions",
            "serve", "settings_from_environment", "worker_app"]
 
@@ -53,6 +58,11 @@ ENV_DB_RETRY_ATTEMPTS = "POS_APP_DB_RETRY_ATTEMPTS"
 ENV_VARIANCE_THRESHOLD = "POS_APP_VARIANCE_THRESHOLD"
 ENV_PIN_FREE_FAILURES = "POS_APP_PIN_FREE_FAILURES"
 ENV_PIN_ADDRESS_FAILURES = "POS_APP_PIN_ADDRESS_FAILURES"
+ENV_SESSION_IDLE_MINUTES = "POS_APP_SESSION_IDLE_MINUTES"
+ENV_DOCS = "POS_APP_DOCS"
+ENV_ALLOW_PRIVATE_WEBHOOKS = "POS_APP_ALLOW_PRIVATE_WEBHOOKS"
+MAX_SESSION_IDLE_MINUTES = 720
+"""Longest idle timeout accepted (12 hours, the longest a session lasts anyway)."""
 MAX_VARIANCE_THRESHOLD = 1_000_000_000
 """Largest threshold accepted (the largest count a close may send, ``MAX_CASH_AMOUNT``)."""
 
@@ -61,10 +71,13 @@ def settings_from_environment(database_url: str) -> ServerSettings:
     """:class:`ServerSettings` for ``database_url`` with the overrides found in the
     environment (``POS_APP_SSE_KEEPALIVE`` seconds, ``POS_APP_DB_RETRY_ATTEMPTS``,
     ``POS_APP_VARIANCE_THRESHOLD`` minor units of the venue's currency, 0 or more,
-    ``POS_APP_PIN_FREE_FAILURES`` and ``POS_APP_PIN_ADDRESS_FAILURES`` counts).
+    ``POS_APP_PIN_FREE_FAILURES`` and ``POS_APP_PIN_ADDRESS_FAILURES`` counts,
+    ``POS_APP_SESSION_IDLE_MINUTES`` 1 to 720, ``POS_APP_DOCS`` and
+    ``POS_APP_ALLOW_PRIVATE_WEBHOOKS`` ``1`` or ``0``).
 
     Raises:
-        ServeError: an override that is not a positive number.
+        ServeError: an override that is not a positive number (or, for the switches, not
+            ``0`` or ``1``).
     """
     settings = ServerSettings(database_url=database_url)
     keepalive = os.environ.get(ENV_SSE_KEEPALIVE)
@@ -96,7 +109,26 @@ def settings_from_environment(database_url: str) -> ServerSettings:
     per_address = _count(ENV_PIN_ADDRESS_FAILURES)
     if per_address is not None:
         settings = replace(settings, login_address_max_failures=per_address)
-    return settings
+    idle = _count(ENV_SESSION_IDLE_MINUTES)
+    if idle is not None:
+        if idle > MAX_SESSION_IDLE_MINUTES:
+            raise ServeError(f"{ENV_SESSION_IDLE_MINUTES} must be minutes from 1 to "
+                             f"{MAX_SESSION_IDLE_MINUTES}, not {idle}")
+        settings = replace(settings, session_idle_timeout=timedelta(minutes=idle))
+    return replace(settings, docs=_switch(ENV_DOCS),
+                   allow_private_webhooks=_switch(ENV_ALLOW_PRIVATE_WEBHOOKS))
+
+
+def _switch(env: str) -> bool:
+    """Environment variable ``env`` as a switch: ``1`` on, unset, empty or ``0`` off.
+
+    Raises:
+        ServeError: any other value.
+    """
+    value = os.environ.get(env, "").strip()
+    if value not in ("", "0", "1"):
+        raise ServeError(f"{env} must be 1 or 0, not {value!r}")
+    return value == "1"
 
 
 def _count(env: str) -> int | None:
@@ -215,6 +247,9 @@ def _serve(options: ServeOptions) -> None:
             "postgresql+psycopg://...): with SQLite every write must pass this process's "
             "single writer lock, which several processes would defeat; use --workers 1")
     settings = settings_from_environment(url)
+    if settings.allow_private_webhooks:
+        log.warning("webhooks may post to loopback and private addresses "
+                    "(--allow-private-webhooks)")
     certfile, keyfile = _tls_paths(options)
     database = Database(url, retry_attempts=settings.db_retry_attempts,
                         batch_limit=settings.write_batch_limit)

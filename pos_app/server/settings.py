@@ -11,9 +11,13 @@ from pathlib import Path
 from pos_app.domain.clock import Clock, SystemClock
 from pos_app.files import private_dir
 
-__all__ = ["SQLITE_FILENAME", "ServerSettings", "database_url_for"]
+__all__ = ["SESSION_SLIDE_STEP", "SQLITE_FILENAME", "ServerSettings", "database_url_for"]
 
 SQLITE_FILENAME = "pos.sqlite3"
+
+SESSION_SLIDE_STEP = timedelta(minutes=1)
+"""A session's idle deadline is written again only when it would move by at least this
+much: at most one database write per session per minute, however busy the till."""
 
 
 def database_url_for(database: str) -> str:
@@ -39,7 +43,12 @@ class ServerSettings:
 
     Attributes:
         database_url: SQLAlchemy URL (``sqlite:///...`` or ``postgresql+psycopg://...``).
-        session_ttl: lifetime of a staff session token (12 hours).
+        session_ttl: longest lifetime of a staff session token (12 hours), however much it
+            is used.
+        session_idle_timeout: a staff session unused this long (30 minutes) is refused
+            like an expired one; each authenticated request slides it, writing the new
+            deadline at most once a minute per session (:data:`SESSION_SLIDE_STEP`,
+            :mod:`pos_app.server.services.session_idle`).
         pairing_code_ttl: lifetime of a terminal pairing code (10 minutes).
         idempotency_ttl: how long idempotency keys are kept at least (24 hours).
         clock: the source of "now" for every expiry decision (inject a FixedClock in tests).
@@ -89,6 +98,19 @@ class ServerSettings:
         webhook_retry_window: an alert is retried until it is this old (24 hours, counted
             from the crossing), then recorded ``failed`` and the webhook moves on
             (:mod:`pos_app.server.services.webhook_dispatcher`).
+        allow_private_webhooks: post to webhooks whose host is or resolves to a loopback,
+            private, link-local, multicast, unspecified or reserved address (False: such an
+            attempt is refused and logged only as "refused: private address";
+            ``pos-app serve --allow-private-webhooks``).
+        docs: serve the interactive ``/docs`` and ``/redoc`` and the live ``/openapi.json``
+            (``pos-app serve --docs``, on with ``--demo``); off, they answer 404.
+        max_streams_per_credential: live-inventory streams one staff session or channel
+            token may hold open at once (4); the next is 429 ``too_many_streams``.
+        max_streams: live-inventory streams one server process holds open at once (200);
+            the next is 429 ``too_many_streams`` too.
+        stream_check_interval: how often open streams are checked against their
+            credentials (0.5 s): a stream ends within about this long of its session
+            signing out, expiring (also by the idle timeout) or being revoked.
     """
 
     database_url: str
@@ -121,3 +143,9 @@ class ServerSettings:
     webhook_retry_base: timedelta = timedelta(seconds=1)
     webhook_retry_cap: timedelta = timedelta(minutes=5)
     webhook_retry_window: timedelta = timedelta(hours=24)
+    allow_private_webhooks: bool = False
+    docs: bool = False
+    session_idle_timeout: timedelta = timedelta(minutes=30)
+    max_streams_per_credential: int = 4
+    max_streams: int = 200
+    stream_check_interval: timedelta = timedelta(seconds=0.5)

@@ -46,7 +46,8 @@ def _deliveries(manager: StaffClient, webhook_id: int,
 
 def test_a_webhook_from_the_cli_receives_a_signed_stock_alert_from_the_running_server(
         live_server: LiveServer, receiver: WebhookReceiver, manager: StaffClient) -> None:
-    out = pos_app("admin", "add-webhook", receiver.url, *live_server.db_args())
+    out = pos_app("admin", "add-webhook", receiver.url, "--allow-private-webhooks",
+                  *live_server.db_args())
     secret = out.stdout.strip().splitlines()[-1]
     listed = json.loads(pos_app("admin", "list-webhooks", "--json",
                                 *live_server.db_args()).stdout)["webhooks"]

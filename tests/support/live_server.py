@@ -160,10 +160,12 @@ def start_live_server(data_dir: Path, *, demo: bool = True) -> Iterator[LiveServ
     # The session's shared server signs alex and morgan in hundreds of times a minute, and
     # its tests' wrong PINs would make every later attempt wait out the venue-wide delay
     # and, all from 127.0.0.1, reach the per-address limit: both are loosened here and
-    # tested in-process with a clock (tests/security, tests/unit/server).
+    # tested in-process with a clock (tests/security, tests/unit/server). Its webhook test
+    # posts to a receiver on 127.0.0.1, a private target the server refuses unless allowed.
     server = LiveServer(data_dir=data_dir, port=free_port(), demo=demo,
                         extra_env={"POS_APP_PIN_FREE_FAILURES": "1000000",
-                                   "POS_APP_PIN_ADDRESS_FAILURES": "1000000"})
+                                   "POS_APP_PIN_ADDRESS_FAILURES": "1000000",
+                                   "POS_APP_ALLOW_PRIVATE_WEBHOOKS": "1"})
     server.start()
     try:
         yield server

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import threading
@@ -181,21 +182,26 @@ class WebhookDispatcher:
         timeout: seconds a receiver may take to connect and for each read.
         policy: the retry schedule.
         rng: returns a float in [0, 1) for the jitter (inject a constant in tests).
-        sender: posts one request (:func:`post`; tests may inject another).
+        sender: posts one request (default :func:`post`, refusing non-public targets
+            unless ``allow_private_targets``; tests may inject another).
         batch_limit: most attempts per webhook per :meth:`run_once`.
         parallel: most webhooks posted to at once.
+        allow_private_targets: post to loopback and private addresses too
+            (``--allow-private-webhooks``); otherwise such a target is logged
+            ``failed`` with only "refused: private address".
     """
 
     def __init__(self, database: Database, *, clock: Clock, timeout: float = 5.0,
                  policy: RetryPolicy | None = None,
-                 rng: Callable[[], float] = random.random, sender: Sender = post,
-                 batch_limit: int = BATCH_LIMIT, parallel: int = PARALLEL) -> None:
+                 rng: Callable[[], float] = random.random, sender: Sender | None = None,
+                 batch_limit: int = BATCH_LIMIT, parallel: int = PARALLEL,
+                 allow_private_targets: bool = False) -> None:
         self._database = database
         self._clock = clock
         self._timeout = timeout
         self._policy = policy or RetryPolicy()
         self._rng = rng
-        self._sender = sender
+        self._sender = sender or functools.partial(post, allow_private=allow_private_targets)
         self._batch_limit = batch_limit
         self._parallel = parallel
         self._stopping = threading.Event()
@@ -384,7 +390,8 @@ def start_dispatcher(database: Database, settings: ServerSettings) -> RunningDis
     dispatcher = WebhookDispatcher(
         database, clock=settings.clock, timeout=settings.webhook_timeout.total_seconds(),
         policy=RetryPolicy(base=settings.webhook_retry_base, cap=settings.webhook_retry_cap,
-                           window=settings.webhook_retry_window))
+                           window=settings.webhook_retry_window),
+        allow_private_targets=settings.allow_private_webhooks)
     task = asyncio.get_running_loop().create_task(
         dispatcher.run(interval_seconds=interval), name="pos-webhook-dispatcher")
     return RunningDispatcher(dispatcher, task)

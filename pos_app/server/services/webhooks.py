@@ -3,9 +3,11 @@ signed, and the delivery log. Posting itself is :mod:`.webhook_dispatcher`.
 
 A webhook is a URL plus a secret made here and shown once (``pos-app admin add-webhook``).
 ``https://`` URLs only, except ``http://`` to this machine's loopback (a receiver under test
-or a local relay). The database keeps the secret itself, not a hash: the server needs it to
-sign every delivery, as Stripe and GitHub keep theirs. Removing a webhook stops its
-deliveries at once, erases its secret and keeps its delivery log.
+or a local relay); loopback, private, link-local, multicast and reserved targets only with
+``--allow-private-webhooks`` (:func:`validate_url`, and at delivery
+:func:`pos_app.server.services.webhook_http.post`). The database keeps the secret itself,
+not a hash: the server needs it to sign every delivery, as Stripe and GitHub keep theirs.
+Removing a webhook stops its deliveries at once, erases its secret and keeps its delivery log.
 
 Signature scheme (after Stripe's ``Stripe-Signature`` and GitHub's
 ``X-Hub-Signature-256``), on every attempt of every delivery::
@@ -30,6 +32,7 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
+import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,10 +53,12 @@ from pos_app.server.models import (
     WebhookDelivery,
 )
 from pos_app.server.services.audit_query import decode_cursor, encode_cursor
+from pos_app.server.services.webhook_http import is_private_address
 
 __all__ = [
     "EVENT_STOCK_ALERT",
     "MAX_URL_LENGTH",
+    "PRIVATE_REFUSED",
     "SECRET_PREFIX",
     "SIGNATURE_TOLERANCE_SECONDS",
     "PendingAlert",
@@ -91,20 +96,43 @@ def _invalid(message: str) -> ApiError:
     return ApiError(ErrorCode.INVALID_REQUEST, message)
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
+PRIVATE_REFUSED = ("A webhook URL may not point at a loopback, private, link-local, multicast, "
+                   "unspecified or reserved address (this machine, the local network, a "
+                   "cloud's metadata service): use a public https:// receiver, or allow "
+                   "private targets explicitly with --allow-private-webhooks.")
+"""The 422 message for such a target (:func:`validate_url`)."""
+
+
+def _literal_addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """The addresses ``host`` names without any DNS lookup: an IP literal in any form the
+    resolver accepts (``127.0.0.1``, ``127.1``, ``2130706433``, ``0x7f.1``, ``[::1]``), and
+    ``localhost`` / ``*.localhost`` (RFC 6761: always loopback); [] for another name."""
+    name = host.lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return [ipaddress.ip_address("127.0.0.1")]
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+        found = socket.getaddrinfo(host, None, flags=socket.AI_NUMERICHOST)
+    except (OSError, UnicodeError):
+        return []  # a name: checked at every delivery, once resolved (webhook_http.post)
+    return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in found]
 
 
-def validate_url(url: str) -> str:
+def _is_loopback(host: str) -> bool:
+    addresses = _literal_addresses(host)
+    return bool(addresses) and all(a.is_loopback or (
+        isinstance(a, ipaddress.IPv6Address) and a.ipv4_mapped is not None
+        and a.ipv4_mapped.is_loopback) for a in addresses)
+
+
+def validate_url(url: str, *, allow_private: bool = False) -> str:
     """``url`` stripped, when it may receive webhooks: ``https://host[:port]/...``, or
     ``http://`` to a loopback host (``localhost``, ``127.0.0.0/8``, ``::1``); ASCII (a
     non-ASCII host in its ``xn--`` form), no spaces, no ``user:password@`` (the signature
     authenticates the server), no ``#fragment``, at most :data:`MAX_URL_LENGTH` characters.
+    Unless ``allow_private`` (``--allow-private-webhooks``), a host that is an address which
+    is not public (:func:`~pos_app.server.services.webhook_http.is_private_address`, in any
+    spelling) or ``localhost`` is refused, and so ``http://`` too; a host name is checked
+    again at every delivery against the addresses it resolves to.
 
     Raises:
         ApiError: 422 ``invalid_request`` with a sentence naming the problem.
@@ -134,6 +162,8 @@ def validate_url(url: str) -> str:
     if scheme == "http" and not _is_loopback(host):
         raise _invalid("A webhook URL must use https://; http:// is only for a receiver on "
                        "this machine (localhost, 127.0.0.1, ::1).")
+    if not allow_private and any(is_private_address(a) for a in _literal_addresses(host)):
+        raise _invalid(PRIVATE_REFUSED)
     return url
 
 
@@ -202,9 +232,11 @@ def webhook_out(session: Session, webhook: Webhook, *,
         next_attempt_at=webhook.next_attempt_at)
 
 
-def create_webhook(session: Session, url: str, *, now: datetime) -> schemas.WebhookCreated:
-    """Add a webhook for ``url`` (see :func:`validate_url`) that receives every stock alert
-    raised after now; returns it with its new secret, which is not shown again.
+def create_webhook(session: Session, url: str, *, now: datetime,
+                   allow_private: bool = False) -> schemas.WebhookCreated:
+    """Add a webhook for ``url`` (see :func:`validate_url`; ``allow_private`` lets it name a
+    loopback or private address) that receives every stock alert raised after now; returns
+    it with its new secret, which is not shown again.
 
     Its cursor starts at the newest alert: alerts commit in ``seq`` order (on PostgreSQL
     every writer holds the audit chain's lock, :func:`pos_app.server.audit.lock_chain`,
@@ -214,7 +246,7 @@ def create_webhook(session: Session, url: str, *, now: datetime) -> schemas.Webh
     Raises:
         ApiError: 422 ``invalid_request`` for a URL that cannot receive webhooks.
     """
-    url = validate_url(url)
+    url = validate_url(url, allow_private=allow_private)
     secret = new_secret()
     newest = int(session.scalar(select(func.max(StockAlert.seq))) or 0)
     row = Webhook(url=url, secret=secret, active=True, created_at=now, cursor_seq=newest,
