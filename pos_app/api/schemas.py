@@ -147,10 +147,13 @@ class ErrorBody(Response):
 
 
 class Health(Response):
+    """``GET /v1/health``: ``status`` ``ok``; ``version``, ``database`` and ``server_time``
+    only for a caller with a valid session or channel token (absent otherwise)."""
+
     status: str
-    version: str
-    database: str
-    server_time: AwareDatetime
+    version: str | None = None
+    database: str | None = None
+    server_time: AwareDatetime | None = None
 
 
 class TerminalCreate(Request):

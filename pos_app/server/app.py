@@ -114,7 +114,8 @@ async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(settings: ServerSettings, *, database: Database | None = None) -> FastAPI:
-    """A FastAPI app serving ``/v1`` on ``settings.database_url``.
+    """A FastAPI app serving ``/v1`` on ``settings.database_url`` (and ``/docs``, ``/redoc``
+    and ``/openapi.json`` when ``settings.docs``).
 
     ``database`` may be given to share one :class:`Database` (tests); otherwise one is created
     and disposed with the app. The database must already be migrated
@@ -147,11 +148,17 @@ def create_app(settings: ServerSettings, *, database: Database | None = None) ->
         if owned:
             db.dispose()
 
+    # The interactive pages and the live document map every route and schema for anyone who
+    # can reach the port: served only when asked (--docs, --demo). The document itself is
+    # published in the repository (docs/openapi.json, app.openapi() works either way).
     app = FastAPI(
         title="Box-office central inventory API", version=pos_app.__version__,
         description="The contract between sales channels and the central inventory "
                     "(docs/api.md). Errors are {error, message, ...}.",
         lifespan=lifespan,
+        docs_url="/docs" if settings.docs else None,
+        redoc_url="/redoc" if settings.docs else None,
+        openapi_url="/openapi.json" if settings.docs else None,
     )
     app.state.settings = settings
     app.state.database = db

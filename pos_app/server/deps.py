@@ -38,6 +38,7 @@ __all__ = [
     "DatabaseDep",
     "DbSession",
     "ManagerPrincipal",
+    "OptionalPrincipal",
     "SellerPrincipal",
     "SettingsDep",
     "TerminalDep",
@@ -119,6 +120,18 @@ async def seller_principal(request: Request, credentials: BearerDep) -> Principa
     return principal
 
 
+async def optional_principal(request: Request, credentials: BearerDep) -> Principal | None:
+    """The caller of :func:`seller_principal` when it sends a valid token; None without a
+    token or with one that is not valid (not refused, so not audited: for routes that answer
+    anyone and only tell a signed-in caller more)."""
+    if _token(credentials) is None:
+        return None
+    try:
+        return await seller_principal(request, credentials)
+    except ApiError:
+        return None
+
+
 async def current_principal(
         principal: Annotated[Principal, Depends(seller_principal)]) -> Principal:
     """The staff session named by ``Authorization: Bearer <session token>``; a channel
@@ -133,6 +146,7 @@ async def current_principal(
 
 TerminalDep = Annotated[Terminal, Depends(current_terminal)]
 SellerPrincipal = Annotated[Principal, Depends(seller_principal)]
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 

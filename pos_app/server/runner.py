@@ -38,7 +38,7 @@ from fastapi import FastAPI
 
 from pos_app.server import admin, migrate
 from pos_app.server.app import create_app
-from pos_app.server.data_dir import record_database
+from pos_app.server.data_dir import record_database, without_password
 from pos_app.server.db import Database
 from pos_app.server.http_limits import uvicorn_options
 from pos_app.server.settings import ServerSettings, database_url_for
@@ -48,7 +48,7 @@ __all__ = ["ENV_ALLOW_PRIVATE_WEBHOOKS", "ENV_DATABASE_URL", "ENV_DB_RETRY_ATTEM
            "ENV_PIN_ADDRESS_FAILURES", "ENV_PIN_FREE_FAILURES", "ENV_SESSION_IDLE_MINUTES",
            "ENV_SSE_KEEPALIVE",
            "ENV_VARIANCE_THRESHOLD", "MAX_VARIANCE_THRESHOLD", "ServeError", "ServeOptions",
-           "serve", "settings_from_environment", "worker_app"]
+           "describe_database", "serve", "settings_from_environment", "worker_app"]
 
 log = logging.getLogger("pos_app.server")
 
@@ -168,6 +168,16 @@ def tune_gc() -> None:
     gc.set_threshold(20_000, 20, 20)
 
 
+def describe_database(url: str) -> str:
+    """How the start-up log names the database at ``url``: SQLite's file, or the URL with
+    its password (and any ``password`` query parameter) removed, other query parameters
+    such as ``sslmode`` kept. A PostgreSQL password belongs in libpq's own places
+    (``PGPASSWORD``, ``~/.pgpass``), which the driver reads when the URL has none; when the
+    URL carries one anyway, it is still never logged."""
+    clean, omitted = without_password(url)
+    return f"{clean} (password not shown)" if omitted else clean
+
+
 class ServeError(ValueError):
     """The server cannot start as asked (bad options); :func:`serve` prints it and exits 2."""
 
@@ -262,7 +272,7 @@ def _serve(options: ServeOptions) -> None:
         log.info("demo catalog and staff loaded (alex/1234 cashier, morgan/2468 manager)")
     shown = f"[{options.host}]" if ":" in options.host else options.host
     log.info("serving https://%s:%d/v1 (database: %s, pid %d, workers %d)", shown,
-             options.port, database.dialect, os.getpid(), options.workers)
+             options.port, describe_database(url), os.getpid(), options.workers)
     if options.workers > 1:
         database.dispose()  # each worker opens its own engine
         os.environ[ENV_DATABASE_URL] = url

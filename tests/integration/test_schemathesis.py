@@ -28,7 +28,7 @@ pytestmark = pytest.mark.filterwarnings(
 
 DATA_DIR = tempfile.mkdtemp(prefix="pos-fuzz-")
 admin.load_demo(DATA_DIR)  # migrated and filled before the app starts
-APP = create_app(ServerSettings(database_url=database_url_for(DATA_DIR)))
+APP = create_app(ServerSettings(database_url=database_url_for(DATA_DIR), docs=True))
 # The SSE stream never ends by design; a test client would read it forever.
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP).exclude(
     path="/v1/inventory/stream")

@@ -1,5 +1,5 @@
-"""``GET /v1/health``: liveness and the database kind; ``GET /v1/tls/ca.pem``: the private CA
-certificate. No authentication."""
+"""``GET /v1/health``: liveness (and, for a signed-in caller, the version, database kind and
+server time); ``GET /v1/tls/ca.pem``: the private CA certificate. No authentication needed."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import text
 import pos_app
 from pos_app.api.errors import ErrorCode
 from pos_app.api.schemas import Health
-from pos_app.server.deps import DbSession, SettingsDep
+from pos_app.server.deps import DbSession, OptionalPrincipal, SettingsDep
 from pos_app.server.errors import ApiError
 from pos_app.server.routes.responses import errors
 from pos_app.server.tls import served_ca_pem
@@ -19,11 +19,15 @@ __all__ = ["router"]
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", response_model=Health)
-def health(session: DbSession, settings: SettingsDep) -> Health:
-    """Server status: ``database`` is ``sqlite`` or ``postgresql``; ``server_time`` is the
-    server clock (UTC), which decides every expiry."""
+@router.get("/health", response_model=Health, response_model_exclude_none=True)
+def health(session: DbSession, settings: SettingsDep, caller: OptionalPrincipal) -> Health:
+    """Server status, ``{"status": "ok"}`` once the database answers. With a valid session
+    or channel token also ``version``, ``database`` (``sqlite`` or ``postgresql``) and
+    ``server_time`` (the server clock, UTC, which decides every expiry); anonymous callers
+    are not told what runs here. A bad token is answered as anonymous, never 401."""
     session.execute(text("SELECT 1"))
+    if caller is None:
+        return Health(status="ok")
     return Health(status="ok", version=pos_app.__version__,
                   database=session.get_bind().dialect.name, server_time=settings.clock.now())
 
