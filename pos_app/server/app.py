@@ -164,6 +164,7 @@ def create_app(settings: ServerSettings, *, database: Database | None = None) ->
     app.state.database = db
     app.state.denial_throttle = denials.DenialThrottle()
     app.state.principal_cache = PrincipalCache(settings.auth_cache_ttl)
+    app.state.sliding_sessions = set()  # staff session ids whose idle deadline is being moved
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -15,8 +15,10 @@ Authentication leaves who the caller is on ``request.state`` (``principal``, or
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
+from functools import partial
 from typing import Annotated
 
 import anyio.to_thread
@@ -27,11 +29,12 @@ from sqlalchemy.orm import Session
 from pos_app.api.errors import ErrorCode
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError, Denial
+from pos_app.server.group_commit import in_turn
 from pos_app.server.models import Terminal
 from pos_app.server.services import identity
 from pos_app.server.services.principal import Principal
 from pos_app.server.services.principal_cache import PrincipalCache
-from pos_app.server.settings import ServerSettings
+from pos_app.server.settings import SESSION_SLIDE_STEP, ServerSettings
 
 __all__ = [
     "CurrentPrincipal",
@@ -44,6 +47,8 @@ __all__ = [
     "TerminalDep",
     "require_role",
 ]
+
+log = logging.getLogger("pos_app.server")
 
 _bearer = HTTPBearer(auto_error=False, description="terminal token or session token")
 
@@ -96,28 +101,61 @@ async def seller_principal(request: Request, credentials: BearerDep) -> Principa
     """``Authorization: Bearer <token>``: a live staff session, else a sales channel's
     token (not revoked). A token authenticated within ``settings.auth_cache_ttl`` is taken
     from :class:`PrincipalCache` (on the event loop, no database); otherwise it is looked up
-    in a worker thread. (The database and settings come from ``request.app.state`` rather
-    than as dependencies: every request with a token solves this one, and each dependency
-    costs FastAPI's solver time on the event loop.)"""
+    in a worker thread. A staff session's idle deadline then slides (:func:`_slide`). (The
+    database and settings come from ``request.app.state`` rather than as dependencies:
+    every request with a token solves this one, and each dependency costs FastAPI's solver
+    time on the event loop.)"""
     database: Database = request.app.state.database
     settings: ServerSettings = request.app.state.settings
     token = _token(credentials)
     now = settings.clock.now()
     cache = _principal_cache(request)
-    cached = cache.get(token, now=now) if token else None
+    cached = cache.get_until(token, now=now) if token else None
     if cached is not None:
-        request.state.principal = cached
-        return cached
+        principal, expires_at = cached
+    else:
 
-    def look_up() -> tuple[Principal, datetime | None]:
-        with database.read() as session:
-            return identity.authenticate_bearer_until(session, token, now=now)
+        def look_up() -> tuple[Principal, datetime | None]:
+            with database.read() as session:
+                return identity.authenticate_bearer_until(session, token, now=now)
 
-    principal, expires_at = await anyio.to_thread.run_sync(look_up)
-    if token:
-        cache.put(token, principal, expires_at)
+        principal, expires_at = await anyio.to_thread.run_sync(look_up)
+        if token:
+            cache.put(token, principal, expires_at)
+    if token and expires_at is not None:
+        await _slide(request, database, settings, token, principal, expires_at, now)
     request.state.principal = principal
     return principal
+
+
+async def _slide(request: Request, database: Database, settings: ServerSettings, token: str,
+                 principal: Principal, expires_at: datetime, now: datetime) -> None:
+    """Move a staff session's idle deadline on to ``now + session_idle_timeout`` (capped by
+    its ``session_ttl``), but only when that moves it by :data:`SESSION_SLIDE_STEP` or more:
+    at most one database write per session per minute (group-committed with the sales of
+    that moment), and none while another request of this process is sliding it."""
+    if principal.session_id is None or principal.session_created_at is None:
+        return
+    deadline = identity.idle_deadline(now, created_at=principal.session_created_at,
+                                      settings=settings)
+    if deadline - expires_at < SESSION_SLIDE_STEP:
+        return
+    sliding: set[int] = request.app.state.sliding_sessions
+    if principal.session_id in sliding:
+        return
+    sliding.add(principal.session_id)
+    try:
+        await database.write_async(in_turn(partial(
+            identity.slide_session, session_id=principal.session_id, deadline=deadline,
+            now=now)))
+    except Exception:  # the request itself stands; the next one slides it again
+        log.warning("could not move the idle deadline of session %d", principal.session_id,
+                    exc_info=True)
+    else:
+        # Remembered with the new deadline even when another process moved it first.
+        _principal_cache(request).put(token, principal, deadline)
+    finally:
+        sliding.discard(principal.session_id)
 
 
 async def optional_principal(request: Request, credentials: BearerDep) -> Principal | None:

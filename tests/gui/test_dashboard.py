@@ -365,7 +365,8 @@ def fill_history(data_dir: Path) -> None:
     code = admin.add_terminal(db, "History till", clock=clock).pairing_code
     _, shop_token = admin.add_channel_token(db, "online", "Web shop", clock=clock)
     app = create_app(ServerSettings(database_url=database_url_for(db), clock=clock,
-                                    session_ttl=timedelta(days=30)))
+                                    session_ttl=timedelta(days=30),
+                                    session_idle_timeout=timedelta(days=30)))
     rng = random.Random(6)
     with TestClient(app) as client:
         terminal = client.post("/v1/terminals/pair", json={"pairing_code": code}).json()

@@ -90,7 +90,8 @@ class InventoryMachine(RuleBasedStateMachine):
         self.app = create_app(ServerSettings(
             database_url=database_url_for(data_dir), clock=self.clock,
             sweeper_interval=timedelta(days=365),  # expiry must not wait for the sweeper
-            session_ttl=timedelta(days=3650)))  # time runs for days; the session must not
+            session_ttl=timedelta(days=3650),
+            session_idle_timeout=timedelta(days=3650)))  # time runs for days; the session must not
         self.client = TestClient(self.app)
         self.client.__enter__()
         token = self.client.post("/v1/terminals/pair",

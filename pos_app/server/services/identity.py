@@ -8,13 +8,17 @@ throttling (429) is :mod:`pos_app.server.services.pin_attempts`, before the PIN 
 
 Bearer tokens (:func:`authenticate_bearer`) are looked up as a staff session first, then as
 a sales channel's token (:mod:`pos_app.server.services.channels`).
+
+A staff session's ``expires_at`` is its idle deadline: set at sign-in to
+``now + session_idle_timeout`` and moved on by use (:func:`slide_session`), never past
+``created_at + session_ttl``. A session past it is refused like an expired one.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from pos_app.api import schemas
@@ -40,9 +44,11 @@ __all__ = [
     "authenticate_terminal",
     "channel_principal",
     "create_terminal",
+    "idle_deadline",
     "pair_terminal",
     "sign_in",
     "sign_out",
+    "slide_session",
 ]
 
 
@@ -121,7 +127,8 @@ def authenticate_terminal(session: Session, token: str | None) -> Terminal:
 def sign_in(db: Database, terminal: Terminal, username: str, pin: str, *,
             attempt: pin_attempts.Attempt, settings: ServerSettings,
             now: datetime) -> schemas.SessionResponse:
-    """Open a staff session at ``terminal`` valid until ``now + settings.session_ttl``, once
+    """Open a staff session at ``terminal``, refused once unused for
+    ``settings.session_idle_timeout`` and at the latest ``now + settings.session_ttl``, once
     ``attempt`` (reserved by :func:`pin_attempts.reserve`, whose limits answer 429) is due.
 
     The PIN is checked (about 25 ms of Argon2, a dummy hash for an unknown or inactive user)
@@ -145,7 +152,7 @@ def sign_in(db: Database, terminal: Terminal, username: str, pin: str, *,
     else:
         reason = None if ok else f"wrong PIN for {name!r}"
     token = security.new_token()
-    ttl = settings.session_ttl
+    deadline = idle_deadline(now, created_at=now, settings=settings)
     with db.write() as session:
         pin_attempts.settle(session, attempt, ok=ok, settings=settings)
         audit.append(session, [audit.AuditRecord(
@@ -155,12 +162,12 @@ def sign_in(db: Database, terminal: Terminal, username: str, pin: str, *,
         if ok and staff is not None:
             session.add(StaffSession(token_hash=security.hash_token(token), staff_id=staff.id,
                                      terminal_id=terminal.id, created_at=now,
-                                     expires_at=now + ttl))
+                                     expires_at=deadline))
     if not ok or staff is None:
         raise _unauthorized("Wrong username or PIN.", "wrong username or PIN",
                             terminal_id=terminal.id)
     return schemas.SessionResponse(
-        token=token, expires_at=now + ttl,
+        token=token, expires_at=deadline,
         staff=schemas.StaffOut(id=staff.id, username=staff.username,
                                display_name=staff.display_name,
                                role=staff.role),
@@ -190,7 +197,8 @@ def _staff_principal(session: Session, token_hash: str,
                             terminal_id=terminal.id, channel="box_office")
     return Principal(session_id=staff_session.id, staff_id=staff.id, username=staff.username,
                      display_name=staff.display_name, role=staff.role,
-                     terminal_id=terminal.id, terminal_name=terminal.name), \
+                     terminal_id=terminal.id, terminal_name=terminal.name,
+                     session_created_at=staff_session.created_at), \
         staff_session.expires_at
 
 
@@ -253,6 +261,26 @@ def authenticate_bearer_until(session: Session, token: str | None, *,
         raise _unauthorized("This channel token was revoked.", "channel token revoked",
                             channel=channel.channel)
     return channel_principal(channel), None
+
+
+def idle_deadline(now: datetime, *, created_at: datetime, settings: ServerSettings) -> datetime:
+    """The idle deadline of a staff session signed in at ``created_at`` and used at ``now``:
+    ``now + settings.session_idle_timeout``, at most ``created_at + settings.session_ttl``."""
+    return min(now + settings.session_idle_timeout, created_at + settings.session_ttl)
+
+
+def slide_session(session: Session, session_id: int, deadline: datetime, *,
+                  now: datetime) -> bool:
+    """Move staff session ``session_id``'s idle deadline on to ``deadline``, unless it was
+    signed out or already expired by ``now`` (a late slide never revives a session) or its
+    deadline is already that late; True when it moved. Retry-safe."""
+    moved = session.execute(
+        update(StaffSession)
+        .where(StaffSession.id == session_id, StaffSession.revoked_at.is_(None),
+               StaffSession.expires_at > now, StaffSession.expires_at < deadline)
+        .values(expires_at=deadline)
+        .execution_options(synchronize_session=False))
+    return bool(getattr(moved, "rowcount", 0))
 
 
 def sign_out(session: Session, session_id: int, *, now: datetime) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 __all__ = ["ROLE_RANK", "Principal"]
@@ -30,6 +31,9 @@ class Principal:
     channel: str = "box_office"
     kind: Literal["staff", "channel"] = "staff"
     channel_token_id: int | None = None
+    session_created_at: datetime | None = None
+    """When a staff session was signed in (its idle deadline never passes
+    ``session_created_at + session_ttl``); None for a channel token."""
 
     @property
     def idempotency_scope(self) -> str:

@@ -5,8 +5,10 @@ transaction and three joined ORM rows (~1 ms of Python on this 2-core machine, p
 py-spy under ``wrk``), more than the rest of the request. :class:`PrincipalCache` keeps what a
 lookup found for at most ``ttl`` (default 1 s, ``ServerSettings.auth_cache_ttl``):
 
-* a staff session is never served past its own ``expires_at`` (checked against the server
-  clock on every hit), so session expiry stays exact;
+* a staff session is never served past its own ``expires_at`` (its idle deadline, checked
+  against the server clock on every hit), so session expiry stays exact; when a request
+  slides the deadline (:mod:`pos_app.server.deps`, at most once a minute per session) the
+  entry is put again with the new one;
 * a sign-out or a channel token revoked in this process empties every cache of the process
   at once (:func:`credentials_revoked`, called by those services), so the token stops working
   immediately;
@@ -53,6 +55,13 @@ class PrincipalCache:
     def get(self, token: str, *, now: datetime) -> Principal | None:
         """The principal cached for ``token``, or None (absent, older than ``ttl``, or its
         credential expired by ``now``, the server clock)."""
+        found = self.get_until(token, now=now)
+        return found[0] if found is not None else None
+
+    def get_until(self, token: str, *,
+                  now: datetime) -> tuple[Principal, datetime | None] | None:
+        """:meth:`get` with the credential's expiry as cached (a staff session's idle
+        deadline; None for a channel token)."""
         if self.ttl <= 0:
             return None
         if self._generation != _generation:
@@ -68,7 +77,7 @@ class PrincipalCache:
             with self._lock:
                 self._entries.pop(key, None)
             return None
-        return principal
+        return principal, expires_at
 
     def put(self, token: str, principal: Principal, expires_at: datetime | None) -> None:
         """Remember that ``token`` authenticated as ``principal`` until ``expires_at``
