@@ -34,8 +34,6 @@ class ErrorCode(StrEnum):
     HEADERS_TOO_LARGE = "request_header_fields_too_large"
     # A manager's approval (username and PIN) refused: one answer whatever was wrong.
     APPROVAL_REFUSED = "approval_refused"
-    # Live-inventory streams: too many open for this credential, or in this server process.
-    TOO_MANY_STREAMS = "too_many_streams"
 
 
 ERROR_STATUS: dict[ErrorCode, int] = {
@@ -59,5 +57,4 @@ ERROR_STATUS: dict[ErrorCode, int] = {
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
     ErrorCode.HEADERS_TOO_LARGE: 431,
     ErrorCode.APPROVAL_REFUSED: 403,
-    ErrorCode.TOO_MANY_STREAMS: 429,
 }

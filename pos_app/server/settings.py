@@ -104,13 +104,6 @@ class ServerSettings:
             ``pos-app serve --allow-private-webhooks``).
         docs: serve the interactive ``/docs`` and ``/redoc`` and the live ``/openapi.json``
             (``pos-app serve --docs``, on with ``--demo``); off, they answer 404.
-        max_streams_per_credential: live-inventory streams one staff session or channel
-            token may hold open at once (4); the next is 429 ``too_many_streams``.
-        max_streams: live-inventory streams one server process holds open at once (200);
-            the next is 429 ``too_many_streams`` too.
-        stream_check_interval: how often open streams are checked against their
-            credentials (0.5 s): a stream ends within about this long of its session
-            signing out, expiring (also by the idle timeout) or being revoked.
     """
 
     database_url: str
@@ -146,6 +139,3 @@ class ServerSettings:
     allow_private_webhooks: bool = False
     docs: bool = False
     session_idle_timeout: timedelta = timedelta(minutes=30)
-    max_streams_per_credential: int = 4
-    max_streams: int = 200
-    stream_check_interval: timedelta = timedelta(seconds=0.5)
