@@ -153,8 +153,8 @@ def test_a_cashier_cannot_work_out_the_expected_cash_while_the_shift_is_open(
                    status="open").json()["shifts"]]
     assert len(reads) == 3
     for shift in reads:
-        assert shift["blind"] is True
         assert {f: shift[f] for f in MONEY_FIELDS} == dict.fromkeys(MONEY_FIELDS)
+        assert shift["blind"] is True
         assert (shift["expected_cash"], shift["counted_cash"], shift["variance"]) == (
             None, None, None)
         assert shift["holds"]["placed"] == 0 and shift["status"] == "open"
