@@ -340,9 +340,21 @@ def _shift_outcome(args: argparse.Namespace, outcome: ShiftOutcome) -> int:
 
 
 def _shift_summary(shift: Shift) -> str:
+    """``shift status`` for people; for a cashier the server withholds an open shift's money
+    totals (``blind``: the count stays blind), and this says so instead."""
     money = shift.currency
-    lines = [f"Shift {shift.id} open since {shift.opened_at:%Y-%m-%d %H:%M} UTC, float "
-             f"{format_money(shift.opening_float, money)}",
+    since = f"Shift {shift.id} open since {shift.opened_at:%Y-%m-%d %H:%M} UTC"
+    if (shift.opening_float is None or shift.sales is None or shift.refunds is None
+            or shift.pay_ins is None or shift.pay_outs is None or shift.drops is None
+            or shift.ticket_types is None):
+        held = shift.holds
+        return "\n".join([
+            since + (f", opened by {shift.opened_by_name}" if shift.opened_by_name else ""),
+            "Money totals are not shown while the shift is open (blind count); the close "
+            "shows them.",
+            f"Holds: {held.placed} placed, {held.active} active, {held.converted} paid, "
+            f"{held.released} released, {held.expired} expired"])
+    lines = [f"{since}, float {format_money(shift.opening_float, money)}",
              f"Cash sales: {shift.sales.count} ({format_money(shift.sales.amount, money)}); "
              f"refunds: {shift.refunds.count} ({format_money(shift.refunds.amount, money)})",
              f"Pay-ins {format_money(shift.pay_ins, money)}, pay-outs "

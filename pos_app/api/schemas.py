@@ -414,6 +414,12 @@ class Shift(Response):
     shift, any payment; ``null`` without sales) and ``approved_by`` / ``approved_by_name``,
     the manager who approved a variance beyond the threshold (``null`` when none was
     needed). These default to ``null`` so older servers' answers still parse.
+
+    Blind count (issue 16): while the shift is open, a cashier reads it with ``blind``
+    true and every money total ``null`` (``opening_float``, ``sales``, ``refunds``,
+    ``pay_ins``, ``pay_outs``, ``drops``, ``ticket_types``, ``cash_movements``), since
+    they add up to the expected cash. Managers, and everyone once the shift is closed, get
+    them all (``blind`` false).
     """
 
     id: int
@@ -421,7 +427,7 @@ class Shift(Response):
     terminal_name: str | None = None
     status: Literal["open", "closed"]
     currency: str
-    opening_float: int
+    opening_float: int | None
     opened_at: AwareDatetime
     opened_by: int
     opened_by_name: str | None = None
@@ -436,14 +442,15 @@ class Shift(Response):
     approved_by_name: str | None = None
     first_sale_number: int | None = None
     last_sale_number: int | None = None
-    sales: ShiftTotal
-    refunds: ShiftTotal
-    pay_ins: int
-    pay_outs: int
-    drops: int
-    ticket_types: list[ShiftTicketTypeTotal]
+    sales: ShiftTotal | None
+    refunds: ShiftTotal | None
+    pay_ins: int | None
+    pay_outs: int | None
+    drops: int | None
+    ticket_types: list[ShiftTicketTypeTotal] | None
     holds: ShiftHoldCounts
-    cash_movements: list[CashMovement]
+    cash_movements: list[CashMovement] | None
+    blind: bool = False
 
 
 class ShiftList(Response):

@@ -340,13 +340,7 @@ class CloseShiftDialog(_AmountDialog):
         if shift.approved_by_name:
             verdict += f" Approved by {shift.approved_by_name}."
         self.verdict_label.setText(verdict)
-        self.summary_label.setText(
-            f"Float {format_money(shift.opening_float, money)} · {shift.sales.count} cash "
-            f"sale{'s' if shift.sales.count != 1 else ''} "
-            f"{format_money(shift.sales.amount, money)} · refunds "
-            f"{format_money(shift.refunds.amount, money)} · pay-ins "
-            f"{format_money(shift.pay_ins, money)} · pay-outs "
-            f"{format_money(shift.pay_outs, money)} · drops {format_money(shift.drops, money)}")
+        self.summary_label.setText(_totals_line(shift))
         self.pages.setCurrentIndex(1)
         self.approval.approve_button.setDefault(False)
         self.submit_button.setDefault(False)
@@ -378,3 +372,19 @@ class CloseShiftDialog(_AmountDialog):
         self.report_label.setText(text)
         if done:
             self.report_button.setEnabled(True)
+
+
+def _totals_line(shift: Shift) -> str:
+    """"Float ... · N cash sales ... · refunds ... · pay-ins ... · pay-outs ... · drops ...",
+    or "" when the shift came without its money totals (``blind``; a closed shift, as
+    answered to its close, always has them)."""
+    money = shift.currency
+    if (shift.opening_float is None or shift.sales is None or shift.refunds is None
+            or shift.pay_ins is None or shift.pay_outs is None or shift.drops is None):
+        return ""
+    return (f"Float {format_money(shift.opening_float, money)} · {shift.sales.count} cash "
+            f"sale{'s' if shift.sales.count != 1 else ''} "
+            f"{format_money(shift.sales.amount, money)} · refunds "
+            f"{format_money(shift.refunds.amount, money)} · pay-ins "
+            f"{format_money(shift.pay_ins, money)} · pay-outs "
+            f"{format_money(shift.pay_outs, money)} · drops {format_money(shift.drops, money)}")

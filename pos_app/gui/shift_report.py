@@ -84,7 +84,7 @@ def venue_timezone(register: ShiftReportPort, shift: Shift) -> str:
         events = register.events().events
     except Exception:  # the report still prints, in UTC
         return FALLBACK_TIMEZONE
-    sold = {t.event_id for t in shift.ticket_types}
+    sold = {t.event_id for t in shift.ticket_types or ()}
     for event in events:
         if event.id in sold:
             return event.timezone

@@ -102,6 +102,8 @@ class ShiftsTableModel(RowsTableModel[Shift]):
         if column == 4:
             return "Open" if shift.status == "open" else "Closed"
         if column == 5:
+            if shift.sales is None:  # withheld: a cashier's read of an open shift
+                return ""
             return f"{shift.sales.count} · {format_money(shift.sales.amount, money)}"
         if column == 6:
             return "" if shift.expected_cash is None else format_money(shift.expected_cash,

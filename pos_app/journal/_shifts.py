@@ -85,6 +85,8 @@ def shift_message(operation: str, result: Shift | CashMovement) -> str:
         return (f"Shift {result.id} closed: expected {format_money(result.expected_cash, money)}"
                 f", counted {format_money(result.counted_cash, money)}, variance "
                 f"{format_money(variance, money)} ({how}).")
+    if result.opening_float is None:  # a blind read; an open's own answer has the float
+        return f"Shift {result.id} opened."
     return (f"Shift {result.id} opened with a float of "
             f"{format_money(result.opening_float, money)}.")
 

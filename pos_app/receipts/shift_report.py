@@ -139,8 +139,14 @@ def shift_report_from_shift(shift: Shift, *, timezone: str,
     """The report of ``shift`` (``GET /v1/shifts/{id}``), times shown in ``timezone``.
 
     Raises:
-        ValueError: ``printed_at`` is naive or ``timezone`` unknown.
+        ValueError: ``printed_at`` is naive or ``timezone`` unknown; the shift came without
+            its money totals (``blind``: a cashier's read of an open shift, docs/api.md).
     """
+    if (shift.opening_float is None or shift.sales is None or shift.refunds is None
+            or shift.pay_ins is None or shift.pay_outs is None or shift.drops is None
+            or shift.ticket_types is None or shift.cash_movements is None):
+        raise ValueError(f"Shift {shift.id}'s money totals are withheld while it is open "
+                         "(blind count); a manager can print its X-report.")
     closed = shift.status == "closed"
     return ShiftReportData(
         shift_id=shift.id, closed=closed, currency=shift.currency, timezone=timezone,

@@ -452,3 +452,50 @@ def _refused_approval(world: World, cashier: Caller) -> None:
     assert cashier.terminal_token is not None
     looked = world.checker(cashier.terminal_token).get(f"/v1/idempotency-keys/{key}")
     assert looked.status_code == 404, looked.text
+
+
+# --- read scopes (issue 16; docs/api.md, Scopes) -----------------------------------------------
+
+BLIND = ("opening_float", "sales", "refunds", "pay_ins", "pay_outs", "drops", "ticket_types",
+         "cash_movements")
+
+
+def test_reads_are_scoped_per_principal(world: World) -> None:
+    """Someone else's (the auditor's, at another terminal) sale, shift and holds as each
+    caller reads them: by number only a manager; by id also another till's cashier; never
+    a channel token. A cashier's own open shift is blind; a manager's read is whole."""
+    server, auditor = world.server, world.auditor
+    out = pos_app("admin", "add-channel-token", "online", "--name", "Scope shop",
+                  "--data-dir", str(server.data_dir))
+    channel = _http(server, out.stdout.strip().splitlines()[-1])
+    cashier = _staff(server, "cashier", "alex", "1234", open_shift=True)
+    manager = _staff(server, "manager", "morgan", "2468")
+    basket = auditor.http.post("/v1/holds", json={
+        "kind": "checkout", "lines": [{"ticket_type_id": world.ticket_type_id, "quantity": 1}]},
+        headers={"Idempotency-Key": new_key()})
+    assert basket.status_code == 201, basket.text
+    try:
+        sale = auditor.http.get(f"/v1/sales/{auditor.sale_id}").json()
+        reads: dict[str, tuple[int, int, int]] = {  # url -> (cashier, manager, channel)
+            f"/v1/sales/{sale['number']}": (404, 200, 404),
+            f"/v1/sales/{sale['id']}": (200, 200, 404),
+            f"/v1/sales/{sale['tickets'][0]['code']}": (200, 200, 404),
+            f"/v1/shifts/{auditor.shift_id}": (403, 200, 403),
+            f"/v1/holds/{auditor.hold_id}": (200, 200, 404),  # a cash hold
+            f"/v1/holds/{basket.json()['id']}": (404, 200, 404),  # a checkout hold
+        }
+        for url, expected in reads.items():
+            got = (cashier.http.get(url).status_code, manager.http.get(url).status_code,
+                   channel.get(url).status_code)
+            assert got == expected, url
+        others = {"shift_id": str(auditor.shift_id)}
+        assert cashier.http.get("/v1/sales", params=others).json()["sales"] == []
+        assert channel.get("/v1/sales", params=others).json()["sales"] == []
+        assert manager.http.get("/v1/sales", params=others).json()["sales"] != []
+        own = cashier.http.get(f"/v1/shifts/{cashier.shift_id}").json()
+        assert own["blind"] is True and all(own[f] is None for f in BLIND), own
+        whole = manager.http.get(f"/v1/shifts/{cashier.shift_id}").json()
+        assert whole["blind"] is False and whole["opening_float"] == 20_000, whole
+    finally:
+        for http in (channel, cashier.http, manager.http):
+            http.close()

@@ -20,7 +20,8 @@ router = APIRouter(prefix="/holds", tags=["holds"])
 _CREATE_ERRORS = errors(
     401, 403, 404, 409, 422,
     s403="forbidden: replaces names another terminal's hold (a cashier)",
-    s404="not_found: replaces names no hold the caller can see",
+    s404="not_found: replaces names no hold the caller can see (a cashier: not another "
+         "terminal's checkout hold)",
     s409="insufficient_inventory (with lines: available is what the caller's channel may "
          "buy; with replaces, the old hold stands and hold_id names it), hold_expired / "
          "hold_not_active for the replaced hold (all stored and replayed), "
@@ -32,8 +33,10 @@ _CREATE_ERRORS = errors(
 )
 _RELEASE_ERRORS = errors(
     401, 403, 404, 409, 422,
-    s403="forbidden: a cashier releasing another terminal's hold (managers release any)",
-    s404="not_found: no such hold (a channel token sees only its own holds)",
+    s403="forbidden: a cashier releasing another terminal's cash hold (managers release "
+         "any)",
+    s404="not_found: no such hold, or one the caller does not see (a channel token sees "
+         "only its own holds, a cashier no other terminal's checkout hold)",
     s409="hold_expired, hold_not_active (with status), both stored and replayed; "
          "idempotency_key_voided, request_in_progress",
     s422="invalid_request (schema, Idempotency-Key); idempotency_key_reused",
@@ -78,16 +81,20 @@ def list_holds(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> HoldList:
-    """Holds, newest first, paged by ``cursor``/``next_cursor``. Staff see every hold; a
-    channel token only its own."""
+    """Holds, newest first, paged by ``cursor``/``next_cursor``. A manager sees every hold,
+    a cashier every cash hold and its own terminal's checkout holds, a channel token only
+    its own."""
     return holds.list_holds(session, principal, now=settings.clock.now(), status=status,
                             kind=kind, q=q, limit=limit, cursor=cursor)
 
 
-@router.get("/{ref}", response_model=Hold, responses=errors(401, 404))
+@router.get("/{ref}", response_model=Hold, responses=errors(
+    401, 404, s404="not_found: no such hold, or one the caller does not see (another "
+                   "channel token's; for a cashier, another terminal's checkout hold)"))
 def get_hold(ref: str, principal: SellerPrincipal, session: DbSession,
              settings: SettingsDep) -> Hold:
-    """A hold by id (32 hex characters) or by its code (any case)."""
+    """A hold by id (32 hex characters) or by its code (any case), if the caller sees it
+    (docs/api.md, Scopes)."""
     return holds.get_hold(session, principal, ref, now=settings.clock.now())
 
 

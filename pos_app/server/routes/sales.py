@@ -20,8 +20,11 @@ __all__ = ["router"]
 router = APIRouter(prefix="/sales", tags=["sales"])
 
 _POST_ERRORS = errors(
-    401, 404, 409, 422,
-    s404="not_found: the hold_id names no hold (holds are not served yet); not stored",
+    401, 403, 404, 409, 422,
+    s403="forbidden: the hold belongs to another channel, or (a manager) it is another "
+         "terminal's checkout hold, paid only there; not stored",
+    s404="not_found: the hold_id names no hold the caller can see (a cashier does not see "
+         "another terminal's checkout hold); not stored",
     s409="insufficient_inventory (with lines), idempotency_key_voided, request_in_progress",
     s422="invalid_request: schema error, missing or malformed Idempotency-Key, unknown "
          "ticket type id, lines of several events, non-cash payment (never stored); "
@@ -63,12 +66,17 @@ def list_sales(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> SalesPage:
     """Sales by ascending number, ``limit`` per page; follow ``next_cursor`` (null at the
-    end). A channel token sees only its own sales."""
+    end). A channel token lists only its own sales, a cashier only its own terminal's (a
+    ``shift_id`` of another terminal gives an empty page); a manager every sale."""
     return sales_query.list_sales(session, principal, shift_id=shift_id, from_=from_, to=to,
                                   limit=limit, cursor=cursor)
 
 
-@router.get("/{ref}", response_model=Sale, responses=errors(401, 404))
-def get_sale(ref: str, _principal: SellerPrincipal, session: DbSession) -> Sale:
-    """A sale by id (32 hex characters) or by its sequential number."""
-    return sales.get_sale(session, ref)
+@router.get("/{ref}", response_model=Sale, responses=errors(
+    401, 404, s404="not_found: no such sale, or one the caller may not read (the same "
+                   "answer): a channel token reads only its own sales; a cashier another "
+                   "terminal's sale only by its id or a ticket code, never by number"))
+def get_sale(ref: str, principal: SellerPrincipal, session: DbSession) -> Sale:
+    """A sale by id (32 hex characters), by a ticket code on it (26 characters) or by its
+    sequential number, within the caller's scope (docs/api.md, Scopes)."""
+    return sales.get_sale(session, principal, ref)

@@ -18,9 +18,13 @@ A hold reads ``expired`` from the instant ``expires_at <= now`` (server clock), 
 sweeper. Releasing claims the hold with ``UPDATE holds ... WHERE status = 'active' AND
 expires_at > :now`` and then gives its quantities back (``held >= :q`` guard, ``release``).
 
-Who sees what: staff see every hold (a cash hold is paid at any window); a channel token sees
-only the holds it placed (others are 404). A cashier releases the holds of its own terminal,
-a manager any hold.
+Who sees what (issue 16; docs/api.md, Scopes): a cash hold is found and paid at any
+window (the customer comes back to any of them), so staff see every cash hold; a checkout
+hold (a basket being paid now) is seen and paid only at the terminal that placed it: another
+terminal's is 404 for a cashier (:func:`visible_condition`), and paying it is refused even
+for a manager, who may read and release it. A channel token sees only the holds it placed
+(others are 404). A cashier releases the holds of its own terminal (another terminal's cash
+hold: 403, ask a manager), a manager any hold.
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ __all__ = [
     "not_active_refusal",
     "release_hold",
     "sales_channel",
+    "visible_condition",
 ]
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -160,17 +165,30 @@ def not_active_refusal(hold: Hold, now: datetime) -> HoldOutcome:
 # --- reading ----------------------------------------------------------------------------------
 
 
+def visible_condition(principal: Principal) -> ColumnElement[bool] | None:
+    """The holds ``principal`` may see, as a SQL condition (``None``: every hold, a
+    manager): a channel token its own; a cashier every cash hold and its own terminal's
+    checkout holds."""
+    if principal.is_channel:
+        return Hold.channel_token_id == principal.channel_token_id
+    if principal.has_role("manager"):
+        return None
+    return or_(Hold.kind == "cash", Hold.terminal_id == principal.terminal_id)
+
+
 def find_hold(session: Session, principal: Principal, ref: str) -> Hold:
     """The hold with id ``ref`` (32 hex characters) or code ``ref`` (any case) that
     ``principal`` may see.
 
     Raises:
-        ApiError: 404 ``not_found`` (also for another channel token's hold).
+        ApiError: 404 ``not_found`` (also for another channel token's hold, and for a
+            cashier another terminal's checkout hold: :func:`visible_condition`).
     """
     ref = ref.strip()
     query = select(Hold).where(Hold.id == ref if len(ref) == 32 else Hold.code == ref.upper())
-    if principal.is_channel:
-        query = query.where(Hold.channel_token_id == principal.channel_token_id)
+    visible = visible_condition(principal)
+    if visible is not None:
+        query = query.where(visible)
     hold = session.scalars(query).first() if 0 < len(ref) <= 32 else None
     if hold is None:
         raise ApiError(ErrorCode.NOT_FOUND, f"Hold {ref!r} was not found.")
@@ -245,7 +263,8 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
 def list_holds(session: Session, principal: Principal, *, now: datetime,
                status: str | None = None, kind: str | None = None, q: str | None = None,
                limit: int = 100, cursor: str | None = None) -> schemas.HoldList:
-    """``GET /v1/holds``: newest first, filtered by effective ``status`` (``active`` means not
+    """``GET /v1/holds``: the holds ``principal`` may see (:func:`visible_condition`),
+    newest first, filtered by effective ``status`` (``active`` means not
     lapsed; ``expired`` includes lapsed ones), ``kind`` and ``q`` (a case-insensitive part of
     the code, the customer's name or the customer's phone as stored); ``limit`` 1..=1000 per
     page, ``cursor`` from the previous page's ``next_cursor``.
@@ -254,8 +273,9 @@ def list_holds(session: Session, principal: Principal, *, now: datetime,
         ApiError: 422 ``invalid_request`` for a malformed cursor.
     """
     query = select(Hold)
-    if principal.is_channel:
-        query = query.where(Hold.channel_token_id == principal.channel_token_id)
+    visible = visible_condition(principal)
+    if visible is not None:
+        query = query.where(visible)
     if status == "active":
         query = query.where(Hold.status == "active", Hold.expires_at > now)
     elif status == "expired":

@@ -32,8 +32,9 @@ before it (:mod:`pos_app.server.group_commit`), so its counts too are the audit'
 Outcomes stored with the key and replayed: 201 sale, 409 ``insufficient_inventory``,
 422 ``insufficient_tender``. Not stored (the transaction rolls back): 422 ``invalid_request``
 (unknown ticket type, lines of several events, non-cash payment from a terminal, non-external
-payment from a channel token), 404 for an unknown ``hold_id`` (or another channel token's),
-403 for a terminal converting a hold of another channel, and every 5xx.
+payment from a channel token), 404 for an unknown ``hold_id`` (or another channel token's,
+or for a cashier another terminal's checkout hold), 403 for a terminal converting a hold of
+another channel or a manager paying another terminal's checkout hold, and every 5xx.
 
 Channels and holds: a channel token's ``lines`` are guarded against the public limit
 (:func:`holds.guard_limit`) and paid ``external``. ``{hold_id}``
@@ -64,7 +65,14 @@ from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.group_commit import SpeculationMissed
 from pos_app.server.models import Hold, HoldLine, Sale, SaleLine, Ticket, TicketType
-from pos_app.server.services import changes, expiry, holds, idempotency, shifts
+from pos_app.server.services import (
+    changes,
+    expiry,
+    holds,
+    idempotency,
+    sales_query,
+    shifts,
+)
 from pos_app.server.services.inventory import SALE_NUMBER_SEQUENCE, next_sale_number
 from pos_app.server.services.principal import Principal
 
@@ -431,14 +439,20 @@ def _convert(session: Session, principal: Principal, body: schemas.SaleCreate, r
 
     Stored refusals: 409 ``hold_expired`` (lapsed, even before the sweeper), 409
     ``hold_not_active`` with ``status``, 409 ``shift_not_open``, 422 ``insufficient_tender``.
-    Not stored: 404 (no such hold, or another channel token's), 403 (a terminal converting
-    another channel's hold).
+    Not stored: 404 (no such hold, another channel token's, or for a cashier another
+    terminal's checkout hold), 403 (a terminal converting another channel's hold; a manager
+    paying another terminal's checkout hold).
     """
     hold = holds.find_hold(session, principal, ref)
     if not principal.is_channel and hold.channel != principal.channel:
         raise ApiError(ErrorCode.FORBIDDEN,
                        f"Hold {hold.code} belongs to the {hold.channel} channel; only it may "
                        "convert it.")
+    if hold.kind == "checkout" and hold.terminal_id != principal.terminal_id:
+        # Only a manager gets here (a cashier does not see it): the basket is at its till.
+        raise ApiError(ErrorCode.FORBIDDEN,
+                       f"Hold {hold.code} is a basket being paid at another terminal; it is "
+                       "paid there.")
     if holds.effective_status(hold, now) != "active":
         refused = holds.not_active_refusal(hold, now)
         return SaleOutcome(refused.status, refused.body)
@@ -504,16 +518,20 @@ def _convert(session: Session, principal: Principal, body: schemas.SaleCreate, r
     return SaleOutcome(status=201, body=_sale_out(sale, lines, tickets).model_dump(mode="json"))
 
 
-def get_sale(session: Session, ref: str) -> schemas.Sale:
-    """The sale with id ``ref`` (32 hex characters) or number ``ref`` (digits).
+def get_sale(session: Session, principal: Principal, ref: str) -> schemas.Sale:
+    """The sale ``ref`` as ``principal`` may read it (docs/api.md, Scopes): ``ref`` is the
+    sale's id (32 hex characters), a ticket code on it (26 characters of base32, any case) or
+    its number (digits).
+
+    A channel token reads only the sales it made; a cashier reads its own terminal's sales
+    by any of the three, and another terminal's box-office sale only by its id or a ticket
+    code (both unguessable), never by the sequential number; a manager reads any.
 
     Raises:
-        ApiError: 404 ``not_found``.
+        ApiError: 404 ``not_found``, the same answer for a sale that does not exist and one
+            the caller may not read.
     """
-    if ref.isdigit() and len(ref) < 19:
-        sale = session.scalars(select(Sale).where(Sale.number == int(ref))).first()
-    else:
-        sale = session.get(Sale, ref) if len(ref) <= 32 else None
+    sale = sales_query.find_readable_sale(session, principal, ref)
     if sale is None:
         raise ApiError(ErrorCode.NOT_FOUND, f"Sale {ref!r} was not found.")
     lines = list(session.scalars(select(SaleLine).where(SaleLine.sale_id == sale.id)).all())

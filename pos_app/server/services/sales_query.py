@@ -1,9 +1,18 @@
-"""``GET /v1/sales?shift_id=&from=&to=&limit=&cursor=``: sales oldest first, keyset-paged.
+"""Reading sales: who may read which (:func:`find_readable_sale`, ``GET /v1/sales/{ref}``)
+and ``GET /v1/sales?shift_id=&from=&to=&limit=&cursor=`` (:func:`list_sales`), oldest first,
+keyset-paged.
+
+Scopes (issue 16; docs/api.md, Scopes): a channel token reads and lists only the sales it
+made; a cashier lists only its own terminal's sales (a filter naming another terminal's
+shift gives an empty page, never that terminal's sales or takings), and reads another
+terminal's box-office sale only by a reference it cannot guess (the sale's id, a ticket code
+on it: a customer brings a receipt from another window), never by the sequential number; a
+manager reads and lists every sale. A sale the caller may not read is answered exactly like
+one that does not exist (404).
 
 Pages by the sale ``number`` (unique, sequential) with an opaque cursor (URL-safe base64 of
 ``{"number": last number}``); ``from`` is inclusive and ``to`` exclusive on ``created_at``.
-A channel token sees only its own sales. Lines and tickets of a page are loaded with one
-query each (no query per sale).
+Lines and tickets of a page are loaded with one query each (no query per sale).
 """
 
 from __future__ import annotations
@@ -11,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, select
@@ -21,9 +31,57 @@ from pos_app.api.errors import ErrorCode
 from pos_app.server.errors import ApiError
 from pos_app.server.inputs import cursor_int
 from pos_app.server.models import Sale, SaleLine, Ticket
+from pos_app.server.services.channels import BOX_OFFICE
 from pos_app.server.services.principal import Principal
 
-__all__ = ["list_sales", "sale_out"]
+__all__ = ["find_readable_sale", "list_sales", "sale_out", "scope_condition"]
+
+_SALE_ID = re.compile(r"[0-9a-f]{32}")  # uuid4().hex, as sales are keyed
+_TICKET_CODE = re.compile(r"[A-Z2-7]{26}")  # sales.new_ticket_code
+_MAX_NUMBER_DIGITS = 18  # below 2**63: an integer every database compares safely
+
+
+def scope_condition(principal: Principal) -> ColumnElement[bool] | None:
+    """The sales ``principal`` may list, as a SQL condition (``None``: every sale, a
+    manager): a channel token's own sales, a cashier's own terminal's."""
+    if principal.is_channel:
+        return Sale.channel_token_id == principal.channel_token_id
+    if principal.has_role("manager"):
+        return None
+    return Sale.terminal_id == principal.terminal_id
+
+
+def find_readable_sale(session: Session, principal: Principal, ref: str) -> Sale | None:
+    """The sale named by ``ref`` that ``principal`` may read, else ``None`` (no such sale,
+    or one outside the caller's scope: the caller cannot tell which).
+
+    ``ref`` is a sale id (32 hex characters, any case), a ticket code (26 characters of
+    base32, any case) or a sale number (up to 18 digits); anything else names no sale. See
+    the module notes for the scopes.
+    """
+    ref = ref.strip()
+    sale: Sale | None = None
+    unguessable = True
+    if _SALE_ID.fullmatch(ref.lower()):
+        sale = session.get(Sale, ref.lower())
+    elif _TICKET_CODE.fullmatch(ref.upper()):
+        ticket = session.get(Ticket, ref.upper())
+        sale = session.get(Sale, ticket.sale_id) if ticket is not None else None
+    elif ref.isdigit() and len(ref) <= _MAX_NUMBER_DIGITS:
+        unguessable = False  # numbers are sequential: walking them must find nothing
+        sale = session.scalars(select(Sale).where(Sale.number == int(ref))).first()
+    if sale is None:
+        return None
+    return sale if _may_read(principal, sale, unguessable=unguessable) else None
+
+
+def _may_read(principal: Principal, sale: Sale, *, unguessable: bool) -> bool:
+    if principal.is_channel:
+        return sale.channel_token_id == principal.channel_token_id
+    if principal.has_role("manager") or sale.terminal_id == principal.terminal_id:
+        return True
+    # Another till's sale: the customer's receipt or ticket names it, a number would not do.
+    return unguessable and sale.channel == BOX_OFFICE
 
 
 def _encode(number: int) -> str:
@@ -61,14 +119,17 @@ def sale_out(sale: Sale, lines: list[SaleLine], tickets: list[Ticket]) -> schema
 def list_sales(session: Session, principal: Principal, *, shift_id: int | None = None,
                from_: datetime | None = None, to: datetime | None = None, limit: int = 100,
                cursor: str | None = None) -> schemas.SalesPage:
-    """One page of sales matching the filters, by ascending number.
+    """One page of the sales ``principal`` may list (:func:`scope_condition`) matching the
+    filters, by ascending number. A ``shift_id`` outside the caller's scope gives an empty
+    page.
 
     Raises:
         ApiError: 422 ``invalid_request`` for a bad cursor.
     """
     conditions: list[ColumnElement[bool]] = [Sale.number.is_not(None)]
-    if principal.is_channel:
-        conditions.append(Sale.channel_token_id == principal.channel_token_id)
+    scope = scope_condition(principal)
+    if scope is not None:
+        conditions.append(scope)
     if shift_id is not None:
         conditions.append(Sale.shift_id == shift_id)
     if from_ is not None:

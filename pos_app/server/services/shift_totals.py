@@ -34,7 +34,13 @@ from pos_app.server.models import (
     TicketType,
 )
 
-__all__ = ["ShiftReport", "movement_out", "shift_out", "shift_reports"]
+__all__ = ["MONEY_FIELDS", "ShiftReport", "blind", "movement_out", "shift_out",
+           "shift_reports"]
+
+MONEY_FIELDS = ("opening_float", "sales", "refunds", "pay_ins", "pay_outs", "drops",
+                "ticket_types", "cash_movements")
+"""The totals of ``schemas.Shift`` that add up to the expected cash (float + cash sales -
+refunds + pay-ins - pay-outs - drops; tickets by type times their prices give the sales)."""
 
 
 @dataclass
@@ -187,3 +193,10 @@ def shift_out(shift: Shift, report: ShiftReport) -> schemas.Shift:
             expired=holds.get("expired", 0)),
         first_sale_number=report.first_sale, last_sale_number=report.last_sale,
         cash_movements=[movement_out(m, shift.currency) for m in report.movements])
+
+
+def blind(shift: schemas.Shift) -> schemas.Shift:
+    """``shift`` as a cashier reads it while it is open: :data:`MONEY_FIELDS` ``null`` and
+    ``blind`` true, so the expected cash cannot be worked out before the count (issue 16).
+    ``expected_cash``, ``counted_cash`` and ``variance`` are ``null`` while open anyway."""
+    return shift.model_copy(update={**dict.fromkeys(MONEY_FIELDS), "blind": True})

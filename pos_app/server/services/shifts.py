@@ -17,7 +17,10 @@ there and is answered ``shift_already_open``). Closing and cash movements lock t
 on PostgreSQL a close waits for sales in flight and counts them, and a sale that waited for a
 close sees the shift closed. SQLite serialises writers anyway.
 
-``expected_cash`` and ``variance`` come from :mod:`pos_app.domain.cashup`. Money is minor
+``expected_cash`` and ``variance`` come from :mod:`pos_app.domain.cashup`. The count is
+blind: reads of an open shift by a cashier carry no money totals (:func:`get_shift`,
+:func:`list_shifts`); the answers to the cashier's own writes (the opening float just given,
+the movement just made) are not reads of the totals. Money is minor
 units of the shift's currency (``ServerSettings.currency``). Totals are read in bulk by
 :mod:`pos_app.server.services.shift_totals`.
 
@@ -56,6 +59,7 @@ from pos_app.server.models import CashMovement, Shift
 from pos_app.server.services import idempotency
 from pos_app.server.services.principal import Principal
 from pos_app.server.services.shift_totals import (
+    blind,
     movement_out,
     shift_out,
     shift_reports,
@@ -314,13 +318,23 @@ def close_shift(db: Database, principal: Principal, shift_id: int, body: schemas
 
 def get_shift(session: Session, principal: Principal, shift_id: int,
               now: datetime) -> schemas.Shift:
-    """Shift ``shift_id`` with its totals. Raises :class:`ApiError` 404, or 403 for a cashier
-    asking about another terminal's shift."""
+    """Shift ``shift_id`` with its totals as ``principal`` may read them
+    (:func:`_as_read_by`: no money totals for a cashier while it is open). Raises
+    :class:`ApiError` 404, or 403 for a cashier asking about another terminal's shift."""
     shift = session.get(Shift, shift_id)
     if shift is None:
         raise ApiError(ErrorCode.NOT_FOUND, f"Shift {shift_id} was not found.")
     _authorize(principal, shift)
-    return _out(session, shift, now)
+    return _as_read_by(principal, _out(session, shift, now))
+
+
+def _as_read_by(principal: Principal, shift: schemas.Shift) -> schemas.Shift:
+    """The blind count (issue 16): a cashier reads an open shift without its money totals
+    (:func:`~pos_app.server.services.shift_totals.blind`); a manager reads everything, and
+    a closed shift is read whole (the close's own answer carries the result anyway)."""
+    if shift.status == "open" and not principal.has_role("manager"):
+        return blind(shift)
+    return shift
 
 
 def _out(session: Session, shift: Shift, now: datetime) -> schemas.Shift:
@@ -333,7 +347,8 @@ def list_shifts(session: Session, principal: Principal, *, terminal_id: str | No
     """Shifts newest first, filtered by terminal (an id, or ``me`` for the caller's),
     ``status`` and the time they opened (``opened_from <= opened_at < opened_to``).
 
-    A cashier sees only their own terminal's shifts (another ``terminal_id``: 403).
+    A cashier sees only their own terminal's shifts (another ``terminal_id``: 403), and
+    the open one without its money totals (:func:`_as_read_by`).
     Raises :class:`ApiError` 422 for a malformed ``terminal_id`` or ``cursor``.
     """
     own = _require_staff(principal)
@@ -365,7 +380,7 @@ def list_shifts(session: Session, principal: Principal, *, terminal_id: str | No
     rows = rows[:limit]
     reports = shift_reports(session, rows, now)
     return schemas.ShiftList(
-        shifts=[shift_out(s, reports[s.id]) for s in rows],
+        shifts=[_as_read_by(principal, shift_out(s, reports[s.id])) for s in rows],
         next_cursor=_encode_cursor(rows[-1].id) if more and rows else None)
 
 

@@ -113,6 +113,15 @@ def test_an_x_report_of_an_open_shift_never_shows_an_expected_amount() -> None:
     assert "Expected cash is shown at the close (blind count)." in lines
 
 
+def test_a_blind_shift_as_a_cashier_reads_it_makes_no_report_rather_than_zeros() -> None:
+    blind = wire_shift(status="open", closed_at=None, closed_by=None, expected_cash=None,
+                       counted_cash=None, variance=None, blind=True, opening_float=None,
+                       sales=None, refunds=None, pay_ins=None, pay_outs=None, drops=None,
+                       ticket_types=None, cash_movements=None)
+    with pytest.raises(ValueError, match="withheld while it is open"):
+        shift_report_from_shift(blind, timezone="UTC", printed_at=PRINTED)
+
+
 def test_a_shift_without_sales_says_so_and_times_follow_the_venue_zone() -> None:
     shift = wire_shift(first_sale_number=None, last_sale_number=None, ticket_types=[],
                        sales={"count": 0, "amount": 0}, cash_movements=[], variance=0,

@@ -481,14 +481,20 @@ def test_a_cashier_replaces_only_its_own_terminals_hold(
         database: Database, clock: FixedClock) -> None:
     ga = ids(database)["GA"]
     sams = place(database, SAM, {ga: 1}, clock.now(), kind="checkout").body
-    with pytest.raises(ApiError) as forbidden:
+    sams_cash = place(database, SAM, {ga: 1}, clock.now(), kind="cash",
+                      customer={"name": "Ann"}).body
+    with pytest.raises(ApiError) as unseen:  # another till's checkout hold is not seen
         place(database, KIM, {ga: 2}, clock.now(), kind="checkout", replaces=sams["id"])
+    assert unseen.value.code == "not_found"
+    with pytest.raises(ApiError) as forbidden:  # its cash hold is seen, not released
+        place(database, KIM, {ga: 2}, clock.now(), kind="cash", customer={"name": "Ann"},
+              replaces=sams_cash["id"])
     assert forbidden.value.code == "forbidden"
     with pytest.raises(ApiError) as missing:
         place(database, SAM, {ga: 2}, clock.now(), kind="checkout", replaces="NOSUCH")
     assert missing.value.code == "not_found"
     assert read_hold(database, sams["id"], clock.now()).status == "active"
-    assert counts(database, clock.now())["GA"].held == 1
+    assert counts(database, clock.now())["GA"].held == 2
     with database.read() as session:  # refusals raised before the effect keep no key
         assert session.scalar(select(IdempotencyKey).where(
             IdempotencyKey.status != "completed")) is None
@@ -537,8 +543,11 @@ def test_a_channel_token_converts_only_its_own_holds(database: Database,
     ga = ids(database)["GA"]
     webs = place(database, WEB, {ga: 2}, clock.now(), kind="checkout").body
     assert (webs["channel"], webs["terminal_id"]) == ("online", None)
-    with pytest.raises(ApiError) as foreign:
+    with pytest.raises(ApiError) as unseen:  # a web basket is not seen at a till
         sell(database, SAM, clock.now(), hold_id=webs["id"])
+    assert unseen.value.code == "not_found"
+    with pytest.raises(ApiError) as foreign:  # a manager sees it, but it is the shop's
+        sell(database, MAX, clock.now(), hold_id=webs["id"])
     assert foreign.value.code == "forbidden"
     with pytest.raises(ApiError) as hidden:
         sell(database, channel(2), clock.now(), hold_id=webs["id"])
