@@ -89,6 +89,9 @@ class ServerSettings:
         webhook_retry_window: an alert is retried until it is this old (24 hours, counted
             from the crossing), then recorded ``failed`` and the webhook moves on
             (:mod:`pos_app.server.services.webhook_dispatcher`).
+        anchor_interval: how often the audit chain's head is anchored in the data folder's
+            secrets when it moved (1 minute; also at every shift close:
+            :mod:`pos_app.server.services.anchoring`).
     """
 
     database_url: str
@@ -121,3 +124,4 @@ class ServerSettings:
     webhook_retry_base: timedelta = timedelta(seconds=1)
     webhook_retry_cap: timedelta = timedelta(minutes=5)
     webhook_retry_window: timedelta = timedelta(hours=24)
+    anchor_interval: timedelta = timedelta(minutes=1)
