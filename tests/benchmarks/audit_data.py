@@ -4,10 +4,11 @@
 The database is made by the real server (``pos-app serve --demo`` on an empty data folder:
 migrations, demo catalog and staff, TLS files), stopped; then the entries are appended with
 ``sqlite3`` ``executemany`` in one transaction, continuing the chain from its tail with the
-hash :func:`pos_app.server.audit.entry_hash` computes under the folder's audit key, and the chain's head row is moved to the
-new tail, so ``GET /v1/audit/verify`` passes. The log looks like a venue's: sales most of the
-time, holds, releases, refunds, stock alerts, sign-ins, shifts, capacity changes, spread over
-90 days across 20 terminals, 40 staff and the demo's ticket types (plus 200 others).
+hash :func:`pos_app.server.audit.entry_hash` computes under the folder's audit key, and the
+chain's head row is moved to the new tail, so ``GET /v1/audit/verify`` passes. The log looks
+like a venue's: sales most of the time, holds, releases, refunds, stock alerts, sign-ins,
+shifts, capacity changes, spread over 90 days across 20 terminals, 40 staff and the demo's
+ticket types (plus 200 others).
 """
 
 from __future__ import annotations

@@ -68,8 +68,8 @@ def seeded(tmp_path: Path) -> Iterator[Seeder]:
 
     With ``data_dir`` the audit chain is keyed and anchored from that folder's secrets, as a
     server there would (:mod:`pos_app.server.services.anchoring`); without, the database's
-    key is a throwaway one. Then, with ``shift_for``, that principal opens a shift with no float (box-office cash
-    sales need one), asserted to answer 201.
+    key is a throwaway one. Then, with ``shift_for``, that principal opens a shift with no
+    float (box-office cash sales need one), asserted to answer 201.
     """
     created: list[Database] = []
 
