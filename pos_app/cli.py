@@ -83,6 +83,7 @@ environment:
   POS_APP_SESSION_IDLE_MINUTES    serve: minutes a staff session may go unused before it
                                   is refused like an expired one, 1 to 720 (default 30)
   POS_APP_DATABASE_URL            set by serve for its --workers processes (do not set)
+  POS_APP_DATA_DIR                set by serve for its --workers processes (do not set)
   POS_APP_TLS_CA_FILE             set by serve: the CA served at /v1/tls/ca.pem (do not set)
   POS_APP_DEBUG                   1 shows the traceback of an unexpected error
   POS_APP_CRASH_AT                tests only: kill the sale path at a named crash point
@@ -124,14 +125,28 @@ def _db_target(args: argparse.Namespace, *, serving: bool = False) -> str:
     raise CliError("give --data-dir DIR or --database-url URL")
 
 
+def _data_dir(args: argparse.Namespace) -> Path:
+    """The server's data folder (``--data-dir``): its ``secrets`` folder holds the audit key
+    and anchors every admin command and verification needs, so with ``--database-url`` it is
+    required too.
+
+    Raises:
+        CliError: no ``--data-dir``.
+    """
+    if not getattr(args, "data_dir", None):
+        raise CliError("give --data-dir DIR too: the server's data folder holds the keys and "
+                       "audit anchors (DIR/secrets) this command needs")
+    return Path(args.data_dir).expanduser().resolve()
+
+
 def _add_db_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", metavar="DIR",
                    help="the server's data folder: its database is the one pos-app serve "
                         "recorded there (SQLite DIR/pos.sqlite3, or the --database-url it "
-                        "was started with)")
+                        "was started with); always needed, for its secrets folder")
     p.add_argument("--database-url", metavar="URL",
                    help="SQLAlchemy URL, e.g. postgresql+psycopg://pos@db/pos (wins over "
-                        "--data-dir)")
+                        "the database --data-dir names; --data-dir is still needed)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -465,7 +480,8 @@ def _admin(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     sub = args.admin_command
     if sub == "add-terminal":
         try:
-            created = admin.add_terminal(_db_target(args), args.name)
+            created = admin.add_terminal(_db_target(args), args.name,
+                                         data_dir=_data_dir(args))
         except ValueError as exc:
             raise CliError(str(exc)) from None
         print(
@@ -476,7 +492,8 @@ def _admin(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return EXIT_OK
     if sub == "add-channel-token":
         try:
-            token_id, token = admin.add_channel_token(_db_target(args), args.channel, args.name)
+            token_id, token = admin.add_channel_token(_db_target(args), args.channel, args.name,
+                                                      data_dir=_data_dir(args))
         except ValueError as exc:
             raise CliError(str(exc)) from None
         print(
@@ -487,12 +504,14 @@ def _admin(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return EXIT_OK
     if sub == "add-staff":
         database = _db_target(args)  # a folder that names no database is refused first
+        folder = _data_dir(args)
         pin = sys.stdin.readline().strip()
         if not pin.isdigit() or not 4 <= len(pin) <= 12:
             raise CliError("the PIN on standard input must be 4 to 12 digits")
         try:
             staff = admin.add_staff(database, args.username, role=args.role, pin=pin,
-                                    display_name=args.display_name or args.username)
+                                    display_name=args.display_name or args.username,
+                                    data_dir=folder)
         except ValueError as exc:  # a taken username, a bad name
             raise CliError(str(exc)) from None
         print(f"Staff {staff.username!r} ({staff.role}) created with id {staff.id}")
@@ -515,12 +534,13 @@ def _import_catalog(args: argparse.Namespace) -> int:
     from pos_app.server import admin
 
     database = _db_target(args)
+    folder = _data_dir(args)
     try:
         catalog = json.loads(Path(args.file).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise CliError(f"cannot read catalog {args.file}: {exc}") from None
     try:
-        report = admin.import_catalog(database, catalog)
+        report = admin.import_catalog(database, catalog, data_dir=folder)
     except ValueError as exc:  # the file's first problem; nothing was imported
         raise CliError(f"{args.file}: {exc}; nothing was imported") from None
     if getattr(args, "json", False):
@@ -557,7 +577,8 @@ def _admin_webhooks(args: argparse.Namespace) -> int:
     if args.admin_command == "add-webhook":
         try:
             created = admin.add_webhook(_db_target(args), args.url,
-                                        allow_private=args.allow_private_webhooks)
+                                        allow_private=args.allow_private_webhooks,
+                                        data_dir=_data_dir(args))
         except ValueError as exc:
             raise CliError(str(exc)) from None
         if as_json:
@@ -570,7 +591,7 @@ def _admin_webhooks(args: argparse.Namespace) -> int:
         print(created.secret)
         return EXIT_OK
     if args.admin_command == "list-webhooks":
-        listed = admin.list_webhooks(_db_target(args))
+        listed = admin.list_webhooks(_db_target(args), data_dir=_data_dir(args))
         if as_json:
             print(listed.model_dump_json())
             return EXIT_OK
@@ -591,7 +612,8 @@ def _admin_webhooks(args: argparse.Namespace) -> int:
     if not 1 <= webhook_id <= 2**31 - 1:
         raise CliError(f"there is no webhook {webhook_id}")
     try:
-        removed = admin.remove_webhook(_db_target(args), webhook_id)
+        removed = admin.remove_webhook(_db_target(args), webhook_id,
+                                       data_dir=_data_dir(args))
     except LookupError as exc:
         raise CliError(str(exc)) from None
     if as_json:
@@ -615,7 +637,7 @@ def _audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from pos_app.server.services.audit_query import verify_database
 
     try:
-        result = verify_database(_db_target(args))
+        result = verify_database(_db_target(args), _data_dir(args))
     except ValueError as exc:
         raise CliError(str(exc)) from None
     except SQLAlchemyError as exc:
@@ -632,6 +654,10 @@ def _audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
               f"({result.entries_checked} entries checked)")
     elif result.problem == "truncated":
         print(f"Audit log TRUNCATED: entries from seq {result.first_bad_seq} are missing "
+              f"({result.entries_checked} entries checked)")
+    elif result.problem == "rewritten":
+        print(f"Audit log REWRITTEN from seq {result.first_bad_seq}: its hashes were "
+              "recomputed without the audit key, or it no longer holds an anchored head "
               f"({result.entries_checked} entries checked)")
     else:
         print(f"Audit log BROKEN at seq {result.first_bad_seq} "

@@ -659,14 +659,16 @@ class AuditVerify(Response):
     """``GET /v1/audit/verify``: the whole log checked. ``problem`` (our extension) says what
     is wrong at ``first_bad_seq``: ``hash`` (an entry edited, inserted, reordered or
     deleted), ``counts`` (an entry moving a ticket type's counts does not start where the
-    previous one left them), ``truncated`` (the newest entries or the head were deleted);
-    null when ``ok``. ``old_count_breaks``: count breaks in entries written before the
+    previous one left them), ``truncated`` (the newest entries or the head were deleted, or
+    the chain ends before a head anchored outside the database), ``rewritten`` (hashes
+    recomputed without the audit key, or an anchored head the chain no longer holds); null
+    when ``ok``. ``old_count_breaks``: count breaks in entries written before the
     server checked counts, reported and not failed."""
 
     ok: bool
     entries_checked: int
     first_bad_seq: int | None
-    problem: Literal["hash", "counts", "truncated"] | None = None
+    problem: Literal["hash", "counts", "truncated", "rewritten"] | None = None
     old_count_breaks: int = 0
 
 

@@ -154,6 +154,9 @@ def chain_status(result: AuditVerify) -> tuple[str, str]:
         return f"Counts do not follow on at entry #{seq}", "broken"
     if result.problem == "truncated":
         return f"Chain cut short: entries from #{seq} are missing", "broken"
+    if result.problem == "rewritten":
+        return (f"Chain rewritten from entry #{seq}: its hashes were recomputed without the "
+                "server's key", "broken")
     return f"Chain broken at entry #{seq}", "broken"
 
 

@@ -2,7 +2,9 @@
 server runs (SQLite waits for the server's write lock through ``busy_timeout``).
 
 ``database`` is an absolute data folder (SQLite at ``DIR/pos.sqlite3``) or a SQLAlchemy URL,
-as for :class:`pos_app.server.runner.ServeOptions`. Each call upgrades the schema first.
+as for :class:`pos_app.server.runner.ServeOptions`. Each call upgrades the schema first and
+keys the audit chain from the data folder's secrets (``database`` itself, or ``data_dir``
+with a URL: :func:`open_database`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pos_app.server.catalog import parse_catalog
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.models import Event
-from pos_app.server.services import catalog_import, channels, identity, webhooks
+from pos_app.server.services import anchoring, catalog_import, channels, identity, webhooks
 from pos_app.server.services.inventory import bump_counters
 from pos_app.server.settings import ServerSettings, database_url_for
 
@@ -34,18 +36,36 @@ DEMO_CATALOG = Path(__file__).resolve().parents[2] / "resources" / "demo_catalog
 
 
 @contextmanager
-def open_database(database: str) -> Iterator[Database]:
-    """A migrated :class:`Database` for ``database`` (folder or URL), disposed on exit."""
-    db = Database(database_url_for(database))
+def open_database(database: str, data_dir: Path | None = None) -> Iterator[Database]:
+    """A migrated :class:`Database` for ``database`` (folder or URL), disposed on exit, with
+    the audit chain keyed and anchored from the data folder's secrets (``data_dir``, or
+    ``database`` itself when it is a folder: :mod:`pos_app.server.services.anchoring`).
+
+    A URL without ``data_dir`` (tests only: the CLI always has a data folder) gets a
+    throwaway audit key: what it appends does not verify anywhere else.
+
+    Raises:
+        pos_app.server.secrets_dir.SecretsError: the data folder's audit key is missing or
+            not a key, or its anchor file is missing for a chain keyed before.
+        pos_app.server.audit_anchors.AnchorFileError: its anchor file is not one.
+    """
+    folder = data_dir or (Path(database) if "://" not in database else None)
+    chain = None
+    if folder is not None:
+        database_url_for(str(folder))  # a relative folder is refused; the folder made 0700
+        chain = anchoring.load_chain(folder, create=True)
+    db = Database(database_url_for(database), chain=chain)
     try:
         migrate.upgrade(db)
+        anchoring.prepare_chain(db, SystemClock().now())
         yield db
     finally:
         db.dispose()
 
 
 def add_terminal(database: str, name: str, *,
-                 clock: Clock | None = None) -> schemas.TerminalCreated:
+                 clock: Clock | None = None,
+                 data_dir: Path | None = None) -> schemas.TerminalCreated:
     """Create terminal ``name``; returns its id and single-use pairing code (10 minutes).
 
     Raises:
@@ -53,7 +73,7 @@ def add_terminal(database: str, name: str, *,
     """
     clock = clock or SystemClock()
     ttl = ServerSettings(database_url="").pairing_code_ttl
-    with open_database(database) as db:
+    with open_database(database, data_dir) as db:
         try:
             with db.write() as session:
                 return identity.create_terminal(session, name, now=clock.now(), ttl=ttl)
@@ -62,7 +82,8 @@ def add_terminal(database: str, name: str, *,
 
 
 def add_channel_token(database: str, channel: str, name: str | None = None, *,
-                      clock: Clock | None = None) -> tuple[int, str]:
+                      clock: Clock | None = None,
+                      data_dir: Path | None = None) -> tuple[int, str]:
     """Create a token for sales channel ``channel`` (e.g. ``online``) called ``name``
     (defaults to the channel); returns ``(id, token)``. The token is shown only now: the
     database keeps its SHA-256. It may hold and sell as ``channel``, nothing else.
@@ -71,7 +92,7 @@ def add_channel_token(database: str, channel: str, name: str | None = None, *,
         ValueError: a bad channel or name.
     """
     clock = clock or SystemClock()
-    with open_database(database) as db:
+    with open_database(database, data_dir) as db:
         try:
             with db.write() as session:
                 return channels.create_channel_token(session, channel, name=name,
@@ -81,7 +102,8 @@ def add_channel_token(database: str, channel: str, name: str | None = None, *,
 
 
 def add_webhook(database: str, url: str, *, clock: Clock | None = None,
-                allow_private: bool = False) -> schemas.WebhookCreated:
+                allow_private: bool = False,
+                data_dir: Path | None = None) -> schemas.WebhookCreated:
     """Add a webhook posting every stock alert raised from now on to ``url`` (``https://``,
     or ``http://`` to a loopback host; a loopback or private address only with
     ``allow_private``, and the server then needs ``--allow-private-webhooks`` to post to
@@ -93,7 +115,7 @@ def add_webhook(database: str, url: str, *, clock: Clock | None = None,
         ValueError: a URL that cannot receive webhooks (a sentence saying why).
     """
     clock = clock or SystemClock()
-    with open_database(database) as db:
+    with open_database(database, data_dir) as db:
         try:
             with db.write() as session:
                 return webhooks.create_webhook(session, url, now=clock.now(),
@@ -102,15 +124,16 @@ def add_webhook(database: str, url: str, *, clock: Clock | None = None,
             raise ValueError(exc.message) from None
 
 
-def list_webhooks(database: str) -> schemas.WebhookList:
+def list_webhooks(database: str, *, data_dir: Path | None = None) -> schemas.WebhookList:
     """Every webhook (removed ones too, oldest first) with its full URL and delivery state;
     no secrets."""
-    with open_database(database) as db, db.read() as session:
+    with open_database(database, data_dir) as db, db.read() as session:
         return webhooks.list_webhooks(session, full_urls=True)
 
 
 def remove_webhook(database: str, webhook_id: int, *,
-                   clock: Clock | None = None) -> schemas.WebhookOut:
+                   clock: Clock | None = None,
+                   data_dir: Path | None = None) -> schemas.WebhookOut:
     """Stop posting to webhook ``webhook_id`` and erase its secret (its delivery log stays);
     returns it as it is now. Removing it again changes nothing.
 
@@ -118,7 +141,7 @@ def remove_webhook(database: str, webhook_id: int, *,
         LookupError: there is no such webhook.
     """
     clock = clock or SystemClock()
-    with open_database(database) as db:
+    with open_database(database, data_dir) as db:
         try:
             with db.write() as session:
                 return webhooks.remove_webhook(session, webhook_id, now=clock.now())
@@ -127,13 +150,13 @@ def remove_webhook(database: str, webhook_id: int, *,
 
 
 def add_staff(database: str, username: str, *, role: str, pin: str,
-              display_name: str) -> schemas.StaffOut:
+              display_name: str, data_dir: Path | None = None) -> schemas.StaffOut:
     """Create a staff member (``role`` cashier/manager/admin, ``pin`` 4-12 digits).
 
     Raises:
         ValueError: a bad role or PIN, or the username is taken.
     """
-    with open_database(database) as db:
+    with open_database(database, data_dir) as db:
         try:
             with db.write() as session:
                 return identity.add_staff(session, username, role=role, pin=pin,
@@ -143,7 +166,8 @@ def add_staff(database: str, username: str, *, role: str, pin: str,
 
 
 def import_catalog(database: str, catalog: dict[str, Any], *,
-                   clock: Clock | None = None) -> catalog_import.ImportReport:
+                   clock: Clock | None = None,
+                   data_dir: Path | None = None) -> catalog_import.ImportReport:
     """Import events (and staff, if listed) from a catalog document (the format is in
     ``docs/cli.md`` and :mod:`pos_app.server.catalog`); returns what was created, what was
     already there and what was skipped. An event whose id exists is never changed: it is
@@ -156,7 +180,7 @@ def import_catalog(database: str, catalog: dict[str, Any], *,
     """
     parsed = parse_catalog(catalog)
     clock = clock or SystemClock()
-    with open_database(database) as db, db.write() as session:
+    with open_database(database, data_dir) as db, db.write() as session:
         return catalog_import.import_catalog(session, parsed, now=clock.now())
 
 
@@ -181,7 +205,8 @@ def demo_catalog(now: datetime) -> dict[str, Any]:
     return raw
 
 
-def load_demo(database: str, *, clock: Clock | None = None) -> bool:
+def load_demo(database: str, *, clock: Clock | None = None,
+              data_dir: Path | None = None) -> bool:
     """Load the demo catalog (:func:`demo_catalog`: events in the coming weeks, staff
     alex/1234 and morgan/2468) when the database holds no events and no staff; returns True
     when it loaded.
@@ -193,7 +218,7 @@ def load_demo(database: str, *, clock: Clock | None = None) -> bool:
     clock = clock or SystemClock()
     now = clock.now()
     parsed = parse_catalog(demo_catalog(now))
-    with open_database(database) as db, db.write() as session:
+    with open_database(database, data_dir) as db, db.write() as session:
         if not catalog_import.is_empty(session):
             moved = False
             for item in parsed.events:

@@ -31,7 +31,14 @@ from pos_app.server.errors import ApiError
 from pos_app.server.http_limits import BodyLimit
 from pos_app.server.inputs import CleanUrl
 from pos_app.server.routes import include_routes
-from pos_app.server.services import expiry, idempotency, live, pin_attempts, webhook_dispatcher
+from pos_app.server.services import (
+    anchoring,
+    expiry,
+    idempotency,
+    live,
+    pin_attempts,
+    webhook_dispatcher,
+)
 from pos_app.server.services.principal_cache import PrincipalCache
 from pos_app.server.settings import ServerSettings
 
@@ -137,9 +144,11 @@ def create_app(settings: ServerSettings, *, database: Database | None = None) ->
         pin_purger = pin_attempts.start_purger(db, settings)  # drops PIN attempts past use
         # posts stock alerts to the webhooks (one process of several: an advisory lock)
         dispatcher = webhook_dispatcher.start_dispatcher(db, settings)
+        anchorer = anchoring.start_anchoring(db, settings)  # the chain's head, every minute
         try:
             yield
         finally:
+            await anchoring.stop_anchoring(anchorer, db, settings)
             await webhook_dispatcher.stop_dispatcher(dispatcher)
             await pin_attempts.stop_purger(pin_purger)
             await idempotency.stop_purger(purger)

@@ -42,8 +42,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pos_app.api.errors import ErrorCode
 from pos_app.files import private_sqlite
+from pos_app.server.audit import CHAIN_INFO, Chain, lock_chain
 from pos_app.server.audit import install_session_hooks as install_audit_hooks
-from pos_app.server.audit import lock_chain
 from pos_app.server.errors import ApiError
 from pos_app.server.group_commit import GroupCommitWriter, Unit
 from pos_app.server.services.live import TRANSACTION_INFO_KEYS, install_session_hooks
@@ -123,6 +123,10 @@ class Database:
             failed with a serialization failure or deadlock (``settings.db_retry_attempts``).
         batch_limit: most units :meth:`submit` commits in one transaction
             (``settings.write_batch_limit``).
+        chain: the audit chain's key and anchor file, from the data folder's secrets
+            (:func:`pos_app.server.services.anchoring.load_chain`); every session carries it
+            (:data:`pos_app.server.audit.CHAIN_INFO`). None: a random key of this object's
+            own and no anchors (tests; a chain written so verifies in this process only).
 
     Attributes:
         publisher: called as ``publisher(inventory_version, ticket_type_ids)`` after every
@@ -132,8 +136,10 @@ class Database:
     """
 
     def __init__(self, url: str, *, busy_timeout_ms: int = 15_000,
-                 retry_attempts: int = 5, batch_limit: int = 64) -> None:
+                 retry_attempts: int = 5, batch_limit: int = 64,
+                 chain: Chain | None = None) -> None:
         self.url = url
+        self.chain = chain or Chain()
         if url.startswith("sqlite"):
             path = make_url(url).database
             if path and path != ":memory:":
@@ -148,7 +154,7 @@ class Database:
         self.retry_attempts = max(1, retry_attempts)
         self.publisher: Publisher | None = None
         self._write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
-        info = {DIALECT_INFO: self.dialect}
+        info = {DIALECT_INFO: self.dialect, CHAIN_INFO: self.chain}
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
         self._write_sessions = sessionmaker(self._write_engine, expire_on_commit=False,
                                             info=info)

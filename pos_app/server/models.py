@@ -309,6 +309,11 @@ class AuditHead(Base):
     # Entries up to this seq were written before audit verify checked counts (migration
     # 0006): a break of counts among them is an old break, not a failure.
     counts_from_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Entries up to this seq are plain SHA-256, later ones HMAC-SHA256 under the audit key
+    # (migration 0008); NULL until the first start after that upgrade re-anchored the chain.
+    # Not trusted by verify (the anchor file's upgrade line is): it only tells a server
+    # that a missing secrets folder is lost, not new.
+    keyed_from_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class ChannelToken(Base):

@@ -5,7 +5,8 @@ exits; the app's lifespan then ends the live-inventory streams and disposes the 
 engine.
 
 ``--workers N`` (N > 1) needs PostgreSQL: uvicorn then runs N processes, each building its app
-with :func:`worker_app` from environment variables (:data:`ENV_DATABASE_URL` and the ones read
+with :func:`worker_app` from environment variables (:data:`ENV_DATABASE_URL`,
+:data:`ENV_DATA_DIR` for the secrets folder, and the ones read
 by :func:`settings_from_environment`); each process LISTENs for the others' inventory changes.
 With SQLite it is refused: SQLite writers are serialised by one in-process lock, which
 several processes would defeat (``MEASUREMENTS.md``: ``busy_timeout`` is unfair).
@@ -38,21 +39,25 @@ from fastapi import FastAPI
 
 from pos_app.server import admin, migrate
 from pos_app.server.app import create_app
+from pos_app.server.audit_anchors import AnchorFileError
 from pos_app.server.data_dir import record_database, without_password
 from pos_app.server.db import Database
 from pos_app.server.http_limits import uvicorn_options
+from pos_app.server.secrets_dir import SecretsError
+from pos_app.server.services import anchoring
 from pos_app.server.settings import ServerSettings, database_url_for
 from pos_app.server.tls import ensure_tls
 
-__all__ = ["ENV_ALLOW_PRIVATE_WEBHOOKS", "ENV_DATABASE_URL", "ENV_DB_RETRY_ATTEMPTS", "ENV_DOCS",
-           "ENV_PIN_ADDRESS_FAILURES", "ENV_PIN_FREE_FAILURES", "ENV_SESSION_IDLE_MINUTES",
-           "ENV_SSE_KEEPALIVE",
+__all__ = ["ENV_ALLOW_PRIVATE_WEBHOOKS", "ENV_DATABASE_URL", "ENV_DATA_DIR",
+           "ENV_DB_RETRY_ATTEMPTS", "ENV_DOCS", "ENV_PIN_ADDRESS_FAILURES",
+           "ENV_PIN_FREE_FAILURES", "ENV_SESSION_IDLE_MINUTES", "ENV_SSE_KEEPALIVE",
            "ENV_VARIANCE_THRESHOLD", "MAX_VARIANCE_THRESHOLD", "ServeError", "ServeOptions",
            "describe_database", "serve", "settings_from_environment", "worker_app"]
 
 log = logging.getLogger("pos_app.server")
 
 ENV_DATABASE_URL = "POS_APP_DATABASE_URL"
+ENV_DATA_DIR = "POS_APP_DATA_DIR"
 ENV_SSE_KEEPALIVE = "POS_APP_SSE_KEEPALIVE"
 ENV_DB_RETRY_ATTEMPTS = "POS_APP_DB_RETRY_ATTEMPTS"
 ENV_VARIANCE_THRESHOLD = "POS_APP_VARIANCE_THRESHOLD"
@@ -148,11 +153,18 @@ def _count(env: str) -> int | None:
 
 def worker_app() -> FastAPI:
     """The app of one ``--workers`` process (a uvicorn factory): settings from the
-    environment, database ``POS_APP_DATABASE_URL`` (already migrated by the parent)."""
+    environment, database ``POS_APP_DATABASE_URL`` (already migrated and its audit chain
+    prepared by the parent), audit key and anchors from ``POS_APP_DATA_DIR``'s secrets."""
     url = os.environ.get(ENV_DATABASE_URL)
-    if not url:
-        raise RuntimeError(f"{ENV_DATABASE_URL} is not set (start with pos-app serve)")
-    app = create_app(settings_from_environment(url))
+    folder = os.environ.get(ENV_DATA_DIR)
+    if not url or not folder:
+        raise RuntimeError(f"{ENV_DATABASE_URL} or {ENV_DATA_DIR} is not set (start with "
+                           "pos-app serve)")
+    settings = settings_from_environment(url)
+    database = Database(url, retry_attempts=settings.db_retry_attempts,
+                        batch_limit=settings.write_batch_limit,
+                        chain=anchoring.load_chain(Path(folder), create=False))
+    app = create_app(settings, database=database)
     tune_gc()
     return app
 
@@ -260,15 +272,23 @@ def _serve(options: ServeOptions) -> None:
     if settings.allow_private_webhooks:
         log.warning("webhooks may post to loopback and private addresses "
                     "(--allow-private-webhooks)")
-    certfile, keyfile = _tls_paths(options)
-    database = Database(url, retry_attempts=settings.db_retry_attempts,
-                        batch_limit=settings.write_batch_limit)
-    migrate.upgrade(database)
     record_folder = options.data_dir or (None if "://" in options.database
                                          else Path(options.database))
-    if record_folder is not None:  # admin commands given --data-dir go where this server goes
-        record_database(record_folder, url)
-    if options.demo and admin.load_demo(options.database):
+    if record_folder is None:
+        raise ServeError("with --database-url give --data-dir too: its secrets folder holds "
+                         "the audit key and anchors (and its tls folder the certificates)")
+    certfile, keyfile = _tls_paths(options)
+    try:
+        chain = anchoring.load_chain(record_folder, create=True)
+        database = Database(url, retry_attempts=settings.db_retry_attempts,
+                            batch_limit=settings.write_batch_limit, chain=chain)
+        migrate.upgrade(database)
+        anchoring.prepare_chain(database, settings.clock.now())
+    except (SecretsError, AnchorFileError) as exc:
+        raise ServeError(str(exc)) from None
+    # admin commands given --data-dir go where this server goes
+    record_database(record_folder, url)
+    if options.demo and admin.load_demo(options.database, data_dir=record_folder):
         log.info("demo catalog and staff loaded (alex/1234 cashier, morgan/2468 manager)")
     shown = f"[{options.host}]" if ":" in options.host else options.host
     log.info("serving https://%s:%d/v1 (database: %s, pid %d, workers %d)", shown,
@@ -276,6 +296,7 @@ def _serve(options: ServeOptions) -> None:
     if options.workers > 1:
         database.dispose()  # each worker opens its own engine
         os.environ[ENV_DATABASE_URL] = url
+        os.environ[ENV_DATA_DIR] = str(record_folder)
         uvicorn.run("pos_app.server.runner:worker_app", factory=True, workers=options.workers,
                     host=options.host, port=options.port, ssl_certfile=certfile,
                     ssl_keyfile=keyfile, log_level="info", access_log=False,

@@ -104,6 +104,9 @@ class ServerSettings:
             ``pos-app serve --allow-private-webhooks``).
         docs: serve the interactive ``/docs`` and ``/redoc`` and the live ``/openapi.json``
             (``pos-app serve --docs``, on with ``--demo``); off, they answer 404.
+        anchor_interval: how often the audit chain's head is anchored in the data folder's
+            secrets when it moved (1 minute; also at every shift close:
+            :mod:`pos_app.server.services.anchoring`).
     """
 
     database_url: str
@@ -139,3 +142,4 @@ class ServerSettings:
     allow_private_webhooks: bool = False
     docs: bool = False
     session_idle_timeout: timedelta = timedelta(minutes=30)
+    anchor_interval: timedelta = timedelta(minutes=1)

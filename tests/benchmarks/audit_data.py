@@ -4,10 +4,11 @@
 The database is made by the real server (``pos-app serve --demo`` on an empty data folder:
 migrations, demo catalog and staff, TLS files), stopped; then the entries are appended with
 ``sqlite3`` ``executemany`` in one transaction, continuing the chain from its tail with the
-hash :func:`pos_app.server.audit.entry_hash` computes, and the chain's head row is moved to the
-new tail, so ``GET /v1/audit/verify`` passes. The log looks like a venue's: sales most of the
-time, holds, releases, refunds, stock alerts, sign-ins, shifts, capacity changes, spread over
-90 days across 20 terminals, 40 staff and the demo's ticket types (plus 200 others).
+hash :func:`pos_app.server.audit.entry_hash` computes under the folder's audit key, and the
+chain's head row is moved to the new tail, so ``GET /v1/audit/verify`` passes. The log looks
+like a venue's: sales most of the time, holds, releases, refunds, stock alerts, sign-ins,
+shifts, capacity changes, spread over 90 days across 20 terminals, 40 staff and the demo's
+ticket types (plus 200 others).
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pos_app.server.audit import entry_hash
+from pos_app.server.audit import ChainKey, entry_hash
+from pos_app.server.secrets_dir import AUDIT_KEY, SECRETS_DIRNAME, read_key
 from tests.support.live_server import LiveServer, free_port
 
-DATA_VERSION = "audit-1m-v2"
+DATA_VERSION = "audit-1m-v2-keyed"
 """Change it when the generated data or the server's schema changes: a new cache folder."""
 ENTRIES = 1_000_000
 START = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
@@ -58,7 +60,7 @@ def cache_dir() -> Path:
 
 
 def _entries(first_seq: int, prev_hash: str, ticket_types: list[int],
-             counts: dict[int, list[int]]) -> Iterator[tuple[Any, ...]]:
+             counts: dict[int, list[int]], key: ChainKey) -> Iterator[tuple[Any, ...]]:
     """The entries; ``counts`` (ticket type id -> [capacity, sold, held], the demo's from the
     log) is carried on, so each change starts where the last one left its ticket type, as
     ``audit verify``'s count check asks."""
@@ -96,7 +98,7 @@ def _entries(first_seq: int, prev_hash: str, ticket_types: list[int],
                                                  "wrong PIN for 'alex'", "Re-plan")))
         if action.startswith("shift_") or action == "cash_movement":
             values.update(ref_type="shift", ref_id=str(values["shift_id"]))
-        values["hash"] = prev_hash = entry_hash(_Row(values))  # type: ignore[arg-type]
+        values["hash"] = prev_hash = entry_hash(_Row(values), key)  # type: ignore[arg-type]
         values["at"] = at.replace(tzinfo=None).isoformat(" ", "microseconds")
         yield tuple(values[name] for name in (*_FIELDS, "hash"))
 
@@ -123,6 +125,8 @@ def _move(state: list[int], action: str, quantity: int) -> None:
 
 
 def _append(database: Path) -> None:
+    # the server's audit key (the data folder's secrets), as the server chains with it
+    key = ChainKey(read_key(database.parent / SECRETS_DIRNAME, AUDIT_KEY))
     with sqlite3.connect(database, isolation_level=None) as db:
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = OFF")
@@ -140,7 +144,7 @@ def _append(database: Path) -> None:
 
         def tracked() -> Iterator[tuple[Any, ...]]:
             nonlocal last
-            for row in _entries(int(seq) + 1, str(prev), ticket_types, counts):
+            for row in _entries(int(seq) + 1, str(prev), ticket_types, counts, key):
                 last = row
                 yield row
 

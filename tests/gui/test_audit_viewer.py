@@ -32,7 +32,6 @@ from pos_app.gui.audit_viewer import CHAIN_CHECKING, AuditViewer
 from pos_app.gui.task_runner import TaskRunner
 from pos_app.journal import EntryState, Register, open_register
 from pos_app.server import audit
-from pos_app.server.db import Database
 from pos_app.server.models import AuditEntry as AuditRow
 from tests.support.live_server import LiveServer, start_live_server
 
@@ -83,7 +82,7 @@ def make_entries(live_server: LiveServer, register: Register) -> Story:
 def append_counts_break(server: LiveServer, story: Story) -> int:
     """Append to ``server``'s log, with a valid hash, a GA sale at ``story``'s terminal whose
     before-counts are 5 sold more than GA's last change left; its seq."""
-    database = Database(f"sqlite:///{server.data_dir / 'pos.sqlite3'}")
+    database = server.open_database()  # its audit key: the entry is validly chained
     try:
         with database.write() as session:
             last = session.execute(

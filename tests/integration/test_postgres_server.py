@@ -4,6 +4,7 @@ as many as there are, and the audit chain stays one unbroken chain."""
 
 from __future__ import annotations
 
+import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,7 +14,6 @@ import httpx
 import pytest
 
 from pos_app.server import audit
-from pos_app.server.db import Database
 from pos_app.server.models import Sale
 from tests.integration import test_concurrency as race
 from tests.integration.test_live_inventory import SseReader
@@ -48,6 +48,8 @@ def two_servers(postgres: PostgresServer, tmp_path_factory: pytest.TempPathFacto
     second = _server(postgres, tmp_path_factory.mktemp("pg-b"))
     first.start()
     try:
+        # one venue: the second host gets the first's secrets (deployment secrets)
+        shutil.copytree(first.data_dir / "secrets", second.data_dir / "secrets")
         second.start()
         try:
             yield first, second
@@ -115,7 +117,7 @@ def test_sixteen_terminals_racing_for_the_last_five_tickets_sell_exactly_five_on
     a, _ = two_servers
     race.test_sixteen_terminals_racing_for_the_last_five_tickets_sell_exactly_five(a)
 
-    database = Database(postgres.url)
+    database = a.open_database()
     try:
         with database.read() as session:
             verified = audit.verify(session)

@@ -17,7 +17,6 @@ from sqlalchemy import select
 from pos_app.server import audit
 from pos_app.server.db import Database
 from pos_app.server.models import AuditEntry, Sale, TicketType
-from pos_app.server.settings import database_url_for
 from tests.support.api import staff_client
 from tests.support.live_server import LiveServer
 
@@ -71,7 +70,7 @@ def _sell(client: httpx.Client, lines: list[dict[str, int]], tendered: int,
 
 
 def _database(server: LiveServer) -> Database:
-    return Database(database_url_for(str(server.data_dir)))
+    return server.open_database()
 
 
 # --- health and identity -----------------------------------------------------------------

@@ -19,6 +19,9 @@ from typing import Any
 
 import httpx
 
+from pos_app.server.db import Database
+from pos_app.server.services import anchoring
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -116,9 +119,15 @@ class LiveServer:
 
     def db_args(self) -> list[str]:
         """The admin CLI's options naming this server's database."""
-        if self.database_url:
-            return ["--database-url", self.database_url]
+        if self.database_url:  # the data folder still holds the audit key and anchors
+            return ["--database-url", self.database_url, "--data-dir", str(self.data_dir)]
         return ["--data-dir", str(self.data_dir)]
+
+    def open_database(self) -> Database:
+        """This server's database, chaining and verifying the audit log with its data
+        folder's key and anchors, as a second process of the venue would; dispose of it."""
+        return Database(self.sqlalchemy_url,
+                        chain=anchoring.load_chain(self.data_dir, create=False))
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from pos_app.api.schemas import AuditPage, AuditVerify
 from pos_app.server import audit
-from pos_app.server.deps import DbSession, ManagerPrincipal
+from pos_app.server.deps import DatabaseDep, DbSession, ManagerPrincipal
 from pos_app.server.inputs import QueryTime
 from pos_app.server.routes.responses import errors
 from pos_app.server.services import audit_query
@@ -50,10 +50,15 @@ def list_audit(
 
 
 @router.get("/verify", response_model=AuditVerify, responses=errors(401, 403))
-def verify(_manager: ManagerPrincipal, session: DbSession) -> AuditVerify:
-    """Recompute the whole hash chain and check that the counts follow on: ``ok``, how many
+def verify(_manager: ManagerPrincipal, database: DatabaseDep) -> AuditVerify:
+    """Recompute the whole hash chain under the audit key, check it against the heads
+    anchored outside the database and check that the counts follow on: ``ok``, how many
     entries were checked, the ``seq`` of the first bad entry and the ``problem`` there
-    (``hash``, ``counts``, ``truncated``), and ``old_count_breaks`` from before the count
-    check (:func:`pos_app.server.audit.verify`)."""
-    result = audit.verify(session)
+    (``hash``, ``counts``, ``truncated``, ``rewritten``), and ``old_count_breaks`` from
+    before the count check (:func:`pos_app.server.audit.verify`)."""
+    # The anchors first, then a session of its own: only committed heads are anchored, so
+    # none read now can be ahead of the head this session reads next.
+    anchors = audit.Anchors.of(database.chain)
+    with database.read() as session:
+        result = audit.verify(session, anchors=anchors)
     return AuditVerify.model_validate(result._asdict())

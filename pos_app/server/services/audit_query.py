@@ -33,10 +33,13 @@ from sqlalchemy.orm import Session
 from pos_app.api import schemas
 from pos_app.api.errors import ErrorCode
 from pos_app.server import audit
+from pos_app.server.audit_anchors import ANCHOR_FILE
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.inputs import cursor_int
 from pos_app.server.models import AuditEntry, AuditHead, StockAlert
+from pos_app.server.secrets_dir import SECRETS_DIRNAME, SecretsError
+from pos_app.server.services import anchoring
 from pos_app.server.settings import database_url_for
 
 __all__ = [
@@ -212,26 +215,43 @@ def list_alerts(session: Session, *, since: int | None, limit: int = 100) -> sch
         for a in rows])
 
 
-def verify_database(database: str) -> audit.VerifyResult:
+def verify_database(database: str, data_dir: Path) -> audit.VerifyResult:
     """Verify the audit chain of ``database`` (an absolute data folder or a SQLAlchemy URL),
-    read-only, without migrating it.
+    read-only, without migrating it, with the audit key and anchors of ``data_dir``'s
+    secrets folder (:mod:`pos_app.server.services.anchoring`).
+
+    A database never served by a version that keys the chain (no ``keyed_from_seq``, or
+    NULL) whose data folder has no anchor file yet is verified as it was written: plain
+    SHA-256 throughout.
 
     Raises:
-        ValueError: the data folder does not exist.
+        ValueError: the data folder does not exist;
+            :class:`~pos_app.server.secrets_dir.SecretsError` when its audit key is missing
+            (for a chain keyed before) or is not a key;
+            :class:`~pos_app.server.audit_anchors.AnchorFileError` for a bad anchor file.
         sqlalchemy.exc.SQLAlchemyError: the database cannot be read.
     """
     if "://" not in database:
         folder = Path(database)
         if not folder.is_dir():
             raise ValueError(f"no data folder at {database}")
-    db = Database(database_url_for(database))
+    anchor_file = data_dir / SECRETS_DIRNAME / ANCHOR_FILE
+    legacy = not anchor_file.exists()
+    chain = audit.Chain() if legacy else anchoring.load_chain(data_dir, create=False)
+    anchors = audit.Anchors(keyed_after=None) if legacy else audit.Anchors.of(chain)
+    db = Database(database_url_for(database), chain=chain)
     try:
         columns = {c["name"] for c in inspect(db.engine).get_columns("audit_head")}
         with db.read() as session:
+            if legacy and "keyed_from_seq" in columns and session.scalar(
+                    select(AuditHead.keyed_from_seq).where(AuditHead.id == 1)) is not None:
+                raise SecretsError(f"{anchor_file} is missing, but this database's audit "
+                                   "chain is keyed: give the --data-dir its server uses, or "
+                                   "restore its secrets folder from the same backup")
             if "counts_from_seq" in columns:
-                return audit.verify(session)
+                return audit.verify(session, anchors=anchors)
             # Not yet upgraded (migration 0006): every entry so far is from before the check.
             head = session.scalar(select(AuditHead.seq).where(AuditHead.id == 1))
-            return audit.verify(session, counts_from=int(head or 0))
+            return audit.verify(session, anchors=anchors, counts_from=int(head or 0))
     finally:
         db.dispose()

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,7 +57,7 @@ from pos_app.server import audit, sql
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.models import CashMovement, Shift
-from pos_app.server.services import idempotency
+from pos_app.server.services import anchoring, idempotency
 from pos_app.server.services.principal import Principal
 from pos_app.server.services.shift_totals import (
     blind,
@@ -85,6 +86,8 @@ DEFAULT_VARIANCE_THRESHOLD = 500
 
 VARIANCE_NEEDS_APPROVAL = ("The count is off by more than the allowed amount - a manager must "
                            "approve it with their PIN and a note. The shift is still open.")
+
+log = logging.getLogger("pos_app.server.shifts")
 
 
 @dataclass(frozen=True)
@@ -267,6 +270,9 @@ def close_shift(db: Database, principal: Principal, shift_id: int, body: schemas
     checked), and a non-blank ``body.note``; ``approved_by`` is then kept in the
     ``shift_close`` audit entry and answered in the shift.
 
+    A close that went through anchors the audit chain's head
+    (:func:`pos_app.server.services.anchoring.anchor_head`).
+
     Raises:
         ApiError: 404 / 403; 409 ``variance_needs_approval`` (not stored, nothing changed,
             no amount in the body).
@@ -310,7 +316,16 @@ def close_shift(db: Database, principal: Principal, shift_id: int, body: schemas
         _audit(session, principal, shift, "shift_close", reason, now, approved_by)
         return ShiftOutcome(200, out.model_dump(mode="json"))
 
-    return _idempotent(db, principal, key=key, path=path, body=hashed, now=now, act=act)
+    outcome = _idempotent(db, principal, key=key, path=path, body=hashed, now=now, act=act)
+    if outcome.status == 200:
+        # Committed: anchor the head outside the database now, so the cash-up's entries
+        # cannot be cut off unnoticed (docs/api.md, The audit chain). The close stands
+        # either way; the anchoring task tries again within a minute.
+        try:
+            anchoring.anchor_head(db, now)
+        except Exception:
+            log.exception("anchoring the audit chain after closing shift %d failed", shift_id)
+    return outcome
 
 
 # --- reads --------------------------------------------------------------------------------------

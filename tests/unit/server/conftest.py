@@ -28,7 +28,7 @@ from pos_app.api import schemas
 from pos_app.server import migrate
 from pos_app.server.catalog import parse_catalog
 from pos_app.server.db import Database
-from pos_app.server.services import catalog_import, identity, shifts
+from pos_app.server.services import anchoring, catalog_import, identity, shifts
 from pos_app.server.services.principal import Principal
 from tests.support.postgres import PostgresServer
 
@@ -66,8 +66,10 @@ def seeded(tmp_path: Path) -> Iterator[Seeder]:
     - each of ``terminals`` by name (pairing codes valid for ten minutes), ids from 1;
     - ``extra(session)``, after a flush, for rows of the test's own.
 
-    Then, with ``shift_for``, that principal opens a shift with no float (box-office cash
-    sales need one), asserted to answer 201.
+    With ``data_dir`` the audit chain is keyed and anchored from that folder's secrets, as a
+    server there would (:mod:`pos_app.server.services.anchoring`); without, the database's
+    key is a throwaway one. Then, with ``shift_for``, that principal opens a shift with no
+    float (box-office cash sales need one), asserted to answer 201.
     """
     created: list[Database] = []
 
@@ -75,11 +77,13 @@ def seeded(tmp_path: Path) -> Iterator[Seeder]:
              other_events: Sequence[dict[str, Any]] = (), staff: Sequence[StaffRow] = (),
              terminals: Sequence[str] = (), shift_for: Principal | None = None,
              extra: Callable[[Session], None] | None = None,
-             url: str | None = None) -> Database:
+             url: str | None = None, data_dir: Path | None = None) -> Database:
         name = "pos.sqlite3" if not created else f"pos-{len(created) + 1}.sqlite3"
-        db = Database(url or f"sqlite:///{tmp_path / name}")
+        chain = anchoring.load_chain(data_dir, create=True) if data_dir else None
+        db = Database(url or f"sqlite:///{tmp_path / name}", chain=chain)
         created.append(db)
         migrate.upgrade(db)
+        anchoring.prepare_chain(db, now)
         with db.write() as session:
             if ticket_types or other_events:
                 events = [{**GIG, "ticket_types": list(ticket_types)}] if ticket_types else []

@@ -65,7 +65,7 @@ def _append_entries(session: Session) -> None:
 def database(data_dir: Path, seeded: Callable[..., Database]) -> Database:
     data_dir.mkdir()
     return seeded(now=NOW, url=f"sqlite:///{data_dir / SQLITE_FILENAME}",
-                  extra=_append_entries)
+                  extra=_append_entries, data_dir=data_dir)
 
 
 def _all(database: Database) -> list[AuditEntry]:
