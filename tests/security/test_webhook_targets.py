@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import tempfile
 import uuid
 from collections.abc import Iterator
 
@@ -59,7 +60,9 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 def _admin_add(venue: Venue, capsys: pytest.CaptureFixture[str], url: str,
                *flags: str) -> tuple[int, str, str]:
-    code = cli.main(["admin", "add-webhook", url, *flags, "--database-url", venue.db.url])
+    with tempfile.TemporaryDirectory() as data_dir:  # the admin command's secrets folder
+        code = cli.main(["admin", "add-webhook", url, *flags, "--database-url", venue.db.url,
+                         "--data-dir", data_dir])
     out, err = capsys.readouterr()
     return code, out, err
 

@@ -9,6 +9,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -75,7 +76,10 @@ def _tick(dispatcher: WebhookDispatcher) -> int:
 
 def _admin(capsys: pytest.CaptureFixture[str], database: Database,
            *args: str) -> tuple[int, str, str]:
-    code = cli.main(["admin", *args, "--database-url", database.url])
+    # The data folder beside the test's database holds the secrets admin commands need.
+    data_dir = Path(str(database.url).removeprefix("sqlite:///")).parent / "data"
+    code = cli.main(["admin", *args, "--database-url", database.url,
+                     "--data-dir", str(data_dir)])
     out, err = capsys.readouterr()
     return code, out, err
 
