@@ -444,7 +444,9 @@ def _refused_approval(world: World, cashier: Caller) -> None:
         headers={"Idempotency-Key": key})
     assert (answer.status_code, answer.json()["error"]) == (403, "approval_refused"), answer.text
     assert world.snapshot(cashier) == before
-    new = world.entries_after(seq)
+    # Other tests of this session's server failed morgan's PIN too: a burst alert may come
+    # with this refusal, which is the alert's own business (tests/security).
+    new = [e for e in world.entries_after(seq) if e["action"] != "security_alert"]
     assert [(e["action"], e["reason"]) for e in new] == [
         ("approval_failed", "refund approval refused: wrong PIN for 'morgan'")], new
     assert (new[0]["actor"]["staff_id"], new[0]["actor"]["terminal_id"]) == (
