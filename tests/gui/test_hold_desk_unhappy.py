@@ -293,7 +293,11 @@ def test_a_payment_without_an_open_shift_asks_for_the_float_then_takes_the_same_
     assert not payment.isVisible() and not float_dialog.isVisible()
     assert desk.result_card.change_text() == "$10.00"
     shift = register.current_shift()
-    assert shift is not None and shift.opening_float == 20_000 and sale.shift_id == shift.id
+    assert shift is not None and sale.shift_id == shift.id
+    assert shift.blind and shift.opening_float is None  # a cashier's read of an open shift
+    opened = [e for e in register.journal.entries() if e.operation == "shift_open"]
+    assert [(e.state, e.body["opening_float"]) for e in opened] == [
+        (EntryState.CONFIRMED, 20_000)]
     assert shared.shift is not None and shared.shift.id == shift.id  # the header knows too
     assert register.client.get_hold(hold.code).status == "converted"
     operations = [(e.operation, e.state) for e in register.journal.entries()]

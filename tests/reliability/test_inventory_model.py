@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,6 +33,8 @@ from hypothesis.stateful import (
 from pos_app.domain.clock import FixedClock
 from pos_app.server import admin
 from pos_app.server.app import create_app
+from pos_app.server.db import Database
+from pos_app.server.services import anchoring
 from pos_app.server.settings import ServerSettings, database_url_for
 from tests.support.postgres import PostgresServer
 
@@ -77,7 +80,12 @@ class InventoryMachine(RuleBasedStateMachine):
         self.clock = FixedClock(START)
         make = type(self).new_database
         data_dir = make() if make is not None else tempfile.mkdtemp(prefix="pos-model-")
-        admin.load_demo(data_dir)
+        # The server's data folder (secrets: the audit key and anchors): the SQLite folder
+        # itself, or one beside a PostgreSQL database, shared by the admin calls and the app
+        # so that what each appends verifies as one chain.
+        folder = Path(tempfile.mkdtemp(prefix="pos-model-secrets-") if make is not None
+                      else data_dir)
+        admin.load_demo(data_dir, data_dir=folder)
         self.event_id = f"model-{uuid.uuid4().hex[:8]}"
         admin.import_catalog(data_dir, {"events": [{
             "id": self.event_id, "name": "Model night", "venue": "Hall",
@@ -85,13 +93,17 @@ class InventoryMachine(RuleBasedStateMachine):
             "currency": "USD",
             "ticket_types": [{"name": n, "price": PRICE, "capacity": c, "public_limit": c,
                               "thresholds": {"low": 2, "critical": 1},
-                              "alert_ladder": [2, 0]} for n, c in CAPACITY.items()]}]})
-        code = admin.add_terminal(data_dir, "Model till").pairing_code
-        self.app = create_app(ServerSettings(
+                              "alert_ladder": [2, 0]} for n, c in CAPACITY.items()]}]},
+            data_dir=folder)
+        code = admin.add_terminal(data_dir, "Model till", data_dir=folder).pairing_code
+        settings = ServerSettings(
             database_url=database_url_for(data_dir), clock=self.clock,
             sweeper_interval=timedelta(days=365),  # expiry must not wait for the sweeper
             session_ttl=timedelta(days=3650),
-            session_idle_timeout=timedelta(days=3650)))  # time runs for days; the session must not
+            session_idle_timeout=timedelta(days=3650))  # time runs for days; the session must not
+        self.database = Database(settings.database_url,
+                                 chain=anchoring.load_chain(folder, create=False))
+        self.app = create_app(settings, database=self.database)
         self.client = TestClient(self.app)
         self.client.__enter__()
         token = self.client.post("/v1/terminals/pair",
@@ -109,6 +121,7 @@ class InventoryMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         self.client.__exit__(None, None, None)
+        self.database.dispose()
 
     # --- helpers --------------------------------------------------------------------------
 
