@@ -17,11 +17,12 @@ checks the current ticket; Esc goes back from the confirmation, then closes.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QIntValidator, QKeyEvent
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QDialog, QPushButton, QWidget
 
 from pos_app.api.schemas import ManagerApproval, Refund, Sale
 from pos_app.domain.money import format_money
+from pos_app.domain.sale_refs import parse_sale_ref
 from pos_app.gui.form_style import FORM_STYLE, failure_sentence, say
 from pos_app.gui.printing import ReceiptPrinter
 from pos_app.gui.refund_tickets import sale_with_refund, tickets_of
@@ -76,7 +77,6 @@ class RefundDialog(RefundView):
         self._find_task: Task | None = None
         self._refund_task: Task | None = None
         self._slip_task: Task | None = None
-        self.number_edit.setValidator(QIntValidator(1, 2_000_000_000, self))
 
         self.find_button.clicked.connect(self.find_sale)
         self.all_check.clicked.connect(self.on_all_check_clicked)
@@ -105,19 +105,22 @@ class RefundDialog(RefundView):
     # --- the sale -----------------------------------------------------------------------------
 
     def find_sale(self) -> None:
-        """Look the typed sale number up on the runner (a sentence when it is not a number)."""
+        """Look the typed or scanned sale up on the runner: its number, a ticket code (the
+        QR code of a ticket, from a scanner) or its id (a sentence when it is none of them)."""
         if self.busy:
             return
-        text = self.number_edit.text().strip().lstrip("#")
-        if not text.isdigit() or int(text) < 1:
-            self._refuse("Type the sale number printed on the receipt (e.g. 42).",
-                         self.number_edit)
+        ref = parse_sale_ref(self.number_edit.text())
+        if ref is None:
+            self._refuse("Type the sale number printed on the receipt (e.g. 42), or scan "
+                         "a ticket's QR code.", self.number_edit)
             return
-        self._find_task = self._runner.read(read_sale, self._register, int(text))
+        self._find_task = self._runner.read(read_sale, self._register, ref.value)
         self._find_task.finished.connect(self.on_find_task_finished)
         self._find_task.failed.connect(self.on_find_task_failed)
         self.find_button.setEnabled(False)
-        say(self.hint_label, f"Looking up sale #{int(text)}…")
+        say(self.hint_label, f"Looking up sale #{ref.value}…" if ref.guessable
+            else "Looking up the sale of this ticket…" if ref.kind == "ticket"
+            else "Looking up the sale…")
 
     def on_find_task_finished(self, sale: Sale) -> None:
         self._find_task = None
@@ -130,9 +133,14 @@ class RefundDialog(RefundView):
 
         self._find_task = None
         self.find_button.setEnabled(True)
-        number = self.number_edit.text().strip()
-        text = (f"There is no sale #{number}. Check the number on the receipt."
-                if isinstance(exc, NotFound) else failure_sentence(exc, "Nothing was found"))
+        ref = parse_sale_ref(self.number_edit.text())
+        if not isinstance(exc, NotFound):
+            text = failure_sentence(exc, "Nothing was found")
+        elif ref is not None and ref.guessable:
+            text = (f"No sale #{ref.value} was found. Check the number on the receipt; "
+                    "another till's sale is found by scanning one of its tickets.")
+        else:
+            text = "No sale has this ticket. Check the code, or type the sale number."
         self._refuse(text, self.number_edit)
 
     def show_sale(self, sale: Sale) -> None:
@@ -231,7 +239,7 @@ class RefundDialog(RefundView):
             return
         codes = [row.code for row in self.tickets.checked_rows()]
         self._refund_task = self._runner.write(
-            self._register.refund, str(sale.number), reason=self.reason_edit.text().strip(),
+            self._register.refund, sale.id, reason=self.reason_edit.text().strip(),
             ticket_codes=codes, manager=self.approval())
         self._refund_task.finished.connect(self.on_refund_task_finished)
         self._refund_task.failed.connect(self.on_refund_task_failed)

@@ -83,11 +83,11 @@ class RefundView(QDialog):
         self.tickets = RefundTicketsModel(self)
 
         title = named(QLabel("Refund"), "sectionTitle")
-        subtitle = named(QLabel("Find the sale by its number, check the tickets to refund, "
-                                "give the reason."), "sectionSubtitle")
+        subtitle = named(QLabel("Find the sale by its number or scan a ticket, check the "
+                                "tickets to refund, give the reason."), "sectionSubtitle")
         self.number_edit = QLineEdit()
-        self.number_edit.setPlaceholderText("Sale number, e.g. 42")
-        self.number_edit.setAccessibleName("Sale number")
+        self.number_edit.setPlaceholderText("Sale number (e.g. 42) or scan a ticket")
+        self.number_edit.setAccessibleName("Sale number or ticket code")
         self.find_button = _push("Find  Enter", "Look the sale up")
         self.sale_label = named(QLabel("No sale yet."), "saleNumber")
         self.sale_label.setAccessibleName("The sale")

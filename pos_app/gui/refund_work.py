@@ -45,12 +45,13 @@ class RefundPort(RegisterBase, Protocol):
                manager: ManagerApproval | None = None) -> RefundOutcomeLike: ...
 
 
-def read_sale(register: RefundPort, number: int) -> Sale:
-    """Sale ``number`` as the server has it now (any shift, any terminal). Worker only.
+def read_sale(register: RefundPort, ref: str) -> Sale:
+    """The sale ``ref`` (number, ticket code or id: :mod:`pos_app.domain.sale_refs`) as the
+    server has it now, within the caller's scope (docs/api.md, Scopes). Worker only.
 
     Raises ``NotFound`` (no such sale) and the other client errors.
     """
-    return register.sale(number)
+    return register.sale(ref)
 
 
 def _event_of(register: RefundPort, sale: Sale) -> Event:

@@ -157,6 +157,7 @@ def test_a_cashiers_refund_needs_the_managers_pin_typed_on_the_dialog(
     assert till.ticket_types()["GA"].sold == 2
     [entry] = till.refunds_journaled()
     assert entry.state is EntryState.REFUSED and "pin" not in str(entry.body).lower()
+    assert entry.body["sale_ref"] == sale.id  # by id: valid at any till, unlike a number
 
     # The right PIN: refunded, the slip saved, the ticket no longer valid, the seat back.
     dialog.pin_edit.clear()
@@ -239,14 +240,34 @@ def test_an_unknown_sale_number_is_said_and_nothing_is_listed(qtbot: QtBot,
     dialog = open_refund(qtbot, till)
     qtbot.keyClick(dialog.number_edit, Qt.Key.Key_Return)
     assert dialog.hint_label.text() == ("Type the sale number printed on the receipt "
-                                        "(e.g. 42).")
+                                        "(e.g. 42), or scan a ticket's QR code.")
     qtbot.keyClicks(dialog.number_edit, "987654")
     with qtbot.waitSignal(till.runner.busy_changed, timeout=WAIT,
                           check_params_cb=lambda busy: not busy):
         qtbot.keyClick(dialog.number_edit, Qt.Key.Key_Return)
-    assert dialog.hint_label.text() == ("There is no sale #987654. Check the number on the "
-                                        "receipt.")
+    assert dialog.hint_label.text() == ("No sale #987654 was found. Check the number on the "
+                                        "receipt; another till's sale is found by scanning "
+                                        "one of its tickets.")
     assert dialog.tickets.rowCount() == 0 and dialog.sale is None
+    dialog.number_edit.clear()
+    qtbot.keyClicks(dialog.number_edit, "A" * 26)  # a ticket code's shape, on no sale
+    with qtbot.waitSignal(till.runner.busy_changed, timeout=WAIT,
+                          check_params_cb=lambda busy: not busy):
+        qtbot.keyClick(dialog.number_edit, Qt.Key.Key_Return)
+    assert dialog.hint_label.text() == ("No sale has this ticket. Check the code, or type "
+                                        "the sale number.")
+
+
+def test_a_scanned_ticket_finds_its_sale_and_the_refund_names_the_sale_by_id(
+        qtbot: QtBot, till: Till) -> None:
+    sale = till.sell(5000, GA=2)
+    dialog = open_refund(qtbot, till)
+    # A scanner types the ticket's QR code (its ticket code) and Enter; any case will do.
+    qtbot.keyClicks(dialog.number_edit, sale.tickets[1].code.lower())
+    with qtbot.waitSignal(dialog.sale_loaded, timeout=WAIT):
+        qtbot.keyClick(dialog.number_edit, Qt.Key.Key_Return)
+    assert dialog.sale is not None and dialog.sale.id == sale.id
+    assert rows(dialog.tickets)[1][0] == sale.tickets[1].code
 
 
 def test_receipts_of_this_shift_opens_the_refund_dialog_on_the_selected_sale(

@@ -113,6 +113,34 @@ def test_a_cashier_walking_sale_numbers_reads_only_its_own_tills_sales(
     assert _get(venue, "till2", f"/v1/sales/{receipt['number']}", morgan).status_code == 200
 
 
+def test_a_cashier_walking_sale_numbers_through_refunds_learns_nothing(
+        venue: Venue, dialect: str) -> None:
+    """The refund route names a sale as the read does: another till's sale by number is
+    the 404 of a sale that does not exist, answered before the manager's PIN is looked at
+    (no attempt counted); its ticket code reaches it, and the approved refund is made."""
+    alex = venue.sign_in("till1", "alex", CASHIER_PIN)
+    sam = venue.sign_in("till2", "sam", SAM_PIN)
+    _open_shift(venue, "till1", alex, 1000)
+    _open_shift(venue, "till2", sam, 5000)
+    receipt = _cash_sale(venue, "till1", alex)
+    approval = {"username": "morgan", "pin": MANAGER_PIN}
+
+    def refund(ref: str, pin: str) -> Any:
+        return venue.post("till2", f"/v1/sales/{ref}/refunds",
+                          {"reason": "walk", "manager": {**approval, "pin": pin}}, sam)
+
+    for pin in (MANAGER_PIN, "0000"):  # right or wrong PIN: the same 404
+        walked = refund(str(receipt["number"]), pin)
+        assert _not_found(walked) == (404, "not_found")
+        assert walked.json()["message"] == f"Sale '{receipt['number']}' was not found."
+        assert _not_found(refund("999999", pin)) == (404, "not_found")
+    assert venue.sleep.waits == []  # no PIN was compared, so nothing slowed down
+    # The customer's ticket (its QR code scanned at till2) names the sale: refunded there.
+    done = refund(receipt["tickets"][0]["code"], MANAGER_PIN)
+    assert done.status_code == 201, done.text
+    assert [t["code"] for t in done.json()["tickets"]] == [receipt["tickets"][0]["code"]]
+
+
 def test_a_cashier_lists_no_other_tills_sales_or_takings(venue: Venue, dialect: str) -> None:
     alex = venue.sign_in("till1", "alex", CASHIER_PIN)
     sam = venue.sign_in("till2", "sam", SAM_PIN)

@@ -1,4 +1,5 @@
-"""Refunds: ``POST /v1/sales/{id or number}/refunds`` (idempotent, one transaction)."""
+"""Refunds: ``POST /v1/sales/{id, ticket code or number}/refunds`` (idempotent, one
+transaction)."""
 
 from __future__ import annotations
 
@@ -19,14 +20,18 @@ __all__ = ["router"]
 router = APIRouter(tags=["refunds"])
 
 SaleRef = Annotated[str, Path(min_length=1, max_length=32,
-                              description="the sale's id or its sequential number")]
+                              description=("the sale's id, a ticket code on it, or its sequential "
+                                           "number (a cashier reaches another till's sale "
+                                           "only by id or ticket code)"))]
 
 _ERRORS = errors(
     401, 403, 404, 409, 422, 429,
     s403="forbidden: a channel token; a cashier without a manager's username and PIN. "
          "approval_refused: the manager's username and PIN do not approve it (unknown or "
          "inactive user, wrong PIN, not a manager: one answer; never stored)",
-    s404="not_found: no such sale (not stored; answered before any PIN is looked at)",
+    s404="not_found: no such sale, or one out of the caller's scope (the same answer: a "
+         "cashier names another till's sale by its id or a ticket code, never its number); "
+         "not stored; answered before any PIN is looked at",
     s429="too_many_attempts (Retry-After): too many failed PINs for this username at this "
          "terminal, or from this address",
     s409="already_refunded (with ticket_codes: a ticket of the request was refunded "

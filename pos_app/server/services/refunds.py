@@ -1,9 +1,11 @@
 """Refunds: money back for some or all tickets of a sale, in one guarded transaction.
 
-``POST /v1/sales/{id or number}/refunds`` (``shared/API.md``, Sales and refunds):
+``POST /v1/sales/{id, ticket code or number}/refunds`` (``shared/API.md``, Sales and
+refunds):
 
 1. Authorise before any write (:func:`authorize`): a channel token may not refund (403
-   ``forbidden``); an unknown sale is 404 before any PIN is looked at; a manager approves
+   ``forbidden``); an unknown sale, or one out of the caller's scope (another till's sale
+   by number: docs/api.md, Scopes), is 404 before any PIN is looked at; a manager approves
    their own refund; a cashier must give a manager's username and PIN in the body. When a
    manager block is given it is checked whoever calls (by the route: throttled, then
    :func:`pos_app.server.services.identity.approving_manager`; any refusal is one 403
@@ -51,7 +53,7 @@ from pos_app.server.models import (
     Ticket,
     TicketType,
 )
-from pos_app.server.services import changes, idempotency
+from pos_app.server.services import changes, idempotency, sales_query
 from pos_app.server.services.expiry import expire_lapsed
 from pos_app.server.services.principal import Principal
 
@@ -83,12 +85,13 @@ def authorize(db: Database, principal: Principal, sale_ref: str,
 
     Raises:
         ApiError: 403 ``forbidden`` for a channel token or a cashier without a manager's
-            credentials; 404 ``not_found`` when there is no such sale (whatever the PIN).
+            credentials; 404 ``not_found`` when there is no such sale or it is out of the
+            caller's scope (whatever the PIN).
     """
     if principal.is_channel or principal.staff_id is None:
         raise _forbidden("A channel token cannot refund; refunds are made at the box office.")
     with db.read() as session:
-        find_sale(session, sale_ref)
+        find_sale(session, principal, sale_ref)
     if manager is not None:
         return None
     if principal.has_role("manager"):
@@ -96,22 +99,20 @@ def authorize(db: Database, principal: Principal, sale_ref: str,
     raise _forbidden("A cashier needs a manager's username and PIN to refund.")
 
 
-def find_sale(session: Session, ref: str, *, lock: bool = False) -> Sale:
-    """The sale with id ``ref`` (up to 32 characters) or number ``ref`` (digits).
+def find_sale(session: Session, principal: Principal, ref: str, *,
+              lock: bool = False) -> Sale:
+    """The sale ``ref`` (its id, a ticket code on it, or its number) that ``principal`` may
+    refund: the sales it may read (docs/api.md, Scopes; :func:`sales_query.find_readable_sale`),
+    so a cashier reaches another till's sale only by its id or a ticket code, never by
+    walking numbers. With ``lock`` the row is read again ``FOR UPDATE``.
 
     Raises:
-        ApiError: 404 ``not_found``.
+        ApiError: 404 ``not_found``, the same for no such sale and one out of scope.
     """
-    query = select(Sale)
-    if ref.isdigit() and len(ref) < 19:
-        query = query.where(Sale.number == int(ref))
-    elif len(ref) <= 32:
-        query = query.where(Sale.id == ref)
-    else:
-        raise ApiError(ErrorCode.NOT_FOUND, f"Sale {ref!r} was not found.")
-    if lock:
-        query = query.with_for_update()
-    sale = session.scalars(query).first()
+    sale = sales_query.find_readable_sale(session, principal, ref)
+    if sale is not None and lock:
+        sale = session.scalars(select(Sale).where(Sale.id == sale.id)
+                               .with_for_update()).first()
     if sale is None:
         raise ApiError(ErrorCode.NOT_FOUND, f"Sale {ref!r} was not found.")
     return sale
@@ -162,7 +163,7 @@ def _open_shift(session: Session, terminal_id: int | None) -> int | None:
 
 def _refund(session: Session, principal: Principal, sale_ref: str, body: schemas.RefundCreate,
             approved_by: int, now: datetime) -> RefundOutcome:
-    sale = find_sale(session, sale_ref, lock=True)
+    sale = find_sale(session, principal, sale_ref, lock=True)
     tickets = {t.code: t for t in session.scalars(
         select(Ticket).where(Ticket.sale_id == sale.id).order_by(Ticket.code))}
     if body.ticket_codes is None:

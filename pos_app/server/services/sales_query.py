@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, select
@@ -28,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from pos_app.api import schemas
 from pos_app.api.errors import ErrorCode
+from pos_app.domain.sale_refs import parse_sale_ref
 from pos_app.server.errors import ApiError
 from pos_app.server.inputs import cursor_int
 from pos_app.server.models import Sale, SaleLine, Ticket
@@ -36,9 +36,6 @@ from pos_app.server.services.principal import Principal
 
 __all__ = ["find_readable_sale", "list_sales", "sale_out", "scope_condition"]
 
-_SALE_ID = re.compile(r"[0-9a-f]{32}")  # uuid4().hex, as sales are keyed
-_TICKET_CODE = re.compile(r"[A-Z2-7]{26}")  # sales.new_ticket_code
-_MAX_NUMBER_DIGITS = 18  # below 2**63: an integer every database compares safely
 
 
 def scope_condition(principal: Principal) -> ColumnElement[bool] | None:
@@ -59,20 +56,21 @@ def find_readable_sale(session: Session, principal: Principal, ref: str) -> Sale
     base32, any case) or a sale number (up to 18 digits); anything else names no sale. See
     the module notes for the scopes.
     """
-    ref = ref.strip()
+    parsed = parse_sale_ref(ref)
     sale: Sale | None = None
-    unguessable = True
-    if _SALE_ID.fullmatch(ref.lower()):
-        sale = session.get(Sale, ref.lower())
-    elif _TICKET_CODE.fullmatch(ref.upper()):
-        ticket = session.get(Ticket, ref.upper())
+    if parsed is None:
+        return None
+    if parsed.kind == "id":
+        sale = session.get(Sale, parsed.value)
+    elif parsed.kind == "ticket":
+        ticket = session.get(Ticket, parsed.value)
         sale = session.get(Sale, ticket.sale_id) if ticket is not None else None
-    elif ref.isdigit() and len(ref) <= _MAX_NUMBER_DIGITS:
-        unguessable = False  # numbers are sequential: walking them must find nothing
-        sale = session.scalars(select(Sale).where(Sale.number == int(ref))).first()
+    else:
+        sale = session.scalars(select(Sale).where(Sale.number == int(parsed.value))).first()
     if sale is None:
         return None
-    return sale if _may_read(principal, sale, unguessable=unguessable) else None
+    # Numbers are sequential: walking them must find nothing of another till's.
+    return sale if _may_read(principal, sale, unguessable=not parsed.guessable) else None
 
 
 def _may_read(principal: Principal, sale: Sale, *, unguessable: bool) -> bool:
