@@ -619,6 +619,22 @@ class AlertsResponse(Response):
     alerts: list[StockAlertOut]
 
 
+class SecurityAlertOut(Response):
+    """A burst of failed PINs for one username (the audit log's ``security_alert`` entry:
+    ``seq`` is its audit ``seq``); ``reason`` says the username, how many, within how long,
+    and the latest attempt's kind and client address; ``terminal_id`` the latest attempt's
+    terminal (null: none)."""
+
+    seq: int
+    at: AwareDatetime
+    reason: str
+    terminal_id: int | None
+
+
+class SecurityAlertsResponse(Response):
+    alerts: list[SecurityAlertOut]
+
+
 class AuditCounts(Response):
     capacity: int | None
     sold: int | None

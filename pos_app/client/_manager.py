@@ -24,6 +24,7 @@ from pos_app.api.schemas import (
     BulkCapacityChange,
     CapacityChange,
     SalesReport,
+    SecurityAlertsResponse,
     ShiftList,
     TicketType,
     TicketTypePatch,
@@ -117,6 +118,14 @@ class ManagerCalls:
         query = query_string({"since": since, "limit": limit})
         return self._parse(self._send("GET", f"/v1/alerts?{query}",
                                       headers=self._session_auth()), AlertsResponse)
+
+    def list_security_alerts(self, *, since: int | None = None,
+                             limit: int = 100) -> SecurityAlertsResponse:
+        """``GET /v1/alerts/security``: bursts of failed PINs after ``since`` (an audit
+        ``seq``), newest last; without ``since`` the latest ``limit``."""
+        query = query_string({"since": since, "limit": limit})
+        return self._parse(self._send("GET", f"/v1/alerts/security?{query}",
+                                      headers=self._session_auth()), SecurityAlertsResponse)
 
     def list_audit(self, filters: AuditQuery | None = None, *, limit: int = 100,
                    cursor: str | None = None,

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 from pos_app.api.schemas import EventsResponse, SalesReport, TicketType
 from pos_app.gui.dashboard_alerts import AlertsModel, AlertsPanel, names_of
 from pos_app.gui.dashboard_model import ROW_ROLE, DashboardModel, DashboardProxy, LevelDelegate
+from pos_app.gui.dashboard_security import SecurityAlertsModel, SecurityAlertsPanel
 from pos_app.gui.freshness import CountsFreshness
 from pos_app.gui.live_inventory import LiveInventory
 from pos_app.gui.ports import ManagerDeskLike, ManagerPort
@@ -150,12 +151,15 @@ class Dashboard(QWidget):
         counts_changed(): the table shows new counts (a read or a live change).
         reports_loaded(object): these ``list[SalesReport]`` were applied (split, chart).
         alerts_added(object): these new ``StockAlertOut`` were listed, oldest first.
+        security_alerts_added(object): these new ``SecurityAlertOut`` (bursts of failed
+            PINs) were listed, oldest first.
         read_failed(str): a read failed; the sentence is also on the last-updated line.
     """
 
     counts_changed = Signal()
     reports_loaded = Signal(object)
     alerts_added = Signal(object)
+    security_alerts_added = Signal(object)
     read_failed = Signal(str)
 
     def __init__(self, register: ManagerPort, runner: TaskRunner,
@@ -193,6 +197,8 @@ class Dashboard(QWidget):
         self.alerts_model = AlertsModel(self)
         self.alerts = AlertsPanel(self.alerts_model)
         self.alerts.setFixedWidth(400)
+        self.security_model = SecurityAlertsModel(self)
+        self.security = SecurityAlertsPanel(self.security_model)
         self.chart = SalesChart()
         self.updated_label = named(QLabel("Reading the counts…"), "dashboardUpdated")
         self._build_layout()
@@ -205,9 +211,12 @@ class Dashboard(QWidget):
         self._reports = _Coalesced(runner, self._start_reports, self)
         self._alerts = _Coalesced(runner, lambda: self._read(
             register.manager.alerts, self.on_alerts_read, self.alerts_model.last_seq), self)
+        self._security = _Coalesced(runner, lambda: self._read(
+            register.manager.security_alerts, self.on_security_alerts_read,
+            self.security_model.last_seq), self)
         self.poll_timer = self._timer(poll_interval_ms, self.on_poll_timer_timeout)
         self.report_timer = self._timer(report_interval_ms, self._reports.run)
-        self.alerts_timer = self._timer(alerts_interval_ms, self._alerts.run)
+        self.alerts_timer = self._timer(alerts_interval_ms, self.on_alerts_timer_timeout)
         self._soon = self._timer(1_000, self._reports.run)  # after a live change
         self._soon.setSingleShot(True)
         self.chart.event_selected.connect(self.on_chart_event_selected)
@@ -246,6 +255,7 @@ class Dashboard(QWidget):
         layout.setContentsMargins(16, 12, 16, 12)
         layout.setSpacing(10)
         layout.addLayout(head)
+        layout.addWidget(self.security)
         layout.addLayout(body, 1)
 
     def _timer(self, interval_ms: int, slot: Callable[[], None]) -> QTimer:
@@ -280,7 +290,7 @@ class Dashboard(QWidget):
     def refresh(self) -> None:
         """Read the counts, then the reports, and the alerts, now (e.g. after a change)."""
         self._counts.run()
-        self._alerts.run()
+        self.on_alerts_timer_timeout()
 
     @property
     def live_ok(self) -> bool:
@@ -326,6 +336,15 @@ class Dashboard(QWidget):
         if problem:
             self._say_failed(problem)
         self.reports_loaded.emit(reports)
+
+    def on_alerts_timer_timeout(self) -> None:
+        self._alerts.run()
+        self._security.run()
+
+    def on_security_alerts_read(self, response: Any) -> None:
+        fresh = self.security_model.add(response.alerts)
+        if fresh:
+            self.security_alerts_added.emit(fresh)
 
     def on_alerts_read(self, response: Any) -> None:
         fresh = self.alerts_model.add(response.alerts)

@@ -23,6 +23,7 @@ from pos_app.api.schemas import (
     Sale,
     SaleLineIn,
     SalesReport,
+    SecurityAlertsResponse,
     SessionResponse,
     Shift,
     ShiftList,
@@ -158,6 +159,9 @@ class ManagerDeskLike(Protocol):
                            patch: TicketTypePatch) -> CapacityOutcomeLike: ...
 
     def alerts(self, since: int | None = None, limit: int = 100) -> AlertsResponse: ...
+
+    def security_alerts(self, since: int | None = None,
+                        limit: int = 100) -> SecurityAlertsResponse: ...
 
     def audit_page(self, filters: Mapping[str, str | int | datetime | None] | None = None, *,
                    limit: int = 100, cursor: str | None = None,

@@ -30,6 +30,7 @@ from pos_app.api.schemas import (
     AuditVerify,
     ErrorBody,
     SalesReport,
+    SecurityAlertsResponse,
     Shift,
     ShiftList,
     TicketType,
@@ -173,6 +174,11 @@ class ManagerDesk:
     def alerts(self, since: int | None = None, limit: int = 100) -> AlertsResponse:
         """Stock-alert crossings after ``since`` (a ``seq``), newest last."""
         return self._register.client.list_alerts(since=since, limit=limit)
+
+    def security_alerts(self, since: int | None = None,
+                        limit: int = 100) -> SecurityAlertsResponse:
+        """Bursts of failed PINs after ``since`` (an audit ``seq``), newest last."""
+        return self._register.client.list_security_alerts(since=since, limit=limit)
 
     def audit_page(self, filters: AuditQuery | None = None, *, limit: int = 100,
                    cursor: str | None = None,

@@ -25,7 +25,13 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from pos_app.api.schemas import SalesReport, StockAlertOut, TicketType
+from pos_app.api.schemas import (
+    SalesReport,
+    SecurityAlertOut,
+    SecurityAlertsResponse,
+    StockAlertOut,
+    TicketType,
+)
 from pos_app.client import pair_terminal
 from pos_app.domain.clock import FixedClock
 from pos_app.domain.inventory import StockLevel
@@ -273,6 +279,29 @@ def test_an_alert_is_listed_as_each_rung_is_crossed(
              for r in range(dashboard.alerts_model.rowCount())]
     assert texts[0].endswith(f"GA (Test night {event_id[-4:]}) SOLD OUT")
     assert dashboard.alerts.badge.text() == str(len(texts))
+
+
+def test_a_security_alert_shows_in_red_over_the_live_inventory(
+        qtbot: QtBot, live_server: LiveServer, register: Register,
+        open_dashboard: OpenDashboard) -> None:
+    live_server.small_event(capacity=5)
+    dashboard = open_dashboard(register)
+    known = register.manager.security_alerts()  # the read the dashboard's alerts timer makes
+    assert dashboard.security.isVisible() == bool(known.alerts)
+    newest = max((a.seq for a in known.alerts), default=0) + 1
+    added: list[Any] = []
+    dashboard.security_alerts_added.connect(added.append)
+    burst = SecurityAlertOut(seq=newest, at=datetime.now(UTC), terminal_id=1,
+                             reason="5 failed PINs for 'morgan' within 15 minutes (latest: "
+                                    "approval from 10.0.0.2)")
+    dashboard.on_security_alerts_read(SecurityAlertsResponse(alerts=[burst]))
+    dashboard.on_security_alerts_read(SecurityAlertsResponse(alerts=[burst]))  # read twice
+    assert [[a.seq for a in batch] for batch in added] == [[newest]]
+    assert dashboard.security.isVisible()
+    assert dashboard.security_model.index(0).data().endswith(burst.reason)
+    table_top = dashboard.table.mapTo(dashboard, dashboard.table.rect().topLeft()).y()
+    assert dashboard.security.geometry().bottom() < table_top
+    assert unnamed_controls(dashboard) == []
 
 
 def test_the_split_and_the_chart_show_box_office_and_online(

@@ -230,6 +230,19 @@ def test_a_burst_of_failures_is_a_security_alert_in_the_audit_log(venue: Venue) 
         f"{venue.settings.pin_alert_failures} failed PINs for 'morgan' within 15 minutes")
     assert "10.0.0.1" in alert.reason
 
+    # Managers are told (the dashboard reads GET /v1/alerts/security); a cashier is not.
+    morgan = venue.sign_in("till2", "morgan", MANAGER_PIN)
+    listed = venue.tills["till2"].get("/v1/alerts/security", headers=morgan)
+    assert listed.status_code == 200, listed.text
+    assert listed.json() == {"alerts": [{
+        "seq": alert.seq, "at": alert.at.isoformat().replace("+00:00", "Z"),
+        "reason": alert.reason, "terminal_id": 1}]}
+    after = venue.tills["till2"].get("/v1/alerts/security", headers=morgan,
+                                     params={"since": alert.seq})
+    assert after.json() == {"alerts": []}
+    refused = venue.tills["till1"].get("/v1/alerts/security", headers=auth)
+    assert (refused.status_code, refused.json()["error"]) == (403, "forbidden")
+
 
 def test_old_attempts_are_purged(venue: Venue) -> None:
     for minute in (0, 50, 90):  # kept: the last hour (the longest window)

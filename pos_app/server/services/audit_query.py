@@ -40,6 +40,7 @@ from pos_app.server.inputs import cursor_int
 from pos_app.server.models import AuditEntry, AuditHead, StockAlert
 from pos_app.server.secrets_dir import SECRETS_DIRNAME, SecretsError
 from pos_app.server.services import anchoring
+from pos_app.server.services.pin_attempts import SECURITY_ALERT
 from pos_app.server.settings import database_url_for
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "entry_out",
     "list_alerts",
     "list_entries",
+    "list_security_alerts",
     "verify_database",
 ]
 
@@ -213,6 +215,23 @@ def list_alerts(session: Session, *, since: int | None, limit: int = 100) -> sch
         schemas.StockAlertOut(seq=a.seq, at=a.at, ticket_type_id=a.ticket_type_id,
                               event_id=a.event_id, level=a.level, available=a.available)
         for a in rows])
+
+
+def list_security_alerts(session: Session, *, since: int | None,
+                         limit: int = 100) -> schemas.SecurityAlertsResponse:
+    """The audit log's ``security_alert`` entries newest last: those after ``since`` (an
+    audit ``seq``; oldest first, at most ``limit``), or without ``since`` the latest
+    ``limit`` (:mod:`pos_app.server.services.pin_attempts` writes them)."""
+    query = select(AuditEntry).where(AuditEntry.action == SECURITY_ALERT)
+    if since is not None:
+        rows = list(session.scalars(query.where(AuditEntry.seq > since)
+                                    .order_by(AuditEntry.seq).limit(limit)))
+    else:
+        rows = list(session.scalars(query.order_by(AuditEntry.seq.desc()).limit(limit)))[::-1]
+    return schemas.SecurityAlertsResponse(alerts=[
+        schemas.SecurityAlertOut(seq=row.seq, at=row.at, reason=row.reason or "",
+                                 terminal_id=row.terminal_id)
+        for row in rows])
 
 
 def verify_database(database: str, data_dir: Path) -> audit.VerifyResult:
