@@ -10,19 +10,25 @@ that the server is up, and the start-up log names the database without its passw
 
 from __future__ import annotations
 
+import logging
+import time
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
+from pos_app.server import migrate
 from pos_app.server.app import create_app
 from pos_app.server.db import Database
 from pos_app.server.runner import ENV_DOCS, describe_database, settings_from_environment
 from pos_app.server.services.live import PostgresListener
 from pos_app.server.settings import ServerSettings
 from tests.security.conftest import CASHIER_PIN, Venue
-from tests.support.postgres import PostgresServer
+from tests.support.postgres import PostgresServer, pg_bin, run_as_postgres
 
 with warnings.catch_warnings():  # Starlette's TestClient asks for "httpx2"; not ours
     warnings.simplefilter("ignore")
@@ -105,3 +111,80 @@ def test_sslmode_passes_through_to_every_connection(postgres: PostgresServer) ->
     # The LISTEN connection of live inventory is opened from the same URL.
     listener = PostgresListener(url, on_version=lambda _v: None, on_connected=lambda: None)
     assert "sslmode=disable" in listener._conninfo
+
+
+@pytest.fixture
+def password_role(postgres: PostgresServer) -> Iterator[tuple[str, str]]:
+    """A role ``pos_pw`` that must give its password (SCRAM) on the session's cluster, which
+    otherwise trusts loopback: its own ``pg_hba.conf`` line goes first, then is removed.
+    Yields the URL without a password and the password."""
+    password = "Wq7-horse-battery"
+    hba = postgres.data_dir / "pg_hba.conf"
+    original = hba.read_text()
+    psql = [str(pg_bin("psql")), "-h", "127.0.0.1", "-p", str(postgres.port), "-U", "postgres",
+            "-d", "postgres", "-qc"]
+    run_as_postgres([*psql, "DROP DATABASE IF EXISTS pos_pw"])
+    run_as_postgres([*psql, "DROP ROLE IF EXISTS pos_pw"])
+    run_as_postgres([*psql, f"CREATE ROLE pos_pw LOGIN PASSWORD '{password}'"])
+    run_as_postgres([*psql, "CREATE DATABASE pos_pw OWNER pos_pw"])
+    hba.write_text("host all pos_pw 127.0.0.1/32 scram-sha-256\n" + original)
+    _reload(postgres)
+    deadline = time.monotonic() + 10  # the postmaster rereads pg_hba.conf shortly after
+    while _trusted(postgres) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"postgresql+psycopg://pos_pw@127.0.0.1:{postgres.port}/pos_pw", password
+    finally:
+        hba.write_text(original)
+        _reload(postgres)
+
+
+def _reload(postgres: PostgresServer) -> None:
+    run_as_postgres([str(pg_bin("pg_ctl")), "-D", str(postgres.data_dir), "reload"])
+
+
+def _trusted(postgres: PostgresServer) -> bool:
+    """Whether pos_pw still gets in without a password (the reload not applied yet)."""
+    try:
+        psycopg.connect(host="127.0.0.1", port=postgres.port, user="pos_pw", dbname="pos_pw",
+                        password="", connect_timeout=5).close()
+    except psycopg.OperationalError:
+        return False
+    return True
+
+
+def _migrated(url: str) -> int:
+    database = Database(url)
+    try:
+        migrate.upgrade(database)
+        with database.read() as session:
+            return int(session.execute(text("SELECT count(*) FROM staff")).scalar() or 0)
+    finally:
+        database.dispose()
+
+
+@pytest.mark.postgres
+def test_the_postgresql_password_comes_from_pgpassword_or_pgpass_and_is_never_shown(
+        password_role: tuple[str, str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    url, password = password_role
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "none"))
+    with pytest.raises(OperationalError) as refused:  # no password anywhere: refused
+        _migrated(url)
+    assert password not in str(refused.value)
+
+    monkeypatch.setenv("PGPASSWORD", password)  # libpq's environment variable
+    assert _migrated(url) == 0
+    monkeypatch.delenv("PGPASSWORD")
+    pgpass = tmp_path / "pgpass"  # libpq's password file (owner-only, or libpq ignores it)
+    pgpass.write_text(f"127.0.0.1:*:pos_pw:pos_pw:{password}\n")
+    pgpass.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(pgpass))
+    with caplog.at_level(logging.DEBUG):
+        assert _migrated(url) == 0
+    assert describe_database(url) == url  # nothing to hide: the URL holds no password
+    assert password not in caplog.text
+    # A password written into the URL anyway is used, and never shown.
+    shown = describe_database(url.replace("pos_pw@", f"pos_pw:{password}@"))
+    assert password not in shown and shown.endswith("(password not shown)")

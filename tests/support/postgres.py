@@ -46,12 +46,12 @@ class PostgresServer:
 
     def create_database(self, name: str) -> str:
         """Create an empty database ``name`` and return its SQLAlchemy URL."""
-        _run_as_postgres([str(_bin("psql")), "-h", "127.0.0.1", "-p", str(self.port), "-U",
+        run_as_postgres([str(pg_bin("psql")), "-h", "127.0.0.1", "-p", str(self.port), "-U",
                           "postgres", "-d", "postgres", "-qc", f'CREATE DATABASE "{name}"'])
         return self.url_for(name)
 
 
-def _bin(name: str) -> Path:
+def pg_bin(name: str) -> Path:
     folder = postgres_bin_dir()
     if folder is None:
         raise RuntimeError("PostgreSQL server binaries not found: apt-get install postgresql")
@@ -59,7 +59,7 @@ def _bin(name: str) -> Path:
     return path if path.exists() else Path(shutil.which(name) or name)
 
 
-def _run_as_postgres(args: list[str]) -> subprocess.CompletedProcess[str]:
+def run_as_postgres(args: list[str]) -> subprocess.CompletedProcess[str]:
     if os.geteuid() == 0:
         args = ["runuser", "-u", "postgres", "--", *args]
     return subprocess.run(args, check=True, capture_output=True, text=True, timeout=120)
@@ -76,11 +76,11 @@ def start_postgres(*, fsync: bool = True) -> Iterator[PostgresServer]:
         shutil.chown(root, "postgres", "postgres")
     data = root / "data"
     port = free_port()
-    _run_as_postgres([str(_bin("initdb")), "-D", str(data), "-U", "postgres", "--auth=trust",
+    run_as_postgres([str(pg_bin("initdb")), "-D", str(data), "-U", "postgres", "--auth=trust",
                       "-E", "UTF8", "--no-instructions"])
     options = (f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200 "
                f"-c fsync={'on' if fsync else 'off'}")
-    _run_as_postgres([str(_bin("pg_ctl")), "-D", str(data), "-o", options, "-l",
+    run_as_postgres([str(pg_bin("pg_ctl")), "-D", str(data), "-o", options, "-l",
                       str(root / "postgres.log"), "-w", "-t", "60", "start"])
     server = PostgresServer(port=port, data_dir=data)
     try:
@@ -88,6 +88,6 @@ def start_postgres(*, fsync: bool = True) -> Iterator[PostgresServer]:
         yield server
     finally:
         subprocess.run((["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else [])
-                       + [str(_bin("pg_ctl")), "-D", str(data), "-m", "immediate", "-w", "stop"],
+                       + [str(pg_bin("pg_ctl")), "-D", str(data), "-m", "immediate", "-w", "stop"],
                        capture_output=True, timeout=60)
         shutil.rmtree(root, ignore_errors=True)
