@@ -7,15 +7,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from pos_app.api import schemas
 from pos_app.server import audit
+from pos_app.server.audit_anchors import ANCHOR_FILE, read_anchors
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.models import AuditEntry, Hold, Refund, Sale, Shift, TicketType
+from pos_app.server.secrets_dir import SECRETS_DIRNAME
 from pos_app.server.services import sales, shifts
 from pos_app.server.services.principal import Principal
 from tests.support import approvals
@@ -256,3 +259,24 @@ def test_listing_pages_newest_first_and_cashiers_see_only_their_terminal(
                                       opened_from=None, opened_to=None, limit=100,
                                       cursor=None, now=NOW)
         assert open_now.shifts == []
+
+
+def test_closing_a_shift_anchors_the_audit_head_outside_the_database_at_once(
+        seeded: Callable[..., Database], tmp_path: Path) -> None:
+    """The cash-up's entries cannot be cut off in the minute before the anchoring task
+    runs: the close itself appends the committed head to the data folder's anchor file."""
+    data_dir = tmp_path / "data"
+    db = seeded(now=NOW, ticket_types=[{"name": "GA", "price": 2500, "capacity": 10}],
+                staff=[("sam", "cashier", "1111", "Sam")], terminals=["till 1"],
+                data_dir=data_dir)
+    anchors = data_dir / SECRETS_DIRNAME / ANCHOR_FILE
+    before = read_anchors(anchors)
+    shift_id = int(open_shift(db, 5000).body["id"])
+    assert sell(db, {"GA": 1}, tendered=2500).status == 201
+    assert read_anchors(anchors) == before  # sales wait for the minute's anchoring
+    assert close(db, shift_id, 7500).status == 200
+    with db.read() as session:
+        head = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+    assert head is not None and head.action == "shift_close"
+    newest = read_anchors(anchors)[-1]
+    assert (newest.seq, newest.hash) == (head.seq, head.hash)
