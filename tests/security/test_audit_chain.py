@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -161,3 +162,49 @@ def test_a_plain_sha256_chain_from_before_the_upgrade_is_re_anchored_and_still_g
         assert (result["ok"], result["problem"]) == (False, "rewritten")
     finally:
         db.dispose()
+
+
+def _sqlite_venue(folder: Path) -> Database:
+    db = Database(f"sqlite:///{folder / 'pos.sqlite3'}",
+                  chain=anchoring.load_chain(folder, create=True))
+    migrate.upgrade(db)
+    anchoring.prepare_chain(db, NOW)
+    return db
+
+
+def test_a_backup_carries_its_anchors_so_a_restored_copy_verifies_to_its_own_head(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A backup is the database with its secrets folder (docs/api.md, The audit chain):
+    restored together they verify; the old database under today's anchors is reported
+    truncated (its newest entries are gone), and without its secrets it is refused."""
+    live, backup = tmp_path / "live", tmp_path / "backup"
+    db = _sqlite_venue(live)
+    _append(db, 5, NOW)
+    anchoring.anchor_head(db, NOW + timedelta(minutes=1))
+    db.dispose()
+    shutil.copytree(live, backup)  # the night's backup: database and secrets folder
+    db = _sqlite_venue(live)
+    _append(db, 3, NOW + timedelta(hours=1))  # the next day, anchored as it goes
+    anchoring.anchor_head(db, NOW + timedelta(hours=1, minutes=1))
+    db.dispose()
+
+    restored = Chained(Database(f"sqlite:///{backup / 'pos.sqlite3'}"), backup)
+    try:
+        assert _verify(restored, capsys)["ok"] is True
+    finally:
+        restored.db.dispose()
+    # the old database file put back under today's secrets: its newest entries are missing
+    shutil.copy(backup / "pos.sqlite3", live / "pos.sqlite3")
+    mixed = Chained(Database(f"sqlite:///{live / 'pos.sqlite3'}"), live)
+    try:
+        result = _verify(mixed, capsys)
+        assert (result["ok"], result["problem"]) == (False, "truncated")
+    finally:
+        mixed.db.dispose()
+
+    # Restored without its secrets folder: the server and admin commands refuse to start.
+    shutil.rmtree(backup / SECRETS_DIRNAME)
+    code = cli.main(["admin", "add-terminal", "till 9", "--data-dir", str(backup)])
+    assert code == cli.EXIT_BAD_INPUT
+    said = capsys.readouterr().err
+    assert "secrets" in said and "restore" in said
