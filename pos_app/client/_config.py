@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from pos_app.client._errors import NotPaired
 from pos_app.client._paths import TerminalPaths
+from pos_app.files import atomic_write
 
-__all__ = ["TerminalConfig", "atomic_write", "load_config", "save_config"]
+__all__ = ["TerminalConfig", "load_config", "save_config"]
 
 _PAIR_HINT = "run: pos-app pair URL CODE --ca-file F"
 
@@ -26,29 +25,6 @@ class TerminalConfig:
     ca_file: Path
     terminal_id: int
     terminal_name: str
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so a crash leaves the old or the new file, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:  # pragma: no cover - e.g. Windows cannot open folders
-        return
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def load_config(paths: TerminalPaths) -> TerminalConfig:

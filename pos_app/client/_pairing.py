@@ -22,11 +22,12 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 
-from pos_app.client._config import TerminalConfig, atomic_write, load_config, save_config
+from pos_app.client._config import TerminalConfig, load_config, save_config
 from pos_app.client._credentials import Credentials
 from pos_app.client._errors import NotPaired, ServerUnreachable, TlsVerificationFailed
 from pos_app.client._http import InventoryClient
 from pos_app.client._paths import TerminalPaths, terminal_paths
+from pos_app.files import atomic_write
 
 __all__ = ["fetch_server_ca", "normalize_fingerprint", "pair_terminal"]
 

@@ -24,6 +24,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal, Protocol, cast, get_args
 
+from pos_app.files import atomic_write
+
 __all__ = [
     "DEFAULT_THERMAL_PROFILE",
     "DOTS_PER_MM",
@@ -245,9 +247,6 @@ def save_printer_settings(path: Path, settings: PrinterSettings) -> None:
     Raises:
         OSError: the folder cannot be written.
     """
-    # Imported here: ``pos_app.client`` brings httpx, which start-up imports only later.
-    from pos_app.client._config import atomic_write
-
     document = json.dumps(settings.to_json(), indent=2) + "\n"
     atomic_write(path, document.encode("utf-8"))
 

@@ -19,13 +19,10 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import TextIO
 
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -33,6 +30,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from pos_app.api.schemas import AuditCounts, AuditEntry
 from pos_app.domain.audit_words import action_label, counts_text
+from pos_app.files import atomic_file
 from pos_app.receipts.layout import BOLD, MONO, REGULAR, write_pdf
 from pos_app.receipts.text import wrap_text
 
@@ -98,20 +96,6 @@ def _safe_cell(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def _atomic_write(target: Path, write: Callable[[TextIO], None]) -> None:
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                     dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-
-
 def write_audit_csv(entries: Iterable[AuditEntry], path: Path, *, filters_text: str,
                     chain_text: str, names: AuditNames | None = None,
                     timezone: tzinfo | None = None, note: str | None = None,
@@ -132,8 +116,7 @@ def write_audit_csv(entries: Iterable[AuditEntry], path: Path, *, filters_text: 
     stamp = (exported_at or datetime.now(UTC))
     count = 0
 
-    def write(handle: TextIO) -> None:
-        nonlocal count
+    with atomic_file(path, encoding="utf-8-sig", newline="") as handle:
         out = csv.writer(handle)
         out.writerow(["Audit log export"])
         out.writerow(["Filters", _safe_cell(filters_text)])
@@ -156,7 +139,6 @@ def write_audit_csv(entries: Iterable[AuditEntry], path: Path, *, filters_text: 
                 _safe_cell(e.reason or ""), e.prev_hash, e.hash])
             count += 1
 
-    _atomic_write(path, write)
     return count
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import math
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -21,6 +20,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
+from pos_app.files import atomic_write, flushed_temp
 from pos_app.receipts.qr import QR_QUIET_ZONE, Matrix, draw_qr, qr_matrix
 from pos_app.receipts.text import wrap_text
 
@@ -291,18 +291,7 @@ def write_pdf(pdf: bytes, target: Path) -> Path:
     Raises:
         OSError: the folder does not exist or is not writable (no file is left behind).
     """
-    folder = target.parent
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as temp:
-            temp.write(pdf)
-            temp.flush()
-            os.fsync(temp.fileno())
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    return target
+    return atomic_write(target, pdf)
 
 
 def write_new_pdf(pdf: bytes, target: Path) -> Path:
@@ -318,20 +307,15 @@ def write_new_pdf(pdf: bytes, target: Path) -> Path:
     Raises:
         OSError: the folder does not exist or is not writable (no file is left behind).
     """
-    folder = target.parent
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    temp = flushed_temp(target.parent, target.name, pdf)
     try:
-        with os.fdopen(fd, "wb") as temp:
-            temp.write(pdf)
-            temp.flush()
-            os.fsync(temp.fileno())
         candidate, attempt = target, 1
         while True:
             try:
-                os.link(temp_name, candidate)
+                os.link(temp, candidate)
                 return candidate
             except FileExistsError:
                 attempt += 1
                 candidate = target.with_name(f"{target.stem}-{attempt}{target.suffix}")
     finally:
-        Path(temp_name).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)

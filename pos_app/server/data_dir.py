@@ -11,13 +11,12 @@ uses instead of creating a new SQLite database beside a PostgreSQL server's TLS 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from pos_app.files import atomic_write
 from pos_app.server.settings import SQLITE_FILENAME
 
 __all__ = ["RECORD_FILENAME", "DataDirError", "database_for_data_dir", "read_record",
@@ -58,18 +57,7 @@ def record_database(folder: Path, url: str) -> Path:
     document = {"database_url": clean, "password_omitted": omitted}
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = folder / RECORD_FILENAME
-    fd, tmp = tempfile.mkstemp(prefix=f".{RECORD_FILENAME}.", dir=folder)  # created 0600
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, (json.dumps(document) + "\n").encode("utf-8"))
 
 
 def read_record(folder: Path) -> tuple[str, bool] | None:
