@@ -109,8 +109,9 @@ class ServerSettings:
             :mod:`pos_app.server.services.anchoring`).
         max_streams_per_credential: most live-inventory streams (``GET
             /v1/inventory/stream``) one credential (a staff session's token, a channel
-            token) may hold open at once (4); the next is refused 429 ``too_many_streams``
-            until one of them ends (:mod:`pos_app.server.services.live_streams`).
+            token) may hold open at once in this process (4); the next is refused 429
+            ``too_many_streams`` until one of them ends
+            (:mod:`pos_app.server.services.live_streams`).
         max_streams: most live-inventory streams this server process holds open at once
             (500; each is also one of the process's connections,
             :data:`pos_app.server.http_limits.MAX_CONNECTIONS`); the next is refused 503

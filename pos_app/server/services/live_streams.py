@@ -10,7 +10,9 @@ process with the credential that opened it:
   ``settings.max_streams_per_credential`` (4) streams per credential, a staff session (its
   token) or a channel token, else 429 ``too_many_streams``; at most ``settings.max_streams``
   (500) in this process, else 503 ``server_busy``; both with ``Retry-After``
-  (:data:`RETRY_AFTER_SECONDS`). A stream's slot is free again the moment it ends.
+  (:data:`RETRY_AFTER_SECONDS`). A stream's slot is free again the moment it ends. Counts
+  are this process's: with ``serve --workers N`` a credential may hold 4 streams on each
+  (counting across processes would need shared state that outlives a crashed process).
 * **Revocation**: one checker task per process, every ``settings.stream_check_interval``
   (0.5 s) while any stream is open (it sleeps on an event while none is), reads in a worker
   thread, with one query, which of the open streams' distinct credentials are still good
