@@ -34,6 +34,10 @@ class ErrorCode(StrEnum):
     HEADERS_TOO_LARGE = "request_header_fields_too_large"
     # A manager's approval (username and PIN) refused: one answer whatever was wrong.
     APPROVAL_REFUSED = "approval_refused"
+    # Live-inventory streams (pos_app.server.services.live_streams): a credential with its
+    # 4 streams open already; this server process at its cap of streams.
+    TOO_MANY_STREAMS = "too_many_streams"
+    SERVER_BUSY = "server_busy"
 
 
 ERROR_STATUS: dict[ErrorCode, int] = {
@@ -57,4 +61,6 @@ ERROR_STATUS: dict[ErrorCode, int] = {
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
     ErrorCode.HEADERS_TOO_LARGE: 431,
     ErrorCode.APPROVAL_REFUSED: 403,
+    ErrorCode.TOO_MANY_STREAMS: 429,
+    ErrorCode.SERVER_BUSY: 503,
 }

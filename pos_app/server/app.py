@@ -139,6 +139,7 @@ def create_app(settings: ServerSettings, *, database: Database | None = None) ->
         live_inventory = live.LiveInventory(db, settings)  # publishes committed changes
         live_inventory.start()
         _app.state.broadcaster = live_inventory.broadcaster
+        _app.state.live_streams = live_inventory.streams  # admits streams, ends revoked ones
         sweeper = expiry.start_sweeper(db, settings)  # marks lapsed holds expired
         purger = idempotency.start_purger(db, settings)  # drops keys past their 24 h
         pin_purger = pin_attempts.start_purger(db, settings)  # drops PIN attempts past use

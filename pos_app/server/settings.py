@@ -107,6 +107,19 @@ class ServerSettings:
         anchor_interval: how often the audit chain's head is anchored in the data folder's
             secrets when it moved (1 minute; also at every shift close:
             :mod:`pos_app.server.services.anchoring`).
+        max_streams_per_credential: most live-inventory streams (``GET
+            /v1/inventory/stream``) one credential (a staff session's token, a channel
+            token) may hold open at once in this process (4); the next is refused 429
+            ``too_many_streams`` until one of them ends
+            (:mod:`pos_app.server.services.live_streams`).
+        max_streams: most live-inventory streams this server process holds open at once
+            (500; each is also one of the process's connections,
+            :data:`pos_app.server.http_limits.MAX_CONNECTIONS`); the next is refused 503
+            ``server_busy``.
+        stream_check_interval: how often the open streams' credentials are checked again
+            (0.5 s, one query for all of them, none while no stream is open): a stream ends
+            within about this long of its session signing out (in any process), expiring or
+            its channel token being revoked.
     """
 
     database_url: str
@@ -143,3 +156,6 @@ class ServerSettings:
     docs: bool = False
     session_idle_timeout: timedelta = timedelta(minutes=30)
     anchor_interval: timedelta = timedelta(minutes=1)
+    max_streams_per_credential: int = 4
+    max_streams: int = 500
+    stream_check_interval: timedelta = timedelta(milliseconds=500)

@@ -17,6 +17,7 @@ from pos_app.server.errors import ApiError
 from pos_app.server.routes import pin_checks
 from pos_app.server.routes.responses import errors
 from pos_app.server.services import identity
+from pos_app.server.services.live_streams import Credential, StreamRegistry
 from pos_app.server.services.principal_cache import credentials_revoked
 
 __all__ = ["router"]
@@ -50,12 +51,18 @@ async def sign_in(request: Request, body: SessionCreate, terminal: TerminalDep,
 
 
 @router.delete("/current", status_code=204, responses=errors(401, 403))
-def sign_out(principal: CurrentPrincipal, database: DatabaseDep,
+def sign_out(request: Request, principal: CurrentPrincipal, database: DatabaseDep,
              settings: SettingsDep) -> Response:
-    """End the caller's session; its token stops working at once."""
+    """End the caller's session; its token stops working at once, and its live inventory
+    streams end within a second, on every server process of the venue."""
+    # This process ends them here; the others' stream checkers find the session signed out
+    # (pos_app.server.services.live_streams).
     if principal.session_id is None:
         raise ApiError(ErrorCode.FORBIDDEN, "A channel token has no session to end.")
     with database.write() as session:
         identity.sign_out(session, principal.session_id, now=settings.clock.now())
     credentials_revoked()  # again after the commit: no lookup in between may be cached
+    streams: StreamRegistry | None = getattr(request.app.state, "live_streams", None)
+    if streams is not None:
+        streams.end_threadsafe(Credential("session", principal.session_id))
     return Response(status_code=204)

@@ -57,6 +57,7 @@ from pos_app.server.services.inventory import (
     lapsed_held,
     ticket_type_out,
 )
+from pos_app.server.services.live_streams import StreamRegistry
 
 if TYPE_CHECKING:
     from pos_app.server.db import Database
@@ -205,7 +206,8 @@ class InventoryEvent:
 
 class Subscription:
     """One subscriber's queue of :class:`InventoryEvent` (None: the stream must end, because
-    the server stops or the subscriber fell too far behind; it resumes with Last-Event-ID)."""
+    the server stops, the subscriber fell too far behind (it resumes with Last-Event-ID) or
+    its credential is no longer good)."""
 
     def __init__(self) -> None:
         self.queue: asyncio.Queue[InventoryEvent | None] = asyncio.Queue()
@@ -305,6 +307,12 @@ class Broadcaster:
     def unsubscribe(self, subscription: Subscription) -> None:
         """Forget ``subscription`` (loop thread); harmless when already gone."""
         self._subscribers.discard(subscription)
+
+    def end(self, subscription: Subscription) -> None:
+        """End ``subscription``'s stream (loop thread): it is forgotten, its queued events
+        are discarded and its stream ends after what it is sending (e.g. its credential was
+        revoked, :mod:`pos_app.server.services.live_streams`)."""
+        self._drop(subscription)
 
     def close_streams(self) -> None:
         """End every subscriber's stream (loop thread), e.g. when the server stops."""
@@ -439,9 +447,11 @@ class PostgresListener:
 
 class LiveInventory:
     """What the app's lifespan starts and stops: the :class:`Broadcaster` (as
-    ``database.publisher``), on PostgreSQL a :class:`PostgresListener`, and, when running in
-    the main thread under uvicorn, a hook on SIGINT/SIGTERM that ends the SSE streams at once
-    so a graceful shutdown is not held up by them (uvicorn waits for open responses)."""
+    ``database.publisher``), the :class:`~pos_app.server.services.live_streams.StreamRegistry`
+    admitting the streams and ending those whose credential went bad, on PostgreSQL a
+    :class:`PostgresListener`, and, when running in the main thread under uvicorn, a hook on
+    SIGINT/SIGTERM that ends the SSE streams at once so a graceful shutdown is not held up by
+    them (uvicorn waits for open responses)."""
 
     def __init__(self, database: Database, settings: ServerSettings, *,
                  poll_interval: float = 2.0) -> None:
@@ -449,12 +459,14 @@ class LiveInventory:
         self.settings = settings
         self.broadcaster = Broadcaster(database, clock=settings.clock.now,
                                        poll_interval=poll_interval)
+        self.streams = StreamRegistry(self.broadcaster, database, settings)
         self.listener: PostgresListener | None = None
         self._saved_handlers: dict[int, Any] = {}
 
     def start(self) -> None:
         """Start on the running event loop (call from the lifespan)."""
         self.broadcaster.start(asyncio.get_running_loop())
+        self.streams.start()
         self.database.publisher = self.broadcaster.notify_committed
         if self.database.dialect == "postgresql":
             self.listener = PostgresListener(
@@ -464,11 +476,12 @@ class LiveInventory:
         self._chain_exit_signals()
 
     async def stop(self) -> None:
-        """End the streams, stop the listener and the publisher thread."""
+        """End the streams, stop the checker, the listener and the publisher thread."""
         self._restore_signals()
         if self.database.publisher == self.broadcaster.notify_committed:
             self.database.publisher = None
         self.broadcaster.close_streams()
+        await self.streams.stop()
         listener, self.listener = self.listener, None
         await asyncio.to_thread(self._stop_threads, listener)
 

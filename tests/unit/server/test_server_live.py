@@ -7,6 +7,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -218,7 +219,10 @@ def test_a_stream_resumes_sends_keepalives_and_ends_when_the_client_disconnects(
         database.publisher = broadcaster.notify_committed
         resume_from = await asyncio.to_thread(_sell, database, ids["GA"])
         missed = await asyncio.to_thread(_sell, database, ids["VIP"])
-        response = EventStreamResponse(_events(broadcaster, database, settings, resume_from))
+        subscription = broadcaster.subscribe()
+        close = partial(broadcaster.unsubscribe, subscription)
+        response = EventStreamResponse(
+            _events(subscription, close, database, settings, resume_from), on_close=close)
         sent: list[dict[str, Any]] = []
         disconnected = asyncio.Event()
         body = asyncio.Event()
