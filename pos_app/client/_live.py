@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 from pydantic import TypeAdapter, ValidationError
 
+from pos_app.api.errors import ErrorCode
 from pos_app.api.schemas import TicketType
 from pos_app.client._http import tls_context
 
@@ -249,7 +250,7 @@ class InventoryFeed:
 
     def _stream(self, headers: dict[str, str]) -> str:
         """One stream: ``"opened"`` (it was up, then ended), ``"answered"`` (the server refused
-        it) or ``"unreachable"`` (5xx)."""
+        it, 503 ``server_busy`` included) or ``"unreachable"`` (any other 5xx)."""
         version = self.version
         headers = {**headers, "Accept": "text/event-stream", "Cache-Control": "no-cache"}
         if version is not None:
@@ -257,7 +258,9 @@ class InventoryFeed:
         with self._http.stream("GET", "/v1/inventory/stream", headers=headers) as response:
             if response.status_code != 200:
                 response.read()
-                if response.status_code >= 500:
+                # 503 server_busy (too many streams in that process) is an answer: the
+                # server is up, so the till polls without showing itself offline.
+                if response.status_code >= 500 and not _is_busy(response):
                     return "unreachable"
                 self._set_state(True)  # it answered: reachable, just not streaming to us
                 return "answered"
@@ -326,3 +329,12 @@ class InventoryFeed:
                 sock.shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(Exception):  # closing from another thread: best effort
             response.close()
+
+
+def _is_busy(response: httpx.Response) -> bool:
+    """Whether ``response`` is the server's 503 ``server_busy`` (its stream cap reached)."""
+    try:
+        return bool(response.status_code == 503
+                    and response.json().get("error") == ErrorCode.SERVER_BUSY.value)
+    except (ValueError, AttributeError):
+        return False

@@ -128,6 +128,29 @@ def test_while_the_stream_is_down_the_feed_says_so_and_polls_since() -> None:
     assert rec.changes[0][0] == 9 and rec.changes[0][1][0].stock_level == "low"
 
 
+def test_a_server_at_its_stream_cap_is_up_so_the_feed_polls_without_going_offline() -> None:
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/inventory/stream":
+            return httpx.Response(503, headers={"Retry-After": "5"}, json={
+                "error": "server_busy", "message": "Too many live streams.",
+                "limit": 500, "retry_after": 5})
+        return httpx.Response(200, json={"inventory_version": 4,
+                                         "ticket_types": [ticket_type(1, 5, 4)]})
+
+    rec = Recorder()
+    feed = InventoryFeed("https://x.test", ca_file=None, token=lambda: "tok",
+                         on_changes=rec.on_changes, on_state=rec.on_state, since=1,
+                         transport=httpx.MockTransport(handle), poll_interval=0.1,
+                         backoff_base=0.05, backoff_cap=0.2)
+    feed.start()
+    try:
+        rec.wait_for(lambda: rec.changes)
+    finally:
+        feed.stop()
+    assert rec.changes[0][0] == 4
+    assert False not in rec.states  # never shown offline: the server answered
+
+
 def test_stop_returns_promptly_while_a_stream_is_open() -> None:
     opened = threading.Event()
 
