@@ -52,7 +52,7 @@ from pos_app.gui.task_runner import TaskRunner
 from pos_app.journal import Register, open_register
 from tests.gui.test_accessible_names import unnamed_controls
 from tests.support.api import new_key, staff_client, ticket_type
-from tests.support.live_server import ROOT, LiveServer, free_port, pos_app
+from tests.support.live_server import ROOT, LiveServer, free_port
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 NEVER = 600_000  # ms: a timer that does not fire during a test
@@ -119,8 +119,7 @@ def cells(dashboard: Dashboard, ticket_type_id: int) -> dict[str, str]:
 
 
 def online_channel(server: LiveServer) -> httpx.Client:
-    token = pos_app("admin", "add-channel-token", "online", "--name", "Dashboard shop",
-                    *server.db_args()).stdout.strip().splitlines()[-1]
+    token = server.add_channel_token("online", "Dashboard shop")
     return httpx.Client(base_url=server.base_url, verify=server.tls_context(),
                         headers={"Authorization": f"Bearer {token}"}, timeout=30)
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.support.api import StaffClient, staff_client
-from tests.support.live_server import LiveServer, free_port, pos_app
+from tests.support.live_server import LiveServer, free_port
 
 KEEPALIVE_SECONDS = 0.5
 SALES = 50
@@ -250,8 +250,7 @@ def test_the_stream_and_the_poll_need_credentials(server: LiveServer) -> None:
 
 
 def test_a_sales_channel_token_may_poll_and_stream(server: LiveServer) -> None:
-    token = pos_app("admin", "add-channel-token", "online", "--data-dir",
-                    str(server.data_dir)).stdout.strip().splitlines()[-1]
+    token = server.add_channel_token("online")
     with httpx.Client(base_url=server.base_url, verify=server.tls_context(),
                       headers={"Authorization": f"Bearer {token}"}) as channel:
         polled = channel.get("/v1/inventory", params={"since": 0})

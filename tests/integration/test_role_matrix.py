@@ -24,7 +24,7 @@ from fastapi.routing import iter_route_contexts
 from pos_app.server.app import create_app
 from pos_app.server.settings import ServerSettings
 from tests.support.api import new_key, staff_client
-from tests.support.live_server import LiveServer, pos_app
+from tests.support.live_server import LiveServer
 
 PRINCIPALS = ("anonymous", "expired", "cashier", "channel", "manager", "admin")
 """In the order they are exercised: the anonymous caller's keys are retried by the
@@ -195,13 +195,9 @@ def world(live_server: LiveServer) -> Iterator[World]:
 
 def _callers(world: World) -> dict[str, Caller]:
     server = world.server
-    data_dir = str(server.data_dir)
     admin_name = f"root-{uuid.uuid4().hex[:6]}"
-    pos_app("admin", "add-staff", admin_name, "--role", "admin", "--data-dir", data_dir,
-            stdin="97531\n")
-    out = pos_app("admin", "add-channel-token", "online", "--name", "Matrix shop",
-                  "--data-dir", data_dir)
-    channel_token = out.stdout.strip().splitlines()[-1]
+    server.add_staff(admin_name, role="admin", pin="97531")
+    channel_token = server.add_channel_token("online", "Matrix shop")
     expired = _staff(server, "expired", "alex", "1234")
     assert expired.http.delete("/v1/sessions/current").status_code == 204
     return {
@@ -467,9 +463,7 @@ def test_reads_are_scoped_per_principal(world: World) -> None:
     caller reads them: by number only a manager; by id also another till's cashier; never
     a channel token. A cashier's own open shift is blind; a manager's read is whole."""
     server, auditor = world.server, world.auditor
-    out = pos_app("admin", "add-channel-token", "online", "--name", "Scope shop",
-                  "--data-dir", str(server.data_dir))
-    channel = _http(server, out.stdout.strip().splitlines()[-1])
+    channel = _http(server, server.add_channel_token("online", "Scope shop"))
     cashier = _staff(server, "cashier", "alex", "1234", open_shift=True)
     manager = _staff(server, "manager", "morgan", "2468")
     basket = auditor.http.post("/v1/holds", json={

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.support.api import StaffClient, new_key, staff_client, ticket_type
-from tests.support.live_server import LiveServer, free_port, pos_app
+from tests.support.live_server import LiveServer, free_port
 from tests.support.postgres import PostgresServer
 
 REPORT = "/v1/reports/sales"
@@ -63,8 +63,7 @@ def report(client: StaffClient, **params: Any) -> dict[str, Any]:
 
 def online_channel(server: LiveServer) -> httpx.Client:
     """The web shop's backend: a new channel token of the ``online`` channel."""
-    token = pos_app("admin", "add-channel-token", "online", "--name", "Report shop",
-                    *server.db_args()).stdout.strip().splitlines()[-1]
+    token = server.add_channel_token("online", "Report shop")
     return httpx.Client(base_url=server.base_url, verify=server.tls_context(),
                         headers={"Authorization": f"Bearer {token}"}, timeout=30)
 

@@ -32,8 +32,8 @@ def cashier(live_server: LiveServer) -> Iterator[StaffClient]:
 
 def add_manager(live_server: LiveServer, pin: str) -> str:
     username = f"mgr{uuid.uuid4().hex[:8]}"
-    pos_app("admin", "add-staff", username, "--role", "manager", "--display-name",
-            "Pat Night Manager", *live_server.db_args(), stdin=f"{pin}\n")
+    live_server.add_staff(username, role="manager", pin=pin,
+                          display_name="Pat Night Manager")
     return username
 
 

@@ -20,7 +20,7 @@ from pos_app.client import (
 )
 from pos_app.journal import EntryState, Register, open_register
 from tests.support.certs import make_ca
-from tests.support.live_server import LiveServer, pos_app, start_live_server
+from tests.support.live_server import LiveServer, start_live_server
 
 SECRET_PIN = "97531864"
 
@@ -173,8 +173,7 @@ def test_a_stopped_server_is_unreachable_and_the_sale_is_refused_offline(
 def test_no_token_or_pin_is_written_to_the_terminal_home(
         live_server: LiveServer, pos_home: Path) -> None:
     username = f"pin{uuid.uuid4().hex[:6]}"
-    pos_app("admin", "add-staff", username, "--role", "cashier", "--data-dir",
-            str(live_server.data_dir), stdin=SECRET_PIN + "\n")
+    live_server.add_staff(username, role="cashier", pin=SECRET_PIN)
     event_id = live_server.small_event(capacity=5)
     with paired_register(live_server, username=username, pin=SECRET_PIN) as register:
         ga = ga_of(register, event_id)

@@ -43,8 +43,7 @@ def _assert_absent(secrets: dict[str, str], files: list[Path]) -> None:
 def test_no_token_or_pin_is_written_anywhere_after_a_full_session(
         live_server: LiveServer, pos_home: Path) -> None:
     username = f"sec{uuid.uuid4().hex[:6]}"
-    pos_app("admin", "add-staff", username, "--role", "cashier", "--data-dir",
-            str(live_server.data_dir), stdin=SECRET_PIN + "\n")
+    live_server.add_staff(username, role="cashier", pin=SECRET_PIN)
     event_id = live_server.small_event(capacity=20, price=2500)
     env = {"POS_APP_HOME": str(pos_home)}
     secrets: dict[str, str] = {"PIN": SECRET_PIN}

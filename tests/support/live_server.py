@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -19,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from pos_app.server import admin
 from pos_app.server.db import Database
 from pos_app.server.services import anchoring
 
@@ -134,17 +134,38 @@ class LiveServer:
         """The SQLAlchemy URL of this server's database."""
         return self.database_url or f"sqlite:///{self.data_dir / 'pos.sqlite3'}"
 
+    def admin_target(self) -> tuple[str, Path | None]:
+        """``(database, data_dir)`` for the admin functions of :mod:`pos_app.server.admin`:
+        the data folder alone, or the PostgreSQL URL with the data folder (its secrets)."""
+        if self.database_url:
+            return self.database_url, self.data_dir
+        return str(self.data_dir), None
+
+    # In-process, as ``pos-app admin`` would do them (the CLI itself is tested once per
+    # command): a new Python process per fixture call cost 1.5-2 s here, these ~35 ms.
+
     def add_terminal(self, name: str | None = None) -> str:
-        """Create a terminal with ``pos-app admin add-terminal``; returns its pairing code."""
-        out = pos_app("admin", "add-terminal", name or f"till-{uuid.uuid4().hex[:6]}",
-                      *self.db_args())
-        return out.stdout.strip().splitlines()[-1]
+        """Create a terminal (``pos-app admin add-terminal``); returns its pairing code."""
+        database, data_dir = self.admin_target()
+        return admin.add_terminal(database, name or f"till-{uuid.uuid4().hex[:6]}",
+                                  data_dir=data_dir).pairing_code
 
     def import_catalog(self, catalog: dict[str, Any]) -> None:
-        """Import events with ``pos-app admin import-catalog`` (works while serving)."""
-        path = self.data_dir / f"catalog-{uuid.uuid4().hex}.json"
-        path.write_text(json.dumps(catalog), encoding="utf-8")
-        pos_app("admin", "import-catalog", str(path), *self.db_args())
+        """Import events (``pos-app admin import-catalog``; works while serving)."""
+        database, data_dir = self.admin_target()
+        admin.import_catalog(database, catalog, data_dir=data_dir)
+
+    def add_channel_token(self, channel: str = "online", name: str | None = None) -> str:
+        """A new sales channel token (``pos-app admin add-channel-token``)."""
+        database, data_dir = self.admin_target()
+        return admin.add_channel_token(database, channel, name, data_dir=data_dir)[1]
+
+    def add_staff(self, username: str, *, role: str, pin: str,
+                  display_name: str | None = None) -> None:
+        """A new staff member (``pos-app admin add-staff``)."""
+        database, data_dir = self.admin_target()
+        admin.add_staff(database, username, role=role, pin=pin,
+                        display_name=display_name or username, data_dir=data_dir)
 
     def small_event(self, *, capacity: int = 5, price: int = 2500,
                     types: tuple[str, ...] = ("GA",)) -> str:
