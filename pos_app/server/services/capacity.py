@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pos_app.api import schemas
@@ -34,7 +34,7 @@ from pos_app.api.errors import ERROR_STATUS, ErrorCode
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.models import Event, TicketType
-from pos_app.server.services import changes, idempotency
+from pos_app.server.services import changes, guards, idempotency
 from pos_app.server.services.expiry import expire_lapsed
 from pos_app.server.services.inventory import lapsed_held, ticket_type_out
 from pos_app.server.services.principal import Principal
@@ -133,17 +133,11 @@ def _apply(session: Session, principal: Principal, deltas: dict[int, int], reaso
     counts: dict[int, changes.Counts] = {}
     for tt in types:  # id order: concurrent changes lock rows in the same order
         d = deltas[tt.id]
-        guard = update(TicketType).where(TicketType.id == tt.id)
-        if d < 0:
-            guard = guard.where(TicketType.capacity + d >= TicketType.sold + TicketType.held)
-        row = session.execute(
-            guard.values(capacity=TicketType.capacity + d, version=TicketType.version + 1)
-            .returning(TicketType.capacity, TicketType.sold, TicketType.held)
-            .execution_options(synchronize_session=False)).first()
-        if row is None:
+        changed = guards.change_capacity(session, tt.id, d)
+        if changed is None:
             savepoint.rollback()
             return _below_committed(session, deltas)
-        counts[tt.id] = (int(row[0]), int(row[1]), int(row[2]))
+        counts[tt.id] = changed
     savepoint.commit()
 
     changes.record(session, [
@@ -223,12 +217,7 @@ def patch_ticket_type(db: Database, principal: Principal, ticket_type_id: int,
             edits.append(("price_change", tt.price, body.price))
             values["price"] = body.price
         if edits:
-            row = session.execute(
-                update(TicketType).where(TicketType.id == tt.id)
-                .values(**values, version=TicketType.version + 1)
-                .returning(TicketType.capacity, TicketType.sold, TicketType.held)
-                .execution_options(synchronize_session=False)).one()
-            counts = (int(row[0]), int(row[1]), int(row[2]))
+            counts = guards.edit(session, tt.id, **values)
             note = f"; {body.reason.strip()}" if body.reason and body.reason.strip() else ""
             actor = _actor(principal)
             for action, old, new in edits:

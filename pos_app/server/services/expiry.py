@@ -36,7 +36,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from pos_app.server import sql
 from pos_app.server.db import Database
 from pos_app.server.models import Hold, HoldLine, TicketType
-from pos_app.server.services import changes
+from pos_app.server.services import changes, guards
 from pos_app.server.services.inventory import lapsed_held
 from pos_app.server.settings import ServerSettings
 
@@ -88,8 +88,8 @@ def expire_lapsed(session: Session, ticket_type_ids: Collection[int] | None, *,
     Returns the ids of the holds expired here (oldest expiry first).
 
     Raises:
-        RuntimeError: ``held`` is smaller than a lapsed hold's quantity (a broken invariant;
-            the caller's transaction rolls back).
+        guards.CountsOutOfStep: ``held`` is smaller than a lapsed hold's quantity (a broken
+            invariant; the caller's transaction rolls back).
     """
     if ticket_type_ids is not None and not ticket_type_ids:
         return []
@@ -130,16 +130,7 @@ def expire_lapsed(session: Session, ticket_type_ids: Collection[int] | None, *,
     for hold_id, shift_id in holds:
         recorded: list[changes.CountChange] = []
         for tt_id, quantity in by_hold.get(hold_id, []):
-            row = session.execute(
-                update(TicketType)
-                .where(TicketType.id == tt_id, TicketType.held >= quantity)
-                .values(held=TicketType.held - quantity, version=TicketType.version + 1)
-                .returning(TicketType.capacity, TicketType.sold, TicketType.held)
-                .execution_options(synchronize_session=False)).first()
-            if row is None:
-                raise RuntimeError(f"ticket type {tt_id} holds fewer tickets than hold "
-                                   f"{hold_id} ({quantity}); refusing to go negative")
-            after = (int(row[0]), int(row[1]), int(row[2]))
+            after = guards.release(session, tt_id, quantity, of=f"hold {hold_id}")
             tt = types[tt_id]
             recorded.append(changes.CountChange(
                 ticket_type_id=tt_id, event_id=tt.event_id, action="expire",

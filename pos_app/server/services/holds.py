@@ -50,7 +50,7 @@ from pos_app.domain import inventory as rules
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.models import Event, Hold, HoldLine, Sale, TicketType
-from pos_app.server.services import changes, expiry, idempotency, shifts
+from pos_app.server.services import changes, expiry, guards, idempotency, shifts
 from pos_app.server.services.principal import Principal
 
 __all__ = [
@@ -415,18 +415,13 @@ def _place(session: Session, principal: Principal, body: schemas.HoldCreate, eve
     counts: dict[int, changes.Counts] = {}
     for t in types:  # id order: concurrent multi-line holds lock rows in the same order
         q = quantity[t.id]
-        row = session.execute(
-            update(TicketType)
-            .where(TicketType.id == t.id, TicketType.sold + TicketType.held + q <= limit)
-            .values(held=TicketType.held + q, version=TicketType.version + 1)
-            .returning(TicketType.capacity, TicketType.sold, TicketType.held)
-            .execution_options(synchronize_session=False)).first()
-        if row is None:
+        held = guards.hold(session, t.id, q, limit=limit)
+        if held is None:
             savepoint.rollback()
             return insufficient(session, principal, quantity, failed=t.id,
                                 message="Not enough tickets left for this hold; nothing was "
                                         "held.")
-        counts[t.id] = (int(row[0]), int(row[1]), int(row[2]))
+        counts[t.id] = held
     savepoint.commit()
 
     changes.record(session, [
@@ -524,16 +519,8 @@ def _release(session: Session, principal: Principal, hold: Hold, reason: str | N
                                               .where(TicketType.id.in_(type_ids)))}
     recorded = []
     for line in sorted(lines, key=lambda ln: ln.ticket_type_id):
-        row = session.execute(
-            update(TicketType)
-            .where(TicketType.id == line.ticket_type_id, TicketType.held >= line.quantity)
-            .values(held=TicketType.held - line.quantity, version=TicketType.version + 1)
-            .returning(TicketType.capacity, TicketType.sold, TicketType.held)
-            .execution_options(synchronize_session=False)).first()
-        if row is None:
-            raise RuntimeError(f"ticket type {line.ticket_type_id} holds fewer tickets than "
-                               f"hold {hold.id}; refusing to go negative")
-        after = (int(row[0]), int(row[1]), int(row[2]))
+        after = guards.release(session, line.ticket_type_id, line.quantity,
+                               of=f"hold {hold.id}")
         recorded.append(changes.CountChange(
             ticket_type_id=line.ticket_type_id, event_id=hold.event_id, action="release",
             quantity=line.quantity, before=(after[0], after[1], after[2] + line.quantity),

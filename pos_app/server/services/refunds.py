@@ -53,7 +53,7 @@ from pos_app.server.models import (
     Ticket,
     TicketType,
 )
-from pos_app.server.services import changes, idempotency, sales_query
+from pos_app.server.services import changes, guards, idempotency, sales_query
 from pos_app.server.services.expiry import expire_lapsed
 from pos_app.server.services.principal import Principal
 
@@ -223,16 +223,7 @@ def _refund(session: Session, principal: Principal, sale_ref: str, body: schemas
     counts: dict[int, changes.Counts] = {}
     for tt_id in type_ids:  # id order, like every guard
         q = quantity[tt_id]
-        row = session.execute(
-            update(TicketType)
-            .where(TicketType.id == tt_id, TicketType.sold >= q)
-            .values(sold=TicketType.sold - q, version=TicketType.version + 1)
-            .returning(TicketType.capacity, TicketType.sold, TicketType.held)
-            .execution_options(synchronize_session=False)).first()
-        if row is None:
-            raise RuntimeError(f"ticket type {tt_id} has fewer sold tickets than the {q} "
-                               f"valid tickets of sale {sale.id}; refusing to go negative")
-        counts[tt_id] = (int(row[0]), int(row[1]), int(row[2]))
+        counts[tt_id] = guards.unsell(session, tt_id, q, of=f"sale {sale.id}")
     savepoint.commit()
 
     still_valid = sum(1 for t in tickets.values() if t.status == "valid") - len(chosen)

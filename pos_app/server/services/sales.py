@@ -60,20 +60,22 @@ from sqlalchemy.orm import Session
 
 from pos_app.api import schemas
 from pos_app.api.errors import ERROR_STATUS, ErrorCode
+from pos_app.domain import cash
 from pos_app.server import sql
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.group_commit import SpeculationMissed
-from pos_app.server.models import Hold, HoldLine, Sale, SaleLine, Ticket, TicketType
+from pos_app.server.models import Hold, HoldLine, Sale, SaleLine, Ticket
 from pos_app.server.services import (
     changes,
     expiry,
+    guards,
     holds,
     idempotency,
     sales_query,
     shifts,
 )
-from pos_app.server.services.inventory import SALE_NUMBER_SEQUENCE, next_sale_number
+from pos_app.server.services.inventory import next_sale_number
 from pos_app.server.services.principal import Principal
 
 __all__ = ["SaleOutcome", "create_sale", "create_sale_async", "get_sale", "new_ticket_code"]
@@ -195,7 +197,8 @@ class _SaleEffect(idempotency.GuardedEffect):
     def send_ahead(self, session: Session) -> None:
         """Queue the sale's guards, one per line in ticket type id order (the last one takes
         the sale number)."""
-        plain, numbered = _GUARD_CHANNEL if self._principal.is_channel else _GUARD_BOX_OFFICE
+        plain, numbered = (guards.SELL_CHANNEL if self._principal.is_channel
+                           else guards.SELL_BOX_OFFICE)
         last = len(self._lines) - 1
         self._guards = [sql.send_ahead(session, numbered if i == last else plain,
                                        {"q": q, "id": tt})
@@ -259,25 +262,6 @@ _INSERT_LINE = sql.Statement(
 _INSERT_TICKET = sql.Statement(
     "INSERT INTO tickets (code, sale_id, ticket_type_id, status) "
     "VALUES (:code, :sale_id, :ticket_type_id, :status)")
-_GUARD = ("UPDATE ticket_types SET sold = sold + :q, version = version + 1 "
-          "WHERE id = :id AND sold + held + :q <= {limit} RETURNING capacity, sold, held, ")
-_PUBLIC_LIMIT = ("CASE WHEN public_limit IS NOT NULL AND public_limit < capacity "
-                 "THEN public_limit ELSE capacity END")
-
-
-def _guard(limit: str) -> tuple[sql.Statement, sql.Statement]:
-    """The guard against ``limit``, plain and numbered: the numbered one (a sale's last
-    guard) also takes the sale number on PostgreSQL (``nextval`` in ``RETURNING`` runs only
-    when the row passed, so a refusal takes no number); on SQLite it returns NULL there and
-    :func:`next_sale_number` follows."""
-    text = _GUARD.format(limit=limit)
-    return (sql.Statement(text + "NULL"),
-            sql.Statement(text + "NULL",
-                          postgresql=text + f"nextval('{SALE_NUMBER_SEQUENCE}')"))
-
-
-_GUARD_BOX_OFFICE = _guard("capacity")
-_GUARD_CHANNEL = _guard(_PUBLIC_LIMIT)  # holds.guard_limit, as SQL
 
 
 def create_sale(db: Database, principal: Principal, body: schemas.SaleCreate, *, key: str,
@@ -394,7 +378,7 @@ def _guard_lines(session: Session, principal: Principal, types: list[_Type],
     if rows is not None:
         return ({t.id: (int(row[0]), int(row[1]), int(row[2]))
                  for t, row in zip(types, rows, strict=True)}, int(rows[-1][3]))
-    plain, numbered = _GUARD_CHANNEL if principal.is_channel else _GUARD_BOX_OFFICE
+    plain, numbered = guards.SELL_CHANNEL if principal.is_channel else guards.SELL_BOX_OFFICE
     savepoint = session.begin_nested() if len(types) > 1 else None
     counts: dict[int, tuple[int, int, int]] = {}
     number: int | None = None
@@ -426,11 +410,13 @@ def _settle(payment: schemas.CashPayment | schemas.ExternalPayment,
     """The payment to record, or the stored 422 ``insufficient_tender``."""
     if isinstance(payment, schemas.ExternalPayment):
         return _Paid("external", None, None, payment.reference)
-    if payment.tendered < total:
+    try:
+        change = cash.change_due(total, payment.tendered)
+    except cash.InsufficientTender:
         return _refusal(ErrorCode.INSUFFICIENT_TENDER,
                         f"Cash tendered ({payment.tendered}) is less than the total ({total}).",
                         total=total, tendered=payment.tendered)
-    return _Paid("cash", payment.tendered, payment.tendered - total, None)
+    return _Paid("cash", payment.tendered, change, None)
 
 
 def _convert(session: Session, principal: Principal, body: schemas.SaleCreate, ref: str,
@@ -477,23 +463,13 @@ def _convert(session: Session, principal: Principal, body: schemas.SaleCreate, r
 
     recorded: list[changes.CountChange] = []
     for ln in hold_lines:  # id order, like every guard
-        row = session.execute(
-            update(TicketType)
-            .where(TicketType.id == ln.ticket_type_id, TicketType.held >= ln.quantity)
-            .values(held=TicketType.held - ln.quantity, sold=TicketType.sold + ln.quantity,
-                    version=TicketType.version + 1)
-            .returning(TicketType.capacity, TicketType.sold, TicketType.held,
-                       TicketType.alert_ladder)
-            .execution_options(synchronize_session=False)).first()
-        if row is None:
-            raise RuntimeError(f"ticket type {ln.ticket_type_id} holds fewer tickets than "
-                               f"hold {hold.id}; refusing to go negative")
-        after = (int(row[0]), int(row[1]), int(row[2]))
+        after, ladder = guards.sell_held(session, ln.ticket_type_id, ln.quantity,
+                                         of=f"hold {hold.id}")
         recorded.append(changes.CountChange(
             ticket_type_id=ln.ticket_type_id, event_id=hold.event_id, action="sale",
             quantity=ln.quantity, before=(after[0], after[1] - ln.quantity,
                                           after[2] + ln.quantity),
-            after=after, ladder=list(row[3] or [])))
+            after=after, ladder=ladder))
 
     sale = Sale(id=uuid.uuid4().hex, number=None, status="confirmed", channel=principal.channel,
                 event_id=hold.event_id, total=hold.total, currency=hold.currency,
