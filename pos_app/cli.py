@@ -82,6 +82,9 @@ environment:
                                   not served; or --docs; on with --demo)
   POS_APP_SESSION_IDLE_MINUTES    serve: minutes a staff session may go unused before it
                                   is refused like an expired one, 1 to 720 (default 30)
+  POS_APP_PIN_KEY_FILE            serve and admin: absolute path of the pepper key sealing
+                                  PIN hashes (default: DATA_DIR/secrets/pin.key); the same
+                                  for every server process and admin command of the venue
   POS_APP_DATABASE_URL            set by serve for its --workers processes (do not set)
   POS_APP_DATA_DIR                set by serve for its --workers processes (do not set)
   POS_APP_TLS_CA_FILE             set by serve: the CA served at /v1/tls/ca.pem (do not set)
