@@ -169,6 +169,8 @@ class Keys:
         pins: seals staff PIN hashes (``pin.key``).
         webhooks: seals webhook signing secrets (``webhook.key``), bound to the webhook's
             id.
+        pin_file / webhook_file: the files the keys were read from (None: made in memory),
+            for the sentences that name them.
         generated: key files made when these keys were loaded (there were none): a start
             refused because the database's values do not open with them removes them again
             (:func:`pos_app.server.services.sealing_keys.prepare_keys`).
@@ -176,16 +178,19 @@ class Keys:
 
     pins: PinPepper
     webhooks: Sealer
+    pin_file: Path | None = None
+    webhook_file: Path | None = None
     generated: tuple[Path, ...] = ()
 
     @classmethod
-    def of(cls, *, pin_key: bytes, webhook_key: bytes,
-           generated: tuple[Path, ...] = ()) -> Keys:
-        """Keys from the 32-byte ``pin_key`` and ``webhook_key``."""
+    def of(cls, *, pin_key: bytes, webhook_key: bytes, pin_file: Path | None = None,
+           webhook_file: Path | None = None, generated: tuple[Path, ...] = ()) -> Keys:
+        """Keys from the 32-byte ``pin_key`` and ``webhook_key`` (read from ``pin_file`` and
+        ``webhook_file``, when they were)."""
         return cls(pins=PinPepper(pin_key),
                    webhooks=Sealer(webhook_key, label=b"pos-app webhook secret v1",
                                    prefix=WEBHOOK_PREFIX),
-                   generated=generated)
+                   pin_file=pin_file, webhook_file=webhook_file, generated=generated)
 
 
 @functools.cache

@@ -89,7 +89,9 @@ def load_keys(data_dir: Path, *, create: bool) -> Keys:
 
     pin_file = _pin_key_file()
     pin_key = read_key_file(pin_file) if pin_file is not None else key(PIN_KEY)
-    return Keys.of(pin_key=pin_key, webhook_key=key(WEBHOOK_KEY), generated=tuple(generated))
+    return Keys.of(pin_key=pin_key, webhook_key=key(WEBHOOK_KEY),
+                   pin_file=pin_file or folder / PIN_KEY, webhook_file=folder / WEBHOOK_KEY,
+                   generated=tuple(generated))
 
 
 def prepare_keys(db: Database) -> None:
@@ -114,11 +116,13 @@ def prepare_keys(db: Database) -> None:
 def _refuse(keys: Keys, name: str, what: str) -> SecretsError:
     """The refusal of a start whose ``name`` key opens none of ``what``; removes that key
     file when this start generated it."""
-    made = [path for path in keys.generated if path.name == name]
-    for path in made:
+    path = keys.pin_file if name == PIN_KEY else keys.webhook_file
+    made = path is not None and path in keys.generated
+    if made and path is not None:
         path.unlink(missing_ok=True)
-    where = (f"{ENV_PIN_KEY_FILE} ({os.environ.get(ENV_PIN_KEY_FILE, '').strip()})"
-             if name == PIN_KEY and _pin_key_file() is not None else f"DATA_DIR/secrets/{name}")
+    where = str(path) if path is not None else f"{name} (in memory)"
+    if name == PIN_KEY and os.environ.get(ENV_PIN_KEY_FILE, "").strip():
+        where += f" ({ENV_PIN_KEY_FILE})"
     state = ("there is none (the secrets folder was lost, or this is not the --data-dir "
              "the server uses)" if made else
              "it is not the key they were sealed with")
