@@ -130,8 +130,8 @@ def _db_target(args: argparse.Namespace, *, serving: bool = False) -> str:
 
 def _data_dir(args: argparse.Namespace) -> Path:
     """The server's data folder (``--data-dir``): its ``secrets`` folder holds the audit key
-    and anchors every admin command and verification needs, so with ``--database-url`` it is
-    required too.
+    and anchors and the keys sealing PIN hashes and webhook secrets, which every admin
+    command and verification needs, so with ``--database-url`` it is required too.
 
     Raises:
         CliError: no ``--data-dir``.
