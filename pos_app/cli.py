@@ -82,6 +82,9 @@ environment:
                                   not served; or --docs; on with --demo)
   POS_APP_SESSION_IDLE_MINUTES    serve: minutes a staff session may go unused before it
                                   is refused like an expired one, 1 to 720 (default 30)
+  POS_APP_PIN_KEY_FILE            serve and admin: absolute path of the pepper key sealing
+                                  PIN hashes (default: DATA_DIR/secrets/pin.key); the same
+                                  for every server process and admin command of the venue
   POS_APP_DATABASE_URL            set by serve for its --workers processes (do not set)
   POS_APP_DATA_DIR                set by serve for its --workers processes (do not set)
   POS_APP_TLS_CA_FILE             set by serve: the CA served at /v1/tls/ca.pem (do not set)
@@ -127,8 +130,8 @@ def _db_target(args: argparse.Namespace, *, serving: bool = False) -> str:
 
 def _data_dir(args: argparse.Namespace) -> Path:
     """The server's data folder (``--data-dir``): its ``secrets`` folder holds the audit key
-    and anchors every admin command and verification needs, so with ``--database-url`` it is
-    required too.
+    and anchors and the keys sealing PIN hashes and webhook secrets, which every admin
+    command and verification needs, so with ``--database-url`` it is required too.
 
     Raises:
         CliError: no ``--data-dir``.

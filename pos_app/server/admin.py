@@ -2,9 +2,9 @@
 server runs (SQLite waits for the server's write lock through ``busy_timeout``).
 
 ``database`` is an absolute data folder (SQLite at ``DIR/pos.sqlite3``) or a SQLAlchemy URL,
-as for :class:`pos_app.server.runner.ServeOptions`. Each call upgrades the schema first and
-keys the audit chain from the data folder's secrets (``database`` itself, or ``data_dir``
-with a URL: :func:`open_database`).
+as for :class:`pos_app.server.runner.ServeOptions`. Each call upgrades the schema first,
+keys the audit chain and seals PIN hashes and webhook secrets with the data folder's secrets
+(``database`` itself, or ``data_dir`` with a URL: :func:`open_database`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,14 @@ from pos_app.server.catalog import parse_catalog
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.models import Event
-from pos_app.server.services import anchoring, catalog_import, channels, identity, webhooks
+from pos_app.server.services import (
+    anchoring,
+    catalog_import,
+    channels,
+    identity,
+    sealing_keys,
+    webhooks,
+)
 from pos_app.server.services.inventory import bump_counters
 from pos_app.server.settings import ServerSettings, database_url_for
 
@@ -38,26 +45,31 @@ DEMO_CATALOG = Path(__file__).resolve().parents[2] / "resources" / "demo_catalog
 @contextmanager
 def open_database(database: str, data_dir: Path | None = None) -> Iterator[Database]:
     """A migrated :class:`Database` for ``database`` (folder or URL), disposed on exit, with
-    the audit chain keyed and anchored from the data folder's secrets (``data_dir``, or
-    ``database`` itself when it is a folder: :mod:`pos_app.server.services.anchoring`).
+    the audit chain keyed and anchored and PIN hashes and webhook secrets sealed with the
+    data folder's secrets (``data_dir``, or ``database`` itself when it is a folder:
+    :mod:`pos_app.server.services.anchoring`, :mod:`pos_app.server.services.sealing_keys`).
 
     A URL without ``data_dir`` (tests only: the CLI always has a data folder) gets a
-    throwaway audit key: what it appends does not verify anywhere else.
+    throwaway audit key and this process's throwaway sealing keys: what it appends does not
+    verify anywhere else, and what it seals opens in this process only.
 
     Raises:
         pos_app.server.secrets_dir.SecretsError: the data folder's audit key is missing or
-            not a key, or its anchor file is missing for a chain keyed before.
+            not a key, or its anchor file is missing for a chain keyed before; the
+            database's sealed PIN hashes or webhook secrets do not open with its keys.
         pos_app.server.audit_anchors.AnchorFileError: its anchor file is not one.
     """
     folder = data_dir or (Path(database) if "://" not in database else None)
-    chain = None
+    chain = keys = None
     if folder is not None:
         database_url_for(str(folder))  # a relative folder is refused; the folder made 0700
         chain = anchoring.load_chain(folder, create=True)
-    db = Database(database_url_for(database), chain=chain)
+        keys = sealing_keys.load_keys(folder, create=True)
+    db = Database(database_url_for(database), chain=chain, keys=keys)
     try:
         migrate.upgrade(db)
         anchoring.prepare_chain(db, SystemClock().now())
+        sealing_keys.prepare_keys(db)
         yield db
     finally:
         db.dispose()

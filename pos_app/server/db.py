@@ -46,6 +46,7 @@ from pos_app.server.audit import CHAIN_INFO, Chain, lock_chain
 from pos_app.server.audit import install_session_hooks as install_audit_hooks
 from pos_app.server.errors import ApiError
 from pos_app.server.group_commit import GroupCommitWriter, Unit
+from pos_app.server.sealing import KEYS_INFO, Keys, throwaway_keys
 from pos_app.server.services.live import TRANSACTION_INFO_KEYS, install_session_hooks
 from pos_app.server.sql import DIALECT_INFO, install_deferred_hooks
 
@@ -127,6 +128,11 @@ class Database:
             (:func:`pos_app.server.services.anchoring.load_chain`); every session carries it
             (:data:`pos_app.server.audit.CHAIN_INFO`). None: a random key of this object's
             own and no anchors (tests; a chain written so verifies in this process only).
+        keys: the keys sealing PIN hashes and webhook secrets, from the data folder's
+            secrets (:func:`pos_app.server.services.sealing_keys.load_keys`); every session
+            carries them (:data:`pos_app.server.sealing.KEYS_INFO`). None: this process's
+            throwaway keys (:func:`pos_app.server.sealing.throwaway_keys`: tests; what is
+            sealed so opens in this process only).
 
     Attributes:
         publisher: called as ``publisher(inventory_version, ticket_type_ids)`` after every
@@ -137,9 +143,10 @@ class Database:
 
     def __init__(self, url: str, *, busy_timeout_ms: int = 15_000,
                  retry_attempts: int = 5, batch_limit: int = 64,
-                 chain: Chain | None = None) -> None:
+                 chain: Chain | None = None, keys: Keys | None = None) -> None:
         self.url = url
         self.chain = chain or Chain()
+        self.keys = keys or throwaway_keys()
         if url.startswith("sqlite"):
             path = make_url(url).database
             if path and path != ":memory:":
@@ -154,7 +161,7 @@ class Database:
         self.retry_attempts = max(1, retry_attempts)
         self.publisher: Publisher | None = None
         self._write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
-        info = {DIALECT_INFO: self.dialect, CHAIN_INFO: self.chain}
+        info = {DIALECT_INFO: self.dialect, CHAIN_INFO: self.chain, KEYS_INFO: self.keys}
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
         self._write_sessions = sessionmaker(self._write_engine, expire_on_commit=False,
                                             info=info)

@@ -44,7 +44,7 @@ from pos_app.server.data_dir import record_database, without_password
 from pos_app.server.db import Database
 from pos_app.server.http_limits import uvicorn_options
 from pos_app.server.secrets_dir import SecretsError
-from pos_app.server.services import anchoring
+from pos_app.server.services import anchoring, sealing_keys
 from pos_app.server.settings import ServerSettings, database_url_for
 from pos_app.server.tls import ensure_tls
 
@@ -153,8 +153,9 @@ def _count(env: str) -> int | None:
 
 def worker_app() -> FastAPI:
     """The app of one ``--workers`` process (a uvicorn factory): settings from the
-    environment, database ``POS_APP_DATABASE_URL`` (already migrated and its audit chain
-    prepared by the parent), audit key and anchors from ``POS_APP_DATA_DIR``'s secrets."""
+    environment, database ``POS_APP_DATABASE_URL`` (already migrated, its audit chain and
+    sealed values prepared by the parent), audit key, anchors and sealing keys from
+    ``POS_APP_DATA_DIR``'s secrets (the pepper from ``POS_APP_PIN_KEY_FILE`` when set)."""
     url = os.environ.get(ENV_DATABASE_URL)
     folder = os.environ.get(ENV_DATA_DIR)
     if not url or not folder:
@@ -163,7 +164,8 @@ def worker_app() -> FastAPI:
     settings = settings_from_environment(url)
     database = Database(url, retry_attempts=settings.db_retry_attempts,
                         batch_limit=settings.write_batch_limit,
-                        chain=anchoring.load_chain(Path(folder), create=False))
+                        chain=anchoring.load_chain(Path(folder), create=False),
+                        keys=sealing_keys.load_keys(Path(folder), create=False))
     app = create_app(settings, database=database)
     tune_gc()
     return app
@@ -276,14 +278,17 @@ def _serve(options: ServeOptions) -> None:
                                          else Path(options.database))
     if record_folder is None:
         raise ServeError("with --database-url give --data-dir too: its secrets folder holds "
-                         "the audit key and anchors (and its tls folder the certificates)")
+                         "the audit key and anchors and the keys sealing PIN hashes and "
+                         "webhook secrets (and its tls folder the certificates)")
     certfile, keyfile = _tls_paths(options)
     try:
         chain = anchoring.load_chain(record_folder, create=True)
+        keys = sealing_keys.load_keys(record_folder, create=True)
         database = Database(url, retry_attempts=settings.db_retry_attempts,
-                            batch_limit=settings.write_batch_limit, chain=chain)
+                            batch_limit=settings.write_batch_limit, chain=chain, keys=keys)
         migrate.upgrade(database)
         anchoring.prepare_chain(database, settings.clock.now())
+        sealing_keys.prepare_keys(database)
     except (SecretsError, AnchorFileError) as exc:
         raise ServeError(str(exc)) from None
     # admin commands given --data-dir go where this server goes

@@ -385,6 +385,8 @@ def fill_history(data_dir: Path) -> None:
 
     from pos_app.server import admin
     from pos_app.server.app import create_app
+    from pos_app.server.db import Database
+    from pos_app.server.services import anchoring, sealing_keys
     from pos_app.server.settings import ServerSettings, database_url_for
 
     db = str(data_dir)
@@ -392,9 +394,14 @@ def fill_history(data_dir: Path) -> None:
     clock = FixedClock(datetime.now(UTC) - timedelta(hours=72, minutes=5))
     code = admin.add_terminal(db, "History till", clock=clock).pairing_code
     _, shop_token = admin.add_channel_token(db, "online", "Web shop", clock=clock)
+    # the data folder's keys: the demo staff's PINs are sealed with its pin.key
+    database = Database(database_url_for(db),
+                        chain=anchoring.load_chain(data_dir, create=False),
+                        keys=sealing_keys.load_keys(data_dir, create=False))
     app = create_app(ServerSettings(database_url=database_url_for(db), clock=clock,
                                     session_ttl=timedelta(days=30),
-                                    session_idle_timeout=timedelta(days=30)))
+                                    session_idle_timeout=timedelta(days=30)),
+                     database=database)
     rng = random.Random(6)
     with TestClient(app) as client:
         terminal = client.post("/v1/terminals/pair", json={"pairing_code": code}).json()
@@ -430,6 +437,7 @@ def fill_history(data_dir: Path) -> None:
                 sell(door, ("dallas-jan-2026", "VIP"), 5)
             if hour in (40, 52):
                 sell(shop, ("atlanta-feb-2026", "GA"), 15)
+    database.dispose()
 
 
 @pytest.fixture

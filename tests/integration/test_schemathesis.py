@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import schemathesis
@@ -19,6 +20,8 @@ from schemathesis import checks
 
 from pos_app.server import admin
 from pos_app.server.app import create_app
+from pos_app.server.db import Database
+from pos_app.server.services import anchoring, sealing_keys
 from pos_app.server.settings import ServerSettings, database_url_for
 
 # Starlette's TestClient (used by Schemathesis for ASGI apps) asks for "httpx2"; its
@@ -28,7 +31,11 @@ pytestmark = pytest.mark.filterwarnings(
 
 DATA_DIR = tempfile.mkdtemp(prefix="pos-fuzz-")
 admin.load_demo(DATA_DIR)  # migrated and filled before the app starts
-APP = create_app(ServerSettings(database_url=database_url_for(DATA_DIR), docs=True))
+# The app's database seals and opens with the data folder's keys, as the demo staff's PINs were.
+APP = create_app(ServerSettings(database_url=database_url_for(DATA_DIR), docs=True),
+                 database=Database(database_url_for(DATA_DIR),
+                                   chain=anchoring.load_chain(Path(DATA_DIR), create=False),
+                                   keys=sealing_keys.load_keys(Path(DATA_DIR), create=False)))
 # The SSE stream never ends by design; a test client would read it forever.
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP).exclude(
     path="/v1/inventory/stream")

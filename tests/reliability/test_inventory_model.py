@@ -34,7 +34,7 @@ from pos_app.domain.clock import FixedClock
 from pos_app.server import admin
 from pos_app.server.app import create_app
 from pos_app.server.db import Database
-from pos_app.server.services import anchoring
+from pos_app.server.services import anchoring, sealing_keys
 from pos_app.server.settings import ServerSettings, database_url_for
 from tests.support.postgres import PostgresServer
 
@@ -80,9 +80,10 @@ class InventoryMachine(RuleBasedStateMachine):
         self.clock = FixedClock(START)
         make = type(self).new_database
         data_dir = make() if make is not None else tempfile.mkdtemp(prefix="pos-model-")
-        # The server's data folder (secrets: the audit key and anchors): the SQLite folder
-        # itself, or one beside a PostgreSQL database, shared by the admin calls and the app
-        # so that what each appends verifies as one chain.
+        # The server's data folder (secrets: the audit key and anchors, the keys sealing PINs
+        # and webhook secrets): the SQLite folder itself, or one beside a PostgreSQL
+        # database, shared by the admin calls and the app so that what each appends verifies
+        # as one chain and the demo staff's sealed PINs open in the app.
         folder = Path(tempfile.mkdtemp(prefix="pos-model-secrets-") if make is not None
                       else data_dir)
         admin.load_demo(data_dir, data_dir=folder)
@@ -102,7 +103,8 @@ class InventoryMachine(RuleBasedStateMachine):
             session_ttl=timedelta(days=3650),
             session_idle_timeout=timedelta(days=3650))  # time runs for days; the session must not
         self.database = Database(settings.database_url,
-                                 chain=anchoring.load_chain(folder, create=False))
+                                 chain=anchoring.load_chain(folder, create=False),
+                                 keys=sealing_keys.load_keys(folder, create=False))
         self.app = create_app(settings, database=self.database)
         self.client = TestClient(self.app)
         self.client.__enter__()

@@ -27,7 +27,7 @@ from pos_app.server.app import create_app
 from pos_app.server.catalog import parse_catalog
 from pos_app.server.db import Database
 from pos_app.server.models import Staff
-from pos_app.server.services import catalog_import, identity
+from pos_app.server.services import catalog_import, identity, sealing_keys
 from pos_app.server.settings import ServerSettings
 from tests.support.postgres import PostgresServer
 
@@ -58,12 +58,15 @@ class ClockSleep:
 @dataclass
 class Venue:
     """The database, settings and clock, and a client per till (``till1`` at 10.0.0.1,
-    ``till2`` at 10.0.0.2) carrying that terminal's token."""
+    ``till2`` at 10.0.0.2) carrying that terminal's token. ``data_dir`` is the venue's data
+    folder: its secrets seal the database's PIN hashes and webhook secrets, so admin commands
+    given ``--data-dir data_dir`` work on it as on a server's."""
 
     db: Database
     settings: ServerSettings
     clock: FixedClock
     sleep: ClockSleep
+    data_dir: Path
     tills: dict[str, TestClient] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
 
@@ -101,7 +104,9 @@ def _url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def venue(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Venue]:
     """A venue with the demo staff (``alex`` cashier, ``morgan`` manager), a cashier
     ``sam`` and a manager ``pat`` who has left (inactive), and two paired tills."""
-    db = Database(_url(request, tmp_path))
+    data_dir = tmp_path / "data"
+    db = Database(_url(request, tmp_path),
+                  keys=sealing_keys.load_keys(data_dir, create=True))
     migrate.upgrade(db)
     tokens: dict[str, str] = {}
     with db.write() as session:
@@ -125,7 +130,7 @@ def venue(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Venue]:
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
     app = create_app(settings, database=db)
-    venue = Venue(db, settings, clock, sleep, tokens=tokens)
+    venue = Venue(db, settings, clock, sleep, data_dir, tokens=tokens)
     for number, name in enumerate(("till1", "till2"), start=1):
         venue.tills[name] = TestClient(app, base_url="https://testserver",
                                        client=(f"10.0.0.{number}", 40000))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import tempfile
 import uuid
 from collections.abc import Iterator
 
@@ -60,9 +59,8 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 def _admin_add(venue: Venue, capsys: pytest.CaptureFixture[str], url: str,
                *flags: str) -> tuple[int, str, str]:
-    with tempfile.TemporaryDirectory() as data_dir:  # the admin command's secrets folder
-        code = cli.main(["admin", "add-webhook", url, *flags, "--database-url", venue.db.url,
-                         "--data-dir", data_dir])
+    code = cli.main(["admin", "add-webhook", url, *flags, "--database-url", venue.db.url,
+                     "--data-dir", str(venue.data_dir)])  # the venue's secrets folder
     out, err = capsys.readouterr()
     return code, out, err
 

@@ -20,7 +20,7 @@ import httpx
 
 from pos_app.server import admin
 from pos_app.server.db import Database
-from pos_app.server.services import anchoring
+from pos_app.server.services import anchoring, sealing_keys
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -125,9 +125,11 @@ class LiveServer:
 
     def open_database(self) -> Database:
         """This server's database, chaining and verifying the audit log with its data
-        folder's key and anchors, as a second process of the venue would; dispose of it."""
+        folder's key and anchors and sealing with its keys, as a second process of the venue
+        would; dispose of it."""
         return Database(self.sqlalchemy_url,
-                        chain=anchoring.load_chain(self.data_dir, create=False))
+                        chain=anchoring.load_chain(self.data_dir, create=False),
+                        keys=sealing_keys.load_keys(self.data_dir, create=False))
 
     @property
     def sqlalchemy_url(self) -> str:

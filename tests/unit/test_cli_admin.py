@@ -152,8 +152,9 @@ def test_admin_goes_to_the_database_the_folder_records(
                      str(served), stdin="4321\n", monkeypatch=monkeypatch)
     assert code == 0
     assert not (served / "pos.sqlite3").exists()
-    with admin.open_database(f"sqlite:///{elsewhere / 'shared.sqlite3'}") as db, \
-            db.read() as session:
+    # with the same data folder: kim's PIN is sealed with its pin.key
+    with admin.open_database(f"sqlite:///{elsewhere / 'shared.sqlite3'}",
+                             data_dir=served) as db, db.read() as session:
         assert session.scalars(select(Staff.username)).all() == ["kim"]
 
 

@@ -15,9 +15,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pos_app.server import audit, security
+from pos_app.server import audit
 from pos_app.server.catalog import Catalog, CatalogEvent, CatalogTicketType
 from pos_app.server.models import Event, Staff, TicketType
+from pos_app.server.sealing import keys_of
 from pos_app.server.services.inventory import bump_counters
 
 __all__ = ["CreatedEvent", "ImportReport", "SkippedEvent", "differences", "import_catalog",
@@ -140,7 +141,8 @@ def import_catalog(session: Session, catalog: Catalog, *, now: datetime) -> Impo
             report.staff_existing.append(person.username)
             continue
         session.add(Staff(username=person.username, display_name=person.display_name,
-                          role=person.role, pin_hash=security.hash_pin(person.pin),
+                          role=person.role,
+                          pin_hash=keys_of(session).pins.hash(person.pin, person.username),
                           active=True))
         report.staff_created.append((person.username, person.role))
     session.flush()

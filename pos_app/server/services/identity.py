@@ -27,6 +27,7 @@ from pos_app.server import audit, security
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError, Denial
 from pos_app.server.models import ChannelToken, Staff, StaffSession, Terminal
+from pos_app.server.sealing import keys_of
 from pos_app.server.services import pin_attempts
 from pos_app.server.services.principal import ROLE_RANK, Principal
 from pos_app.server.services.principal_cache import credentials_revoked
@@ -131,7 +132,8 @@ def sign_in(db: Database, terminal: Terminal, username: str, pin: str, *,
     ``settings.session_idle_timeout`` and at the latest ``now + settings.session_ttl``, once
     ``attempt`` (reserved by :func:`pin_attempts.reserve`, whose limits answer 429) is due.
 
-    The PIN is checked (about 25 ms of Argon2, a dummy hash for an unknown or inactive user)
+    The PIN is checked (about 25 ms of Argon2, a dummy hash for an unknown or inactive user
+    or a hash that does not open with the pepper key: :class:`pos_app.server.sealing.PinPepper`)
     outside the writer lock; then one write transaction settles the attempt
     (:func:`pin_attempts.settle`) and writes the audit entry ``login`` or ``login_failed``
     (``reason`` names the cause; the PIN never appears) and, on success, the session.
@@ -144,7 +146,8 @@ def sign_in(db: Database, terminal: Terminal, username: str, pin: str, *,
     with db.read() as session:
         staff = session.scalars(select(Staff).where(Staff.username == username)).first()
     pin_hash = staff.pin_hash if staff is not None and staff.active else None
-    ok = security.verify_pin(pin_hash, pin) and staff is not None
+    ok = db.keys.pins.verify(pin_hash, staff.username if staff is not None else name, pin) \
+        and staff is not None
     if staff is None:
         reason: str | None = f"unknown username {name!r}"
     elif not staff.active:
@@ -324,8 +327,8 @@ def approving_manager(db: Database, approval: schemas.ManagerApproval, *,
         staff = session.scalars(select(Staff).where(Staff.username == approval.username)
                                 ).first()
     usable = staff is not None and staff.active
-    pin_ok = security.verify_pin(staff.pin_hash if staff is not None and usable else None,
-                                 approval.pin)
+    pin_ok = db.keys.pins.verify(staff.pin_hash if staff is not None and usable else None,
+                                 staff.username if staff is not None else name, approval.pin)
     manager = staff is not None and usable and ROLE_RANK.get(staff.role, 0) >= ROLE_RANK[
         "manager"]
     cause: str | None
@@ -352,7 +355,8 @@ def approving_manager(db: Database, approval: schemas.ManagerApproval, *,
 
 def add_staff(session: Session, username: str, *, role: str, pin: str,
               display_name: str) -> schemas.StaffOut:
-    """Create a staff member; ``pin`` is 4-12 digits, stored only as an Argon2id hash.
+    """Create a staff member; ``pin`` is 4-12 digits, stored only as an Argon2id hash sealed
+    under the pepper key of ``session``'s database (:mod:`pos_app.server.sealing`).
 
     Raises:
         ApiError: 422 ``invalid_request`` for a bad role or PIN, or a username in use.
@@ -366,7 +370,7 @@ def add_staff(session: Session, username: str, *, role: str, pin: str,
     if session.scalars(select(Staff.id).where(Staff.username == username)).first() is not None:
         raise ApiError(ErrorCode.INVALID_REQUEST, f"The username {username!r} is taken.")
     staff = Staff(username=username, display_name=display_name or username, role=role,
-                  pin_hash=security.hash_pin(pin), active=True)
+                  pin_hash=keys_of(session).pins.hash(pin, username), active=True)
     session.add(staff)
     session.flush()
     return schemas.StaffOut(id=staff.id, username=staff.username,

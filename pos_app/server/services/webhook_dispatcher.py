@@ -39,7 +39,10 @@ exits its connection closes, the lock is freed, and another process takes over w
 interval. SQLite runs one process.
 
 Each attempt is one POST in a worker thread, off the request path
-(:mod:`pos_app.server.services.webhook_http`).
+(:mod:`pos_app.server.services.webhook_http`). The webhook's secret is opened (it is
+sealed under ``webhook.key``: :mod:`pos_app.server.sealing`) just before the attempt is
+signed; a secret that does not open (the wrong key, an edited row) is logged once and that
+webhook is not posted to, nothing recorded, until the server starts with the right key.
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ import pos_app
 from pos_app.domain.clock import Clock
 from pos_app.server.db import Database
 from pos_app.server.models import StockAlert, Webhook, WebhookDelivery
+from pos_app.server.sealing import SealError
 from pos_app.server.services import webhooks
 from pos_app.server.services.webhook_http import (
     Outcome,
@@ -167,7 +171,7 @@ class _Target:
 
     id: int
     url: str
-    secret: str
+    sealed_secret: str
     created_at: datetime
     cursor_seq: int
     attempts: int
@@ -205,6 +209,7 @@ class WebhookDispatcher:
         self._batch_limit = batch_limit
         self._parallel = parallel
         self._stopping = threading.Event()
+        self._unopened: set[int] = set()  # webhooks whose secret did not open (logged)
         self.leadership = Leadership(database)
 
     async def run_once(self) -> int:
@@ -278,8 +283,11 @@ class WebhookDispatcher:
                 alert = webhooks.next_alert(session, cursor)
             if alert is None:
                 break
+            secret = self._open_secret(target)
+            if secret is None:
+                break
             started = self._clock.now()
-            headers = _headers(target, alert, number=attempts + 1, started=started)
+            headers = _headers(target, secret, alert, number=attempts + 1, started=started)
             reply = self._sender(target.url, alert.body, headers, self._timeout)
             attempt = _Attempt(target=target, cursor=cursor, attempts=attempts, alert=alert,
                                started=started, reply=reply)
@@ -299,6 +307,19 @@ class WebhookDispatcher:
             cursor, attempts = alert.seq, 0
         return made
 
+    def _open_secret(self, target: _Target) -> str | None:
+        """``target``'s signing secret, opened with the database's webhook key; None (logged
+        the first time) when it does not open."""
+        try:
+            return self._database.keys.webhooks.open(target.sealed_secret, str(target.id))
+        except SealError as exc:
+            if target.id not in self._unopened:
+                self._unopened.add(target.id)
+                log.error("webhook %d: its secret %s, so nothing is posted to it. Is "
+                          "webhook.key (DATA_DIR/secrets) the one this database was sealed "
+                          "with? Otherwise add the webhook again", target.id, exc)
+            return None
+
     def _decide(self, attempt: _Attempt) -> None:
         outcome = classify(attempt.reply)
         now = self._clock.now()
@@ -311,10 +332,11 @@ class WebhookDispatcher:
         attempt.outcome = outcome
 
 
-def _headers(target: _Target, alert: webhooks.PendingAlert, *, number: int,
+def _headers(target: _Target, secret: str, alert: webhooks.PendingAlert, *, number: int,
              started: datetime) -> dict[str, str]:
-    """The request headers of attempt ``number`` of ``alert`` to ``target``, signed at
-    ``started`` (the scheme: :mod:`pos_app.server.services.webhooks`)."""
+    """The request headers of attempt ``number`` of ``alert`` to ``target``, signed with
+    its opened ``secret`` at ``started`` (the scheme:
+    :mod:`pos_app.server.services.webhooks`)."""
     timestamp = int(started.timestamp())
     return {
         "Content-Type": "application/json",
@@ -323,7 +345,7 @@ def _headers(target: _Target, alert: webhooks.PendingAlert, *, number: int,
         "X-POS-Delivery": webhooks.delivery_id(target.id, target.created_at, alert.seq),
         "X-POS-Delivery-Attempt": str(number),
         "X-POS-Timestamp": str(timestamp),
-        "X-POS-Signature": webhooks.sign(target.secret, timestamp, alert.body),
+        "X-POS-Signature": webhooks.sign(secret, timestamp, alert.body),
     }
 
 

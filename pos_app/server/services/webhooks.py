@@ -6,7 +6,10 @@ A webhook is a URL plus a secret made here and shown once (``pos-app admin add-w
 or a local relay); loopback, private, link-local, multicast and reserved targets only with
 ``--allow-private-webhooks`` (:func:`validate_url`, and at delivery
 :func:`pos_app.server.services.webhook_http.post`). The database keeps the secret itself,
-not a hash: the server needs it to sign every delivery, as Stripe and GitHub keep theirs.
+not a hash: the server needs it to sign every delivery, as Stripe and GitHub keep theirs; but
+sealed (AES-256-GCM under ``webhook.key`` in the data folder's secrets, bound to the
+webhook's id: :mod:`pos_app.server.sealing`), so a copy of the database alone cannot sign.
+It is opened only to sign a delivery.
 Removing a webhook stops its deliveries at once, erases its secret and keeps its delivery log.
 
 Signature scheme (after Stripe's ``Stripe-Signature`` and GitHub's
@@ -52,6 +55,7 @@ from pos_app.server.models import (
     Webhook,
     WebhookDelivery,
 )
+from pos_app.server.sealing import keys_of
 from pos_app.server.services.audit_query import decode_cursor, encode_cursor
 from pos_app.server.services.webhook_http import is_private_address
 
@@ -236,7 +240,8 @@ def create_webhook(session: Session, url: str, *, now: datetime,
                    allow_private: bool = False) -> schemas.WebhookCreated:
     """Add a webhook for ``url`` (see :func:`validate_url`; ``allow_private`` lets it name a
     loopback or private address) that receives every stock alert raised after now; returns
-    it with its new secret, which is not shown again.
+    it with its new secret, which is not shown again (the database keeps it sealed under the
+    webhook key of ``session``'s database).
 
     Its cursor starts at the newest alert: alerts commit in ``seq`` order (on PostgreSQL
     every writer holds the audit chain's lock, :func:`pos_app.server.audit.lock_chain`,
@@ -249,9 +254,11 @@ def create_webhook(session: Session, url: str, *, now: datetime,
     url = validate_url(url, allow_private=allow_private)
     secret = new_secret()
     newest = int(session.scalar(select(func.max(StockAlert.seq))) or 0)
-    row = Webhook(url=url, secret=secret, active=True, created_at=now, cursor_seq=newest,
+    row = Webhook(url=url, secret=None, active=True, created_at=now, cursor_seq=newest,
                   attempts=0)
     session.add(row)
+    session.flush()  # its id: the sealed secret is bound to it
+    row.secret = keys_of(session).webhooks.seal(secret, str(row.id))
     session.flush()
     return schemas.WebhookCreated(id=row.id, url=url, secret=secret, created_at=now,
                                   last_seq=newest)

@@ -28,7 +28,7 @@ from pos_app.api import schemas
 from pos_app.server import migrate
 from pos_app.server.catalog import parse_catalog
 from pos_app.server.db import Database
-from pos_app.server.services import anchoring, catalog_import, identity, shifts
+from pos_app.server.services import anchoring, catalog_import, identity, sealing_keys, shifts
 from pos_app.server.services.principal import Principal
 from tests.support.postgres import PostgresServer
 
@@ -66,9 +66,11 @@ def seeded(tmp_path: Path) -> Iterator[Seeder]:
     - each of ``terminals`` by name (pairing codes valid for ten minutes), ids from 1;
     - ``extra(session)``, after a flush, for rows of the test's own.
 
-    With ``data_dir`` the audit chain is keyed and anchored from that folder's secrets, as a
-    server there would (:mod:`pos_app.server.services.anchoring`); without, the database's
-    key is a throwaway one. Then, with ``shift_for``, that principal opens a shift with no
+    With ``data_dir`` the audit chain is keyed and anchored, and PINs and webhook secrets
+    sealed, with that folder's secrets, as a server there would
+    (:mod:`pos_app.server.services.anchoring`, :mod:`pos_app.server.services.sealing_keys`);
+    without, the database's audit key is a throwaway one and its sealing keys this
+    process's throwaway ones. Then, with ``shift_for``, that principal opens a shift with no
     float (box-office cash sales need one), asserted to answer 201.
     """
     created: list[Database] = []
@@ -80,10 +82,12 @@ def seeded(tmp_path: Path) -> Iterator[Seeder]:
              url: str | None = None, data_dir: Path | None = None) -> Database:
         name = "pos.sqlite3" if not created else f"pos-{len(created) + 1}.sqlite3"
         chain = anchoring.load_chain(data_dir, create=True) if data_dir else None
-        db = Database(url or f"sqlite:///{tmp_path / name}", chain=chain)
+        keys = sealing_keys.load_keys(data_dir, create=True) if data_dir else None
+        db = Database(url or f"sqlite:///{tmp_path / name}", chain=chain, keys=keys)
         created.append(db)
         migrate.upgrade(db)
         anchoring.prepare_chain(db, now)
+        sealing_keys.prepare_keys(db)
         with db.write() as session:
             if ticket_types or other_events:
                 events = [{**GIG, "ticket_types": list(ticket_types)}] if ticket_types else []
