@@ -141,7 +141,8 @@ class FakeInventoryServer:
         if staff_id is None:
             return self._error(401, "unauthorized", "Sign in first.")
         if path == "/v1/sessions/current" and method == "DELETE":
-            self.sessions = {t: s for t, s in self.sessions.items() if s != staff_id}
+            # Only the session that asks ends, as on the server (not the staff's others).
+            self.sessions.pop(request.headers["Authorization"].removeprefix("Bearer "))
             return httpx.Response(204)
         if path == "/v1/events" and method == "GET":
             etag = f'"v{self.version}"'
