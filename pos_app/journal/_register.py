@@ -7,6 +7,7 @@ and the entry is settled from what the server said, or did not say.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -216,10 +217,9 @@ class Register:
         previous = self.session
         session = self.sign_in(username, pin)
         if previous is not None and previous.token != session.token:
-            try:
+            # Expired, revoked or unreachable: it ends by itself at its idle deadline.
+            with contextlib.suppress(ClientError):
                 self.client.delete_session(token=previous.token)
-            except ClientError:
-                pass  # expired, revoked or unreachable: it ends by itself at its deadline
         return session
 
     def resume_session(self) -> SessionResponse | None:
