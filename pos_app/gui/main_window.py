@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, cast
 
 import shiboken6
 from PySide6.QtCore import QMetaObject, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QBoxLayout,
@@ -174,6 +174,10 @@ class MainWindow(QMainWindow):
         if restored is not None:
             self._locked_page = self.sell
             self._cover(restored)
+            # Entries a crash left pending are settled at once all the same (keys looked up
+            # and voided with the kept session; nothing is shown).
+            self._reconciled_at_startup = True
+            self.journal_status.reconcile(at_startup=True)
         else:
             self.show_sign_in()
 
@@ -360,7 +364,8 @@ class MainWindow(QMainWindow):
         signed in or it is locked already."""
         session = self.register.session
         current = self.stack.currentWidget()
-        if session is None or current is None or current in (self.signin, self.lock_screen):
+        if (session is None or current is None or not self.isVisible()
+                or current in (self.signin, self.lock_screen)):
             return
         self._locked_page = current
         focus = QApplication.focusWidget()
@@ -469,7 +474,14 @@ class MainWindow(QMainWindow):
     def on_runner_busy_changed(self, busy: bool) -> None:
         self.activity_label.setText("Working…" if busy else "Ready")
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.idle.guarding = self.is_locked  # shown again after a close while locked
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        # A closed window neither locks nor holds the application's shortcuts back.
+        self.idle.stop()
+        self.idle.guarding = False
         # A sale in flight must settle in the journal before the process goes away.
         if self.manager_page is not None:
             self.manager_page.leave()

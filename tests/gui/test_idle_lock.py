@@ -379,3 +379,21 @@ def test_a_session_kept_from_an_earlier_run_opens_locked(
     assert win.stack.currentWidget() is win.sell
     assert kept is not None and fake_register.revoked == [kept.token]
     win.runner.wait_idle()
+
+
+def test_a_closed_window_holds_no_shortcut_back_and_never_locks(
+        qtbot: QtBot, window: MainWindow, clock: FakeClock) -> None:
+    sign_in(qtbot, window)
+    wait_out_idle_time(window, clock, minutes=5)
+    assert window.idle.guarding
+    window.close()  # closed while locked (the next start opens locked: see above)
+    assert not window.idle.guarding and not window.idle.watching
+    window.show()
+    assert window.idle.guarding  # still locked
+    unlock(qtbot, window)
+    window.close()
+    assert not window.idle.watching
+    with qtbot.assertNotEmitted(window.locked):
+        wait_out_idle_time(window, clock, minutes=10)
+        window.lock()
+    assert not window.is_locked
