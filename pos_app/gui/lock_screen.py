@@ -31,7 +31,7 @@ from pos_app.gui.pin_entry import PinPad, pin_edit
 from pos_app.gui.ports import RegisterPort
 from pos_app.gui.signin import sign_in_error_text
 from pos_app.gui.task_runner import Task, TaskRunner
-from pos_app.gui.widgets import named
+from pos_app.gui.widgets import announce, named
 
 __all__ = ["SESSION_ENDED_WHILE_LOCKED", "WRONG_PIN", "LockScreen"]
 
@@ -147,6 +147,8 @@ class LockScreen(QWidget):
         self.locked_at = since
         self.show_notice(None)
         self.show_same_cashier()
+        announce(self, f"{self.title_label.text()}. {self.who_label.text()} "
+                       f"{self.hint_label.text()}")
 
     def show_notice(self, text: str | None) -> None:
         """A sentence for the signed-in cashier about the till's state (not an error; not

@@ -187,6 +187,9 @@ def test_the_lock_screen_hides_the_basket_its_amounts_and_the_status_bar(
     assert window.lock_screen.hint_label.text() == (
         "Enter your PIN to carry on. The basket is kept.")
     assert window.lock_screen.pin_edit.hasFocus()
+    assert re.fullmatch(r"Locked since \d\d:\d\d\. Alex Rivera is signed in\. Enter your PIN "
+                        r"to carry on\. The basket is kept\.",
+                        window.lock_screen.property("lastAnnouncement"))
     window.grab().save("/tmp/lock.png")
 
 
