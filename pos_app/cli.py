@@ -64,6 +64,8 @@ environment:
   POS_APP_ALLOW_INSECURE_KEYRING  1 accepts a plaintext or null keyring backend for the
                                   terminal's tokens (tests, throwaway demos; default: refused)
   PYTHON_KEYRING_BACKEND          keyring's own choice of backend
+  POS_APP_LOCK_MINUTES            window: minutes without input before it locks and asks
+                                  for the PIN, 1 to 60 (default 5; no way to turn it off)
   POS_APP_VARIANCE_THRESHOLD      serve: cash-up variance allowed without a manager, minor
                                   units (default 500 = 5.00; or --variance-threshold)
   POS_APP_SSE_KEEPALIVE           serve: seconds between inventory stream keepalives

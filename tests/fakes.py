@@ -141,7 +141,8 @@ class FakeInventoryServer:
         if staff_id is None:
             return self._error(401, "unauthorized", "Sign in first.")
         if path == "/v1/sessions/current" and method == "DELETE":
-            self.sessions = {t: s for t, s in self.sessions.items() if s != staff_id}
+            # Only the session that asks ends, as on the server (not the staff's others).
+            self.sessions.pop(request.headers["Authorization"].removeprefix("Bearer "))
             return httpx.Response(204)
         if path == "/v1/events" and method == "GET":
             etag = f'"v{self.version}"'
@@ -281,8 +282,14 @@ class FakeRegister:
     :attr:`refusals` (``ErrorBody`` values, answered ``refused``) and :attr:`unknowns` (a
     count of sales answered ``unknown``); otherwise a sale checks stock and tender like the
     server and is ``confirmed``. :attr:`unreachable` makes ``sign_in`` and ``events`` raise
-    ``ServerUnreachable``.
+    ``ServerUnreachable``; :attr:`throttled` (seconds) makes ``sign_in`` answer
+    ``TooManyAttempts``; :attr:`expired` makes ``events`` raise ``Unauthorized`` (the server
+    let the session lapse). Staff: alex/1234 and sam/5678, both cashiers; each sign-in gets a
+    new token, :attr:`revoked` lists those signed out.
     """
+
+    staff: ClassVar[dict[str, tuple[str, int, str]]] = {
+        "alex": ("1234", 1, "Alex Rivera"), "sam": ("5678", 3, "Sam Okafor")}
 
     def __init__(self, receipts_dir: Any, *, capacity: int = 5, price: int = 2500,
                  types: tuple[str, ...] = ("GA", "VIP"), delay: float = 0.0,
@@ -295,6 +302,9 @@ class FakeRegister:
         self.refusals: list[Any] = []
         self.unknowns = 0
         self.unreachable = False
+        self.throttled: float | None = None
+        self.expired = False
+        self.revoked: list[str] = []
         self.sales: list[Any] = []
         self._lock = threading.Lock()
         self._session: Any = None
@@ -343,24 +353,42 @@ class FakeRegister:
 
     def sign_in(self, username: str, pin: str) -> Any:
         from pos_app.api.schemas import ErrorBody, SessionResponse
-        from pos_app.client import ServerUnreachable, Unauthorized
+        from pos_app.client import ServerUnreachable, TooManyAttempts, Unauthorized
 
         self._enter("sign_in")
         if self.unreachable:
             raise ServerUnreachable("Connection refused by box-office.test:8443")
-        if (username, pin) != ("alex", "1234"):
+        if self.throttled is not None:
+            body = ErrorBody(error="too_many_attempts", message="Too many failed sign-ins.")
+            raise TooManyAttempts(429, "too_many_attempts", body.message, body,
+                                  retry_after=self.throttled)
+        known = self.staff.get(username)
+        if known is None or known[0] != pin:
             body = ErrorBody(error="unauthorized", message="Wrong username or PIN.")
             raise Unauthorized(401, "unauthorized", body.message, body)
+        self.expired = False
         self._session = SessionResponse.model_validate({
-            "token": "fake-session", "expires_at": datetime.now(UTC) + timedelta(hours=8),
-            "staff": {"id": 1, "username": "alex", "display_name": "Alex Rivera",
+            "token": f"fake-session-{uuid.uuid4().hex[:8]}",
+            "expires_at": datetime.now(UTC) + timedelta(hours=8),
+            "staff": {"id": known[1], "username": username, "display_name": known[2],
                       "role": "cashier"},
             "terminal": {"id": 1, "name": self._config.terminal_name}})
         return self._session
 
     def sign_out(self) -> None:
         self._enter("sign_out")
+        if self._session is not None:
+            self.revoked.append(self._session.token)
         self._session = None
+
+    def replace_session(self, username: str, pin: str) -> Any:
+        """As ``Register.replace_session``: sign in afresh, then sign the old token out."""
+        self._enter("replace_session")
+        previous = self._session
+        session = self.sign_in(username, pin)
+        if previous is not None:
+            self.revoked.append(previous.token)
+        return session
 
     def events(self) -> Any:
         from pos_app.api.schemas import EventsResponse
@@ -370,6 +398,12 @@ class FakeRegister:
             from pos_app.client import ServerUnreachable
 
             raise ServerUnreachable("Connection refused by box-office.test:8443")
+        if self.expired:
+            from pos_app.api.schemas import ErrorBody
+            from pos_app.client import Unauthorized
+
+            body = ErrorBody(error="unauthorized", message="Your session has expired.")
+            raise Unauthorized(401, "unauthorized", body.message, body)
         ticket_types = []
         for kind in self._types:
             left = self.available(int(kind["id"]))

@@ -279,9 +279,13 @@ class InventoryClient(ManagerCalls):
                               timeout=PIN_CHECK_TIMEOUT)
         return self._parse(response, SessionResponse)
 
-    def delete_session(self) -> None:
-        """``DELETE /v1/sessions/current``: sign the session out on the server."""
-        self._send("DELETE", "/v1/sessions/current", headers=self._session_auth())
+    def delete_session(self, *, token: str | None = None) -> None:
+        """``DELETE /v1/sessions/current``: sign the session out on the server; ``token``
+        names another session to end than the one in use (one just replaced by a new
+        sign-in), and leaves the one in use as it is."""
+        headers = ({"Authorization": f"Bearer {token}"} if token is not None
+                   else self._session_auth())
+        self._send("DELETE", "/v1/sessions/current", headers=headers)
 
     def list_events(self, *, etag: str | None = None
                     ) -> tuple[EventsResponse | None, str | None]:

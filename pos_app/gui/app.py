@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
 from pos_app.api.schemas import TicketType
+from pos_app.gui.idle_lock import lock_after_from_environment
 from pos_app.gui.live_inventory import FeedFactory, FeedLike
 from pos_app.gui.main_window import MainWindow
 from pos_app.gui.ports import RegisterPort
@@ -95,13 +97,16 @@ def configured_printer(settings_file: Path) -> tuple[ReceiptPrinter, str | None]
 def create_main_window(register: RegisterPort, *, runner: TaskRunner | None = None,
                        printer: ReceiptPrinter | None = None,
                        feed_factory: FeedFactory | bool | None = True,
-                       printer_settings_file: Path | None = None) -> MainWindow:
+                       printer_settings_file: Path | None = None,
+                       lock_after: timedelta | None = None) -> MainWindow:
     """The POS window for ``register`` (a ``pos_app.journal.Register`` or a fake).
 
     ``runner`` defaults to a new :class:`TaskRunner` owned by the window; ``printer`` to one
     configured from ``printer_settings_file`` (default: ``printer.json`` in the terminal's
     home, read here, before the window shows); ``feed_factory`` (live inventory) to
-    :func:`feed_factory_for` (``None``/``False``: no live feed, the 15 s re-read only).
+    :func:`feed_factory_for` (``None``/``False``: no live feed, the 15 s re-read only);
+    ``lock_after`` (the idle time before the window locks) to ``POS_APP_LOCK_MINUTES``, else
+    5 minutes (:func:`~pos_app.gui.idle_lock.lock_after_from_environment`).
     Needs a ``QApplication``.
     """
     runner = runner if runner is not None else TaskRunner()
@@ -111,8 +116,12 @@ def create_main_window(register: RegisterPort, *, runner: TaskRunner | None = No
     problem = None
     if printer is None:
         printer, problem = configured_printer(settings_file)
+    lock_problem = None
+    if lock_after is None:
+        lock_after, lock_problem = lock_after_from_environment(os.environ)
     window = MainWindow(register, runner, printer, feed_factory=factory,
-                        printer_settings_file=settings_file, printer_problem=problem)
+                        printer_settings_file=settings_file, printer_problem=problem,
+                        lock_after=lock_after, lock_problem=lock_problem)
     if runner.parent() is None:
         runner.setParent(window)
     window.resize(*WINDOW_SIZE)

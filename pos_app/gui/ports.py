@@ -117,6 +117,10 @@ class RegisterPort(RegisterBase, Protocol):
 
     def sign_out(self) -> None: ...
 
+    def replace_session(self, username: str, pin: str) -> SessionResponse:
+        """Sign ``username`` in afresh, then end the session it replaces on the server."""
+        ...
+
     def sell(self, lines: Sequence[SaleLineIn], tendered: int) -> SaleOutcomeLike: ...
 
 

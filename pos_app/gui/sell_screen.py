@@ -255,6 +255,12 @@ class SellScreen(QWidget):
         self.shifts.refresh()
         self.inventory.start()
 
+    def pause(self) -> None:
+        """The window locked: stop reading events and following the live feed, so nothing
+        keeps the server session in use meanwhile. The session, the basket, its hold, the
+        shift and the dialogs stay as they are; :meth:`set_session` resumes."""
+        self.inventory.stop()
+
     def suspend_session(self) -> None:
         """The session expired: stop reading, keep the basket (and any unknown sale) for
         the next sign-in."""

@@ -7,10 +7,8 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -21,14 +19,14 @@ from PySide6.QtWidgets import (
 )
 
 from pos_app.api.schemas import SessionResponse
+from pos_app.gui.pin_entry import PIN_PATTERN, PinPad, pin_edit
 from pos_app.gui.ports import RegisterPort
 from pos_app.gui.task_runner import Task, TaskRunner
 from pos_app.gui.widgets import named
 
-__all__ = ["WRONG_CREDENTIALS", "SignInScreen", "sign_in_error_text"]
+__all__ = ["PIN_PATTERN", "WRONG_CREDENTIALS", "SignInScreen", "sign_in_error_text"]
 
 WRONG_CREDENTIALS = "Wrong username or PIN."
-PIN_PATTERN = r"\d{0,12}"
 
 
 def sign_in_error_text(exc: BaseException) -> str:
@@ -74,13 +72,7 @@ class SignInScreen(QWidget):
         self.username_edit = named(QLineEdit(), "usernameEdit")
         self.username_edit.setPlaceholderText("Username")
         self.username_edit.setAccessibleName("Username")
-        self.pin_edit = named(QLineEdit(), "pinEdit")
-        self.pin_edit.setPlaceholderText("PIN")
-        self.pin_edit.setAccessibleName("PIN")
-        self.pin_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.pin_edit.setValidator(QRegularExpressionValidator(PIN_PATTERN, self.pin_edit))
-        self.pin_edit.setInputMethodHints(Qt.InputMethodHint.ImhDigitsOnly
-                                          | Qt.InputMethodHint.ImhSensitiveData)
+        self.pin_edit = pin_edit()
         self.error_label = named(QLabel(), "signInError")
         self.error_label.setWordWrap(True)
         self.error_label.setAccessibleName("Sign-in error")
@@ -88,18 +80,8 @@ class SignInScreen(QWidget):
         self.sign_in_button = named(QPushButton("Sign in"), "signInButton")
         self.sign_in_button.setAccessibleName("Sign in")
 
-        keypad = QGridLayout()
-        keypad.setSpacing(10)
-        self.keypad_buttons: dict[str, QPushButton] = {}
-        keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "Clear", "0", "⌫"]
-        names = {"Clear": "Clear PIN", "⌫": "Delete last digit"}
-        for position, key in enumerate(keys):
-            button = named(QPushButton(key), "keypadButton")
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            button.setAccessibleName(names.get(key, f"Digit {key}"))
-            button.clicked.connect(lambda _c=False, k=key: self.on_keypad_clicked(k))
-            keypad.addWidget(button, *divmod(position, 3))
-            self.keypad_buttons[key] = button
+        self.keypad = PinPad(self.pin_edit)
+        self.keypad_buttons = self.keypad.buttons
 
         layout = QVBoxLayout(card)
         layout.setContentsMargins(36, 32, 36, 32)
@@ -111,7 +93,7 @@ class SignInScreen(QWidget):
         layout.addWidget(self.username_edit)
         layout.addWidget(self.pin_edit)
         layout.addWidget(self.error_label)
-        layout.addLayout(keypad)
+        layout.addWidget(self.keypad)
         layout.addSpacing(6)
         layout.addWidget(self.sign_in_button)
 
@@ -147,17 +129,6 @@ class SignInScreen(QWidget):
     def show_error(self, message: str | None) -> None:
         self.error_label.setText(message or "")
         self.error_label.setVisible(bool(message))
-
-    def on_keypad_clicked(self, key: str) -> None:
-        if self.busy:
-            return
-        if key == "Clear":
-            self.pin_edit.clear()
-        elif key == "⌫":
-            self.pin_edit.backspace()
-        else:
-            self.pin_edit.insert(key)
-        self.pin_edit.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def on_username_edit_return_pressed(self) -> None:
         if self.pin_edit.text():
@@ -201,5 +172,4 @@ class SignInScreen(QWidget):
         self.sign_in_button.setText("Signing in…" if busy else "Sign in")
         self.username_edit.setReadOnly(busy)
         self.pin_edit.setReadOnly(busy)
-        for button in self.keypad_buttons.values():
-            button.setEnabled(not busy)
+        self.keypad.set_busy(busy)

@@ -7,6 +7,7 @@ and the entry is settled from what the server said, or did not say.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -204,6 +205,22 @@ class Register:
                 self._session = None
             self._paths.session_file.unlink(missing_ok=True)
             self.credentials.session_token = None
+
+    def replace_session(self, username: str, pin: str) -> SessionResponse:
+        """Sign ``username`` in afresh over the current session (the locked window: the same
+        cashier's PIN, or another cashier taking over the till), then end the previous
+        session on the server (best effort: it may have expired already).
+
+        The previous session stays in use until the server accepts the new sign-in, so a
+        wrong PIN or a refusal changes nothing. Raises what :meth:`sign_in` raises.
+        """
+        previous = self.session
+        session = self.sign_in(username, pin)
+        if previous is not None and previous.token != session.token:
+            # Expired, revoked or unreachable: it ends by itself at its idle deadline.
+            with contextlib.suppress(ClientError):
+                self.client.delete_session(token=previous.token)
+        return session
 
     def resume_session(self) -> SessionResponse | None:
         """Restore the session kept by an earlier sign-in (keyring token + staff details),

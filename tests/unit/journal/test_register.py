@@ -194,6 +194,35 @@ def test_a_wrong_pin_is_unauthorized(register: Register) -> None:
         register.sign_in("alex", "0000")
 
 
+def test_replacing_the_session_signs_in_afresh_and_ends_the_previous_one_on_the_server(
+        register: Register, server: FakeInventoryServer) -> None:
+    before = register.session
+    assert before is not None
+    after = register.replace_session("morgan", "2468")
+    assert register.session == after and after.staff.username == "morgan"
+    assert register.credentials.session_token == after.token
+    assert before.token not in server.sessions and after.token in server.sessions
+    register.events()  # the new session is the one in use
+    assert server.requests[-1].headers["Authorization"] == f"Bearer {after.token}"
+
+
+def test_a_wrong_pin_leaves_the_session_being_replaced_as_it_was(
+        register: Register, server: FakeInventoryServer) -> None:
+    before = register.session
+    assert before is not None
+    with pytest.raises(Unauthorized):
+        register.replace_session("alex", "0000")
+    assert register.session == before and before.token in server.sessions
+    assert register.credentials.session_token == before.token
+
+
+def test_replacing_an_expired_session_still_signs_in(
+        register: Register, server: FakeInventoryServer) -> None:
+    server.sessions.clear()  # the server let the session lapse
+    after = register.replace_session("alex", "1234")
+    assert register.session == after and list(server.sessions) == [after.token]
+
+
 def test_sign_out_forgets_the_session_even_when_the_server_is_unreachable(
         register: Register, server: FakeInventoryServer) -> None:
     server.failures.append("connect")
