@@ -233,12 +233,12 @@ def _deliver(register: Register, pdf: Path) -> str | None:
     printer's sentence ("Printed on ..."), or ``None`` when nothing was printed, said on
     standard error with where the PDF is. The sale went through either way, so the command
     still exits 0 (README, "Command line")."""
-    from pos_app.gui.printer_config import (
+    from pos_app.gui.printing.printer_config import (
         PrinterSettingsError,
         load_printer_settings,
         printer_settings_path,
     )
-    from pos_app.gui.printing import PrintFailed, ReceiptPrinter, print_headless
+    from pos_app.gui.printing.printing import PrintFailed, ReceiptPrinter, print_headless
 
     try:
         settings = load_printer_settings(printer_settings_path(register.paths))

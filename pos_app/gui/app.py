@@ -33,18 +33,18 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
 from pos_app.api.schemas import TicketType
-from pos_app.gui.idle_lock import lock_after_from_environment
-from pos_app.gui.live_inventory import FeedFactory, FeedLike
-from pos_app.gui.main_window import MainWindow
-from pos_app.gui.ports import RegisterPort
-from pos_app.gui.printer_config import (
+from pos_app.gui.core.live_inventory import FeedFactory, FeedLike
+from pos_app.gui.core.ports import RegisterPort
+from pos_app.gui.core.task_runner import TaskRunner
+from pos_app.gui.printing.printer_config import (
     PrinterSettings,
     PrinterSettingsError,
     load_printer_settings,
     printer_settings_path,
 )
-from pos_app.gui.printing import ReceiptPrinter
-from pos_app.gui.task_runner import TaskRunner
+from pos_app.gui.printing.printing import ReceiptPrinter
+from pos_app.gui.shell.idle_lock import lock_after_from_environment
+from pos_app.gui.shell.main_window import MainWindow
 
 __all__ = ["STARTUP_PROBE_VARIABLE", "STYLESHEET", "apply_style", "configured_printer",
            "create_main_window", "feed_factory_for", "run_app", "show_window"]
@@ -106,7 +106,7 @@ def create_main_window(register: RegisterPort, *, runner: TaskRunner | None = No
     home, read here, before the window shows); ``feed_factory`` (live inventory) to
     :func:`feed_factory_for` (``None``/``False``: no live feed, the 15 s re-read only);
     ``lock_after`` (the idle time before the window locks) to ``POS_APP_LOCK_MINUTES``, else
-    5 minutes (:func:`~pos_app.gui.idle_lock.lock_after_from_environment`).
+    5 minutes (:func:`~pos_app.gui.shell.idle_lock.lock_after_from_environment`).
     Needs a ``QApplication``.
     """
     runner = runner if runner is not None else TaskRunner()

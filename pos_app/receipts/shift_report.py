@@ -1,8 +1,8 @@
 """Z-report (a closed shift's cash-up) and X-report (an open shift so far) as an 80 mm PDF.
 
 Receipt width, like the slips, not A4: the box office prints on the thermal roll, and
-:meth:`pos_app.gui.printing.ReceiptPrinter.deliver` rasterises a PDF to the roll's width; an
-A4 page shrunk to 72 mm would be unreadable. On a system printer it prints at its own size.
+:meth:`pos_app.gui.printing.printing.ReceiptPrinter.deliver` rasterises a PDF to the roll's width;
+an A4 page shrunk to 72 mm would be unreadable. On a system printer it prints at its own size.
 One page, as tall as its content (:mod:`pos_app.receipts.layout`, the house fonts).
 
 Sections: header (title, shift, terminal, who opened / closed / approved, when), the cash

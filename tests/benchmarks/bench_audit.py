@@ -8,9 +8,10 @@ root (``make bench``). It:
    ``tests/benchmarks/audit_data.py``) a server data folder whose audit log holds 1,000,000
    more entries than the demo's, with a valid hash chain, written straight into SQLite;
 2. starts ``pos-app serve`` on it, pairs a terminal (own keyring file and home, removed at
-   the end), signs the manager in and opens :class:`~pos_app.gui.audit_viewer.AuditViewer`
-   (offscreen, 1280x800, the shipped stylesheet, 100 entries per page); waits for its chain
-   check (``GET /v1/audit/verify`` over the whole log; its time is printed);
+   the end), signs the manager in and opens
+   :class:`~pos_app.gui.manager.audit.audit_viewer.AuditViewer` (offscreen, 1280x800, the shipped
+   stylesheet, 100 entries per page); waits for its chain check (``GET /v1/audit/verify`` over the
+   whole log; its time is printed);
 3. **filter changes**: for each filter (none, action, ticket type, terminal, staff, shift,
    date range, free text) ``BENCH_AUDIT_RUNS`` times (default 7): from the change
    (:meth:`AuditViewer.set_filters`, what the filter bar calls once typing pauses) to the
@@ -117,8 +118,8 @@ def measure(server: LiveServer, home: Path) -> dict[str, dict[str, float]]:
     from PySide6.QtWidgets import QApplication
 
     from pos_app.gui.app import apply_style
-    from pos_app.gui.audit_viewer import AuditViewer
-    from pos_app.gui.task_runner import TaskRunner
+    from pos_app.gui.core.task_runner import TaskRunner
+    from pos_app.gui.manager.audit.audit_viewer import AuditViewer
     from pos_app.journal import open_register
 
     class Probe(QObject):

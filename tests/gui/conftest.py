@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from pos_app.client import pair_terminal
 from pos_app.gui import TaskRunner, create_main_window
 from pos_app.gui.app import apply_style
-from pos_app.gui.main_window import MainWindow
+from pos_app.gui.shell.main_window import MainWindow
 from pos_app.journal import Register, open_register
 from tests.fakes import FakeRegister
 from tests.support.live_server import LiveServer

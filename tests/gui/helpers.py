@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from pos_app.gui.main_window import MainWindow
+from pos_app.gui.shell.main_window import MainWindow
 
 
 def sign_in(qtbot: QtBot, win: MainWindow, username: str = "alex", pin: str = "1234") -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from pos_app.client import TerminalPaths
-from pos_app.gui.printer_config import PrinterSettings, save_printer_settings
+from pos_app.gui.printing.printer_config import PrinterSettings, save_printer_settings
 from pos_app.journal import EntryState, Journal
 from tests.support.live_server import LiveServer
 from tests.support.terminal_cli import TerminalCli

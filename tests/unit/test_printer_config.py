@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pos_app.client import TerminalPaths
-from pos_app.gui.printer_config import (
+from pos_app.gui.printing.printer_config import (
     DEFAULT_THERMAL_PROFILE,
     THERMAL_PROFILES,
     PrinterReadiness,
@@ -148,7 +148,7 @@ def test_every_offered_printer_model_is_a_python_escpos_profile_that_prints_a_sa
 
 
 def test_reading_the_settings_needs_neither_qt_nor_the_receipt_renderer() -> None:
-    code = ("import sys, pos_app.gui.printer_config as c; "
+    code = ("import sys, pos_app.gui.printing.printer_config as c; "
             "print(sorted(m for m in ('PySide6', 'reportlab', 'escpos', 'httpx') "
             "if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -1,0 +1,276 @@
+"""Charge on the sell screen: from the basket to a journal-settled outcome, shown.
+
+Charge hands the locked basket to ``register.sell`` on the
+:class:`~pos_app.gui.core.task_runner.TaskRunner`'s journal thread; what the cashier sees next
+comes only from the journal-settled ``SaleOutcome`` it returns (``shared/DESIGN.md``):
+
+- ``confirmed``: change due (from the sale's payment record) and the notes to hand back,
+  the sale number, a receipt rendered and printed on a worker; the basket empties and the
+  counts are re-read.
+- ``refused``: the outcome's message in a red banner; the basket stays exactly as it was.
+  Refused with ``shift_not_open`` (no shift at this terminal): the opening-float dialog of
+  :mod:`pos_app.gui.shifts.shift_dialog`; once the shift is open the same basket is sold again as a
+  new journal entry (the refused one is final). Cancelled: the red banner.
+- ``unknown``: the message in an amber banner; no change, no receipt, the basket stays,
+  locked, with Retry / Abandon (:mod:`pos_app.gui.sell.unknown_sale`); what they settle is shown
+  here too.
+
+With a register that holds (``hold``, ``release_hold``, ``pay_hold``), the basket keeps a
+checkout hold on the server (:mod:`pos_app.gui.sell.checkout_hold`): Charge waits for it to follow
+the basket, then pays it (``register.pay_hold``), or sells the lines when there is no usable
+hold. A payment refused because the hold expired keeps the basket and says so. Charge is
+blocked while the basket's last sale is unknown or the server is unreachable.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt
+
+from pos_app.api.schemas import Event, Hold, Sale
+from pos_app.domain.money import format_money
+from pos_app.gui.core.ports import RegisterPort, SaleOutcomeLike
+from pos_app.gui.core.task_runner import Task, TaskRunner
+from pos_app.gui.sell.sell_inventory import OUTAGE
+from pos_app.gui.sell.unknown_sale import UNSETTLED_TIP
+
+if TYPE_CHECKING:
+    from pos_app.gui.sell.sell_screen import SellScreen
+
+__all__ = ["NOT_SOLD", "UNKNOWN_FAILURE", "SaleCharge"]
+
+UNKNOWN_FAILURE = ("The sale did not complete normally ({error}). Do not hand over tickets or "
+                   "change until a manager has checked the sale.")
+NOT_SOLD = "Nothing was sold: {error}"
+
+
+def _state(outcome: SaleOutcomeLike) -> str:
+    return str(getattr(outcome.state, "value", outcome.state))
+
+
+class SaleCharge(QObject):
+    """One charge at a time for ``screen`` (module docstring); it drives the screen's
+    basket, panel, banner and result card, and emits the screen's sale signals."""
+
+    def __init__(self, screen: SellScreen, register: RegisterPort, runner: TaskRunner) -> None:
+        super().__init__(screen)
+        self._screen = screen
+        self._register = register
+        self._runner = runner
+        self._task: Task | None = None
+        self._event: Event | None = None
+        self._tendered = 0
+        self._awaiting_hold = False  # Charge waits for the checkout hold to follow the basket
+        self.hold: Hold | None = None  # the hold this charge pays, if any
+        # A charge refused with shift_not_open, waiting for the float dialog (its outcome).
+        self._awaiting_shift: SaleOutcomeLike | None = None
+        self._shift_retried = False
+
+    @property
+    def charging(self) -> bool:
+        """``True`` while a sale is with the register."""
+        return self._task is not None or self._awaiting_shift is not None or self._awaiting_hold
+
+    def request(self, tendered: int) -> None:
+        """Charge the basket with ``tendered`` cash (minor units of the basket's currency).
+        Nothing happens while charging, on an empty basket, during an outage or while the
+        basket's last sale is unknown; a printer that would not print is asked about first.
+        """
+        screen = self._screen
+        basket = screen.basket
+        if self.charging or basket.is_empty():
+            return  # a second press while the first is in flight does nothing
+        if screen.unreachable or screen.unsettled_key is not None:
+            return  # nothing is queued to be sold later; an unknown sale blocks this basket
+        basket_key = hash((basket.event_id, tuple(basket.quantities().items())))
+        if not screen.sale_printer.check_before_charge(
+                basket_key, lambda: screen.on_panel_charge_requested(tendered)):
+            return  # the cashier is asked first: the printer would not print the receipt
+        event_id = basket.event_id
+        self._event = next(
+            (e for e in screen.events_model.events if e.id == event_id), screen.current_event)
+        screen.banner.clear()
+        screen.result_card.clear()
+        basket.set_locked(True)
+        screen.panel.set_charging(True)
+        self._tendered = tendered
+        self._shift_retried = False
+        self._send()
+        screen.announce("Charging " + format_money(basket.total, basket.currency or "USD"))
+        screen.charge_started.emit()
+
+    def _send(self) -> None:
+        """Hand the locked basket to the register: pay its checkout hold once that follows
+        the basket, or sell its lines."""
+        self.hold = None
+        checkout = self._screen.checkout
+        if checkout is None:
+            self._submit(None)
+            return
+        self._awaiting_hold = True
+        checkout.when_settled(self._submit)
+
+    def _submit(self, hold: Hold | None, shortage: object = None) -> None:
+        self._awaiting_hold = False
+        self.hold = hold
+        if shortage is not None:
+            # The server, just asked, cannot hold these lines even with the basket's own
+            # tickets: a sale of them is refused alike, so none is sent.
+            self.on_sell_task_finished(shortage)  # type: ignore[arg-type]
+            return
+        if hold is not None:
+            self._task = self._runner.write(self._register.pay_hold,  # type: ignore[attr-defined]
+                                            hold.id, self._tendered)
+        else:
+            self._task = self._runner.write(self._register.sell,
+                                            self._screen.basket.sale_lines(), self._tendered)
+        self._task.finished.connect(self.on_sell_task_finished)
+        self._task.failed.connect(self.on_sell_task_failed)
+
+    def _over(self) -> None:
+        self._task = None
+        self._screen.basket.set_locked(False)
+        self._screen.panel.set_charging(False)
+
+    def on_sell_task_finished(self, outcome: SaleOutcomeLike) -> None:
+        if self._ask_for_shift(outcome):
+            return  # the basket stays locked while the float dialog is up
+        self._over()
+        screen = self._screen
+        state = _state(outcome)
+        if state == "confirmed" and outcome.sale is not None:
+            self.confirmed(outcome, outcome.sale)
+        elif state == "refused":
+            screen.panel.hide_change_preview()
+            screen.focus_tender()
+            code = outcome.error.error if outcome.error is not None else None
+            if code == "offline":
+                screen.set_unreachable(True)
+            if code in ("hold_expired", "hold_not_active") and screen.checkout is not None \
+                    and self.hold is not None:
+                screen.checkout.lapsed(outcome.message)
+            screen.banner.show_message(outcome.message, "error")
+            screen.announce(f"Not sold. {outcome.message}")
+            screen.sale_refused.emit(outcome)
+            if code == "unauthorized":
+                screen.session_expired.emit()
+                return
+            screen.refresh_events()
+        else:
+            screen.panel.hide_change_preview()
+            screen.focus_tender()
+            self.tell_unknown(outcome)
+
+    def tell_unknown(self, outcome: SaleOutcomeLike) -> None:
+        """Say that ``outcome`` is unknown and offer Retry / Abandon for it."""
+        screen = self._screen
+        screen.banner.show_message(outcome.message, "warning")
+        screen.announce(f"Sale outcome unknown. {outcome.message}")
+        screen.show_unknown(outcome)
+        screen.sale_unknown.emit(outcome)
+
+    def update_block(self) -> None:
+        """Block Charge (the reason in its tooltip) while the basket's last sale is unknown
+        or the server is unreachable; else let it charge."""
+        screen = self._screen
+        if screen.unsettled_key is not None:
+            screen.panel.set_blocked(UNSETTLED_TIP)
+        elif screen.unreachable:
+            screen.panel.set_blocked(OUTAGE)
+        else:
+            screen.panel.set_blocked(None)
+
+    def on_inventory_connection_changed(self, connected: bool) -> None:
+        self.update_block()
+        self._screen.connection_changed.emit(connected)
+
+    # --- shift needed (see pos_app.gui.shifts.shift_dialog) ---------------------------------------
+
+    def _ask_for_shift(self, outcome: SaleOutcomeLike) -> bool:
+        """On a first ``shift_not_open`` refusal, ask for the float (True: asked)."""
+        if _state(outcome) != "refused" or outcome.error is None \
+                or outcome.error.error != "shift_not_open" or self._shift_retried:
+            return False
+        currency = self._event.currency if self._event else "USD"
+        self._task = None
+        self._awaiting_shift = outcome
+        if not self._screen.shifts.request_open(currency):
+            self._awaiting_shift = None
+            return False
+        return True
+
+    def on_shifts_shift_opened(self, _outcome: object) -> None:
+        if self._awaiting_shift is None:
+            return
+        self._awaiting_shift = None
+        self._shift_retried = True  # the refused entry is final: a new entry, a new key
+        self._send()
+
+    def on_shifts_shift_open_abandoned(self, message: str) -> None:
+        outcome, self._awaiting_shift = self._awaiting_shift, None
+        if outcome is None:
+            return
+        self._over()
+        screen = self._screen
+        screen.panel.hide_change_preview()
+        screen.focus_tender()
+        screen.banner.show_message(message, "error")
+        screen.sale_refused.emit(outcome)
+
+    def on_sell_task_failed(self, exc: BaseException) -> None:
+        from pos_app.client import NotSignedIn, TerminalError
+
+        self._over()
+        screen = self._screen
+        screen.panel.hide_change_preview()
+        if isinstance(exc, NotSignedIn):
+            screen.charge_failed.emit(exc)
+            screen.session_expired.emit()
+            return
+        if isinstance(exc, TerminalError | ValueError):  # raised before anything was journaled
+            screen.banner.show_message(NOT_SOLD.format(error=exc), "error")
+        else:
+            screen.banner.show_message(UNKNOWN_FAILURE.format(error=exc), "warning")
+        screen.charge_failed.emit(exc)
+
+    # --- confirmed, or settled by Retry / Abandon ---------------------------------------------
+
+    def confirmed(self, outcome: SaleOutcomeLike, sale: Sale) -> None:
+        """Show confirmed ``sale``: drawer, change due, basket emptied, receipt printed."""
+        screen = self._screen
+        if screen.checkout is not None and self.hold is not None:
+            screen.checkout.converted()  # the hold is the sale now: nothing to release
+        self.hold = None
+        screen.sale_printer.kick_drawer()  # first: the drawer opens before the receipt prints
+        screen.sale_printer.forget()
+        screen.basket.clear()
+        screen.panel.set_tendered(None)
+        screen.result_card.show_sale(sale)
+        change = sale.payment.change or 0
+        screen.announce(f"Sale {sale.number} confirmed. Change due "
+                        f"{format_money(change, sale.currency)}.")
+        screen.result_card.new_sale_button.setFocus(Qt.FocusReason.OtherFocusReason)
+        event = self._event
+        screen.sale_confirmed.emit(outcome)
+        if event is not None and event.id == sale.event_id:
+            screen.receipt.sale_confirmed(sale, event)
+        else:
+            screen.result_card.set_receipt_status("Receipt unavailable: event not loaded",
+                                                  failed=True)
+        screen.refresh_events()
+
+    def on_unknown_sale_settled(self, outcome: SaleOutcomeLike) -> None:
+        """Retry or Abandon settled the unknown sale: unlock the basket and show how."""
+        screen = self._screen
+        screen.basket.set_locked(False)
+        self.update_block()
+        state = _state(outcome)
+        if state == "confirmed" and outcome.sale is not None:
+            self.confirmed(outcome, outcome.sale)
+        else:
+            screen.banner.show_message(
+                outcome.message if state == "refused" else
+                "The sale was abandoned: nothing was sold. The basket is still here.", "info")
+            screen.refresh_events()
+        screen.sale_settled.emit(outcome)
