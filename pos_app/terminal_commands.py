@@ -238,7 +238,8 @@ def _deliver(register: Register, pdf: Path) -> str | None:
         load_printer_settings,
         printer_settings_path,
     )
-    from pos_app.gui.printing.printing import PrintFailed, ReceiptPrinter, print_headless
+    from pos_app.gui.printing.printing import ReceiptPrinter, print_headless
+    from pos_app.gui.printing.thermal_jobs import PrintFailed
 
     try:
         settings = load_printer_settings(printer_settings_path(register.paths))

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QFontMetrics
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleAnnouncementEvent,
+    QColor,
+    QFontMetrics,
+    QPainter,
+    QPaintEvent,
+    QPen,
+)
+from PySide6.QtWidgets import QComboBox, QWidget
 
-__all__ = ["announce", "named", "restyle", "two_lines"]
+__all__ = ["Combo", "announce", "named", "restyle", "two_lines"]
 
 W = TypeVar("W", bound=QWidget)
 
@@ -52,3 +60,21 @@ def announce(widget: QWidget, text: str) -> None:
     widget.setProperty("lastAnnouncement", text)
     if QAccessible.isActive():
         QAccessible.updateAccessibility(QAccessibleAnnouncementEvent(widget, text))
+
+
+class Combo(QComboBox):
+    """A combo box whose drop-down arrow is a chevron drawn here: the stylesheet gives the
+    box its border, which leaves Qt no arrow to draw, and no image file is shipped for one."""
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pen = QPen(QColor("#475569" if self.isEnabled() else "#94a3b8"), 2)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+        painter.setPen(pen)
+        x, y = self.width() - 22, self.height() // 2
+        painter.drawPolyline([QPointF(x - 5, y - 2.5), QPointF(x, y + 2.5),
+                              QPointF(x + 5, y - 2.5)])
+        painter.end()

@@ -1,6 +1,6 @@
 """The hold desk: find a customer's cash hold (:mod:`pos_app.gui.holds.hold_finder`), take payment
 for it, release it, reprint its slip. :func:`place_cash_hold` (from
-:mod:`pos_app.gui.holds.hold_placement`, re-exported here) is what the sell screen calls to hold a
+:mod:`pos_app.gui.holds.hold_placement`) is what the sell screen calls to hold a
 basket for cash.
 
 Every register call (listing, paying, releasing, placing) and every slip or receipt runs on
@@ -27,15 +27,14 @@ from PySide6.QtGui import QAccessible, QHideEvent, QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from pos_app.api.schemas import Event, Hold
+from pos_app.gui.core.banner import MessageBanner
 from pos_app.gui.core.ports import HoldDeskPort, HoldOutcomeLike, SaleOutcomeLike
 from pos_app.gui.core.task_runner import TaskRunner
 from pos_app.gui.core.widgets import named
 from pos_app.gui.holds.hold_actions import HoldActions
 from pos_app.gui.holds.hold_dialog import ReleaseHoldDialog, TakePaymentDialog
 from pos_app.gui.holds.hold_finder import (
-    FILTERS,
     FINDER_STYLE,
-    SEARCH_DELAY_MS,
     HoldFinder,
     count_sentence,
     default_clock,
@@ -43,14 +42,11 @@ from pos_app.gui.holds.hold_finder import (
 from pos_app.gui.holds.hold_keys import HoldDeskKeys
 from pos_app.gui.holds.hold_payment import HoldPayment
 from pos_app.gui.holds.hold_placement import (
-    HoldPlacement,
     deliver_hold_slip,
-    place_cash_hold,
     printed_sentence,
 )
-from pos_app.gui.holds.holds_model import HoldsTableModel, expired_message
+from pos_app.gui.holds.holds_model import expired_message
 from pos_app.gui.printing.printing import ReceiptPrinter
-from pos_app.gui.sell.sale_result import MessageBanner
 from pos_app.gui.shifts.shift_dialog import ShiftController
 
 try:  # Qt 6.8+
@@ -58,15 +54,7 @@ try:  # Qt 6.8+
 except ImportError:  # pragma: no cover - older PySide6: the live label alone
     QAccessibleAnnouncementEvent = None  # type: ignore[assignment,misc]
 
-__all__ = [
-    "FILTERS",
-    "SEARCH_DELAY_MS",
-    "HoldDesk",
-    "HoldPlacement",
-    "HoldsTableModel",
-    "deliver_hold_slip",
-    "place_cash_hold",
-]
+__all__ = ["HoldDesk"]
 
 _DESK_STYLE = """
 QWidget#holdDesk { background: #eef1f5; }

@@ -22,14 +22,9 @@ from PySide6.QtWidgets import (
 
 from pos_app.api.schemas import Hold
 from pos_app.domain.money import format_money
+from pos_app.gui.core.formatting import local_clock_time
 from pos_app.gui.core.widgets import named, restyle
-from pos_app.gui.holds.holds_model import (
-    Urgency,
-    countdown_text,
-    local_clock_time,
-    status_label,
-    urgency,
-)
+from pos_app.gui.holds.holds_model import Urgency, countdown_text, status_label, urgency
 
 __all__ = ["HoldDetailPanel"]
 

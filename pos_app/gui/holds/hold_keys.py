@@ -93,7 +93,7 @@ class HoldDeskKeys(QObject):
         return False
 
     def _desk_key(self, event: QKeyEvent) -> bool:
-        from pos_app.gui.holds.hold_desk import FILTERS
+        from pos_app.gui.holds.hold_finder import FILTERS
 
         desk, key = self._desk, event.key()
         control = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)

@@ -31,7 +31,7 @@ from pos_app.gui.holds.hold_dialog import TakePaymentDialog
 from pos_app.gui.holds.hold_placement import deliver_sale_receipt, printed_sentence
 from pos_app.gui.printing.printing import ReceiptPrinter
 from pos_app.gui.sell.sale_result import SaleResultCard
-from pos_app.gui.sell.sell_screen import NO_ABANDON_TIP
+from pos_app.gui.sell.unknown_sale import NO_ABANDON_TIP
 from pos_app.gui.shifts.shift_dialog import ShiftController
 
 __all__ = ["ENDED_CODES", "NO_SHIFT", "HoldPayment", "UnsettledPaymentCard"]

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from PySide6.QtCore import (
     QModelIndex,
@@ -27,6 +26,7 @@ from PySide6.QtGui import QBrush, QColor
 
 from pos_app.api.schemas import Hold
 from pos_app.domain.money import format_money
+from pos_app.gui.core.formatting import local_clock_time
 from pos_app.gui.core.tables import RowsTableModel, code_font
 
 __all__ = [
@@ -39,7 +39,6 @@ __all__ = [
     "effective_status",
     "expired_message",
     "lines_summary",
-    "local_clock_time",
     "status_label",
     "urgency",
 ]
@@ -120,28 +119,6 @@ def _spoken_countdown(left: timedelta) -> str:
     if hours:
         return f"{hours} hours {minutes} minutes"
     return f"{minutes} minutes {secs} seconds"
-
-
-def _zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def local_clock_time(moment: datetime, zone: str | None, now: datetime | None = None, *,
-                     with_zone: bool = False) -> str:
-    """``moment`` (aware) as a 24-hour wall-clock time in IANA ``zone`` (UTC when unknown),
-    e.g. ``"21:14"``; prefixed with the day (``"Sat 21 Nov 21:14"``) when it is not on the
-    same local day as ``now``; ``with_zone`` appends the zone's abbreviation (``"CST"``)."""
-    tz = _zone(zone)
-    local = moment.astimezone(tz)
-    text = f"{local:%H:%M}"
-    if now is not None and now.astimezone(tz).date() != local.date():
-        text = f"{local:%a} {local.day} {local:%b} {text}"
-    if with_zone:
-        text = f"{text} {local.tzname()}"
-    return text
 
 
 def expired_message(hold: Hold, zone: str | None, now: datetime | None = None) -> str:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
 from PySide6.QtPrintSupport import QPrinterInfo
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -28,10 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pos_app.gui.core.widgets import named
+from pos_app.gui.core.widgets import Combo, named
 from pos_app.gui.printing.printer_config import PAPER_WIDTHS_MM, THERMAL_PROFILES, PrinterSettings
 
-__all__ = ["DIALOG_STYLE", "LEVELS", "URL_HINT", "Combo", "PrinterForm", "build_form",
+__all__ = ["DIALOG_STYLE", "LEVELS", "URL_HINT", "PrinterForm", "build_form",
            "fill_system_printers", "system_printers"]
 
 URL_HINT = "tcp://192.168.1.50:9100  ·  usb://04b8:0202  ·  serial:///dev/ttyUSB0?baudrate=19200"
@@ -66,24 +64,6 @@ QLabel#checkResult[level="info"] { color: #1e3a8a; background: #dbeafe; }
 LEVELS = {"ok": "ok", "paper_low": "warning", "unknown": "info", "no_printer": "info",
           "offline": "error", "paper_out": "error", "cover_open": "error"}
 """The result box's colour level (``DIALOG_STYLE``) for each ``Readiness`` value."""
-
-
-class Combo(QComboBox):
-    """A combo box whose drop-down arrow is a chevron drawn here: the stylesheet gives the
-    box its border, which leaves Qt no arrow to draw, and no image file is shipped for one."""
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        super().paintEvent(event)
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        pen = QPen(QColor("#475569" if self.isEnabled() else "#94a3b8"), 2)
-        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-        painter.setPen(pen)
-        x, y = self.width() - 22, self.height() // 2
-        painter.drawPolyline([QPointF(x - 5, y - 2.5), QPointF(x, y + 2.5),
-                              QPointF(x + 5, y - 2.5)])
-        painter.end()
 
 
 def system_printers() -> tuple[list[str], str]:

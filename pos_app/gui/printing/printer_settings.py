@@ -42,7 +42,6 @@ from pos_app.gui.printing.printer_config import (
 from pos_app.gui.printing.printer_form import (
     DIALOG_STYLE,
     LEVELS,
-    URL_HINT,
     build_form,
     fill_system_printers,
     system_printers,
@@ -50,7 +49,7 @@ from pos_app.gui.printing.printer_form import (
 from pos_app.gui.printing.printer_status import short_text
 from pos_app.gui.printing.printing import ReceiptPrinter
 
-__all__ = ["URL_HINT", "PrinterSettingsDialog", "system_printers"]
+__all__ = ["PrinterSettingsDialog"]
 
 
 class PrinterSettingsDialog(QDialog):

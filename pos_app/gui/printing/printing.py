@@ -14,7 +14,7 @@ the destination chosen in the printer settings (:mod:`pos_app.gui.printing.print
 
 The ESC/POS jobs built for a thermal printer (raster pages, the test page) and
 :class:`PrintFailed` live in :mod:`pos_app.gui.printing.thermal_jobs`, the readiness checks in
-:mod:`pos_app.gui.printing.printer_readiness`; their public names are importable from here too.
+:mod:`pos_app.gui.printing.printer_readiness`.
 
 Every method that prints or asks a printer blocks: call them on a worker (through the
 ``TaskRunner``). They only use ``QPrinter``, ``QPainter`` and ``QImage``, which Qt allows off
@@ -43,7 +43,6 @@ from pos_app.gui.printing.printer_readiness import (
     thermal_readiness,
 )
 from pos_app.gui.printing.thermal_jobs import (
-    RASTER_THRESHOLD,
     PrintFailed,
     build_test_page,
     raster_job,
@@ -53,17 +52,7 @@ from pos_app.gui.printing.thermal_jobs import (
 if TYPE_CHECKING:
     from pos_app.receipts import HoldSlipData, RefundSlipData, ThermalPrinter
 
-__all__ = [
-    "DEFAULT_DPI",
-    "MM_PER_POINT",
-    "RASTER_THRESHOLD",
-    "PrintFailed",
-    "PrinterReadiness",
-    "Readiness",
-    "ReceiptPrinter",
-    "print_headless",
-    "raster_job",
-]
+__all__ = ["DEFAULT_DPI", "MM_PER_POINT", "ReceiptPrinter", "print_headless"]
 
 DEFAULT_DPI = 203
 """Resolution of common 80 mm thermal receipt printers (8 dots per mm)."""

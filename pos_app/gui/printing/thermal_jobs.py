@@ -8,7 +8,7 @@ natively from document data, and how every thermal call's failure is reported.
   failure becomes :class:`PrintFailed`, naming the PDF kept as the record.
 
 :class:`PrintFailed` is defined here because these functions raise it; callers import it
-from :mod:`pos_app.gui.printing.printing`, which re-exports it. Everything here renders a PDF or
+from here. Everything here renders a PDF or
 talks to a printer: worker threads only. python-escpos, pypdfium2 and :mod:`pos_app.receipts` are
 imported on first use, so that the window starts without them.
 """

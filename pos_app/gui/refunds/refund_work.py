@@ -88,7 +88,7 @@ def deliver_refund_slip(register: RefundPort, printer: ReceiptPrinter, refund: R
 def refund_failure_sentence(exc: BaseException) -> str:
     """The cashier's sentence for a slip that could not be made or printed (the refund itself
     stands)."""
-    from pos_app.gui.printing.printing import PrintFailed
+    from pos_app.gui.printing.thermal_jobs import PrintFailed
 
     if isinstance(exc, LookupError):
         return f"The refund is done, but {str(exc)[0].lower()}{str(exc)[1:]}"

@@ -34,9 +34,9 @@ from PySide6.QtWidgets import (
 
 from pos_app.api.schemas import Sale
 from pos_app.domain.money import format_money
+from pos_app.gui.core.formatting import local_clock_time
 from pos_app.gui.core.tables import RowsTableModel, code_font, configure_row_table
 from pos_app.gui.core.widgets import named, restyle
-from pos_app.gui.holds.holds_model import local_clock_time
 
 __all__ = ["SalesBrowser", "SalesFilterProxy", "SalesTableModel", "sale_matches",
            "sale_status_label", "tickets_summary"]

@@ -33,10 +33,11 @@ from pos_app.domain.clock import utc_now
 from pos_app.gui.core.ports import RegisterPort
 from pos_app.gui.core.task_runner import Task, TaskRunner
 from pos_app.gui.core.widgets import announce, named, restyle
-from pos_app.gui.printing.printing import PrintFailed, ReceiptPrinter
+from pos_app.gui.printing.printing import ReceiptPrinter
+from pos_app.gui.printing.thermal_jobs import PrintFailed
 from pos_app.gui.refunds.refund_work import RefundPort
 from pos_app.gui.refunds.sales_model import SalesBrowser, SalesFilterProxy, SalesTableModel
-from pos_app.gui.sell.sell_screen import deliver_receipt
+from pos_app.gui.sell.sale_receipt import deliver_receipt
 
 if TYPE_CHECKING:
     from pos_app.gui.refunds.refund_dialog import RefundDialog

@@ -39,9 +39,10 @@ from PySide6.QtWidgets import (
 from pos_app.api.schemas import Event, TicketType
 from pos_app.domain.inventory import StockLevel
 from pos_app.gui.core.freshness import STALE_BADGE_COLOUR, STALE_NUMBER_COLOUR, STALE_TEXT
+from pos_app.gui.core.stock_styles import LEVEL_COLOURS
 from pos_app.gui.core.widgets import two_lines
 
-__all__ = ["LEVEL_COLOURS", "STALE_ROLE", "EventList", "EventListModel", "availability_text",
+__all__ = ["STALE_ROLE", "EventList", "EventListModel", "availability_text",
            "event_when"]
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -53,9 +54,6 @@ AVAILABILITY_ROLE = Qt.ItemDataRole.UserRole + 4
 STALE_ROLE = Qt.ItemDataRole.UserRole + 5
 """``True`` while the counts shown are stale (:meth:`EventListModel.set_stale`)."""
 
-LEVEL_COLOURS = {StockLevel.IN_STOCK: "#16a34a", StockLevel.LOW: "#d97706",
-                 StockLevel.CRITICAL: "#dc2626", StockLevel.SOLD_OUT: "#94a3b8"}
-"""Fill colour of a ticket type's bar segment by stock level (the tiles' badge colours)."""
 BAR_HEIGHT = 6
 
 

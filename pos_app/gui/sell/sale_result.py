@@ -23,7 +23,7 @@ from pos_app.domain.cash import USD_DENOMINATIONS, change_due, denominations_for
 from pos_app.domain.money import format_money
 from pos_app.gui.core.widgets import named, restyle
 
-__all__ = ["MessageBanner", "SaleResultCard", "change_breakdown"]
+__all__ = ["SaleResultCard", "change_breakdown"]
 
 
 
@@ -36,55 +36,6 @@ def change_breakdown(amount: int, currency: str) -> list[str]:
         return []
     return [f"{count} × {format_money(value, currency)}"
             for value, count in denominations_for(amount, USD_DENOMINATIONS)]
-
-
-class MessageBanner(QFrame):
-    """A full-width message: ``error`` (red), ``warning`` (amber) or ``info`` (blue).
-
-    Signals:
-        dismissed(): the cashier closed the banner.
-    """
-
-    dismissed = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("messageBanner")
-        self.setProperty("kind", "error")
-        self.label = named(QLabel(), "bannerText")
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.close_button = named(QPushButton("Dismiss"), "bannerButton")
-        self.close_button.setAccessibleName("Dismiss message")
-        self.close_button.clicked.connect(self.on_close_button_clicked)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(20, 10, 12, 10)
-        layout.addWidget(self.label, 1)
-        layout.addWidget(self.close_button)
-        self.hide()
-
-    @property
-    def kind(self) -> str:
-        return str(self.property("kind"))
-
-    def text(self) -> str:
-        return self.label.text()
-
-    def show_message(self, text: str, kind: str = "error") -> None:
-        """Show ``text``; ``kind`` picks the colour."""
-        self.setProperty("kind", kind)
-        restyle(self)
-        self.label.setText(text)
-        self.label.setAccessibleName(text)
-        self.show()
-
-    def clear(self) -> None:
-        self.label.clear()
-        self.hide()
-
-    def on_close_button_clicked(self) -> None:
-        self.clear()
-        self.dismissed.emit()
 
 
 class SaleResultCard(QFrame):

@@ -20,17 +20,17 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from pos_app.api.schemas import EventsResponse
-from pos_app.gui.core.freshness import STALE_AFTER_S, CountsFreshness
+from pos_app.gui.core.banner import MessageBanner
+from pos_app.gui.core.freshness import CountsFreshness
 from pos_app.gui.core.live_inventory import LiveInventory
 from pos_app.gui.core.ports import RegisterPort
 from pos_app.gui.core.task_runner import Task, TaskRunner
 from pos_app.gui.core.widgets import named
 from pos_app.gui.sell.basket_model import BasketModel
 from pos_app.gui.sell.event_list import EventList, EventListModel
-from pos_app.gui.sell.sale_result import MessageBanner
 from pos_app.gui.sell.ticket_tiles import TicketTileGrid
 
-__all__ = ["OUTAGE", "PROBE_INTERVAL_MS", "STALE_AFTER_S", "SellInventory"]
+__all__ = ["OUTAGE", "PROBE_INTERVAL_MS", "SellInventory"]
 
 OUTAGE = "Server unreachable - no sales until the connection is back"
 PROBE_INTERVAL_MS = 3_000

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout, QWidget
 
 from pos_app.api.schemas import Event, EventsResponse, Hold, SessionResponse, TicketType
 from pos_app.domain.money import format_money
+from pos_app.gui.core.banner import MessageBanner
 from pos_app.gui.core.live_inventory import LiveInventory
 from pos_app.gui.core.ports import RegisterPort, SaleOutcomeLike
 from pos_app.gui.core.task_runner import TaskRunner
@@ -30,18 +31,16 @@ from pos_app.gui.sell.checkout_hold import CheckoutHold, HoldStrip
 from pos_app.gui.sell.event_list import EventList, EventListModel
 from pos_app.gui.sell.header import HeaderBar
 from pos_app.gui.sell.sale_printer import SalePrinter
-from pos_app.gui.sell.sale_receipt import RECEIPT_DELAY_MS, SaleReceipt, deliver_receipt
-from pos_app.gui.sell.sale_result import MessageBanner, SaleResultCard
-from pos_app.gui.sell.sell_charge import NOT_SOLD, UNKNOWN_FAILURE, SaleCharge
-from pos_app.gui.sell.sell_inventory import OUTAGE, STALE_AFTER_S, SellInventory
+from pos_app.gui.sell.sale_receipt import SaleReceipt
+from pos_app.gui.sell.sale_result import SaleResultCard
+from pos_app.gui.sell.sell_charge import SaleCharge
+from pos_app.gui.sell.sell_inventory import SellInventory
 from pos_app.gui.sell.sell_keys import SellKeys
 from pos_app.gui.sell.ticket_tiles import TicketTileGrid
-from pos_app.gui.sell.unknown_sale import NO_ABANDON_TIP, UNSETTLED_TIP, UnknownSale
+from pos_app.gui.sell.unknown_sale import UnknownSale
 from pos_app.gui.shifts.shift_dialog import ShiftController
 
-# The constants moved to the helper modules with their code; importable from here as before.
-__all__ = ["NOT_SOLD", "NO_ABANDON_TIP", "OUTAGE", "RECEIPT_DELAY_MS", "STALE_AFTER_S",
-           "UNKNOWN_FAILURE", "UNSETTLED_TIP", "SellScreen", "deliver_receipt"]
+__all__ = ["SellScreen"]
 
 
 class SellScreen(QWidget):

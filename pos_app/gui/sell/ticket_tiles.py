@@ -31,19 +31,12 @@ from pos_app.api.schemas import Event, TicketType
 from pos_app.domain.inventory import StockLevel
 from pos_app.domain.money import format_money
 from pos_app.gui.core.freshness import STALE_TEXT
+from pos_app.gui.core.stock_styles import LEVEL_TEXT
 from pos_app.gui.core.widgets import named, restyle, two_lines
 from pos_app.gui.sell.basket_model import BasketModel
 from pos_app.gui.sell.sell_keys import tile_key_name
 
-__all__ = ["LEVEL_TEXT", "TicketTile", "TicketTileGrid"]
-
-LEVEL_TEXT = {
-    StockLevel.IN_STOCK: "In stock",
-    StockLevel.LOW: "Selling fast",
-    StockLevel.CRITICAL: "Almost gone",
-    StockLevel.SOLD_OUT: "Sold out",
-}
-
+__all__ = ["TicketTile", "TicketTileGrid"]
 
 class _NameLabel(QLabel):
     """A name on at most two lines of the width the layout gives it (:func:`two_lines`):

@@ -40,8 +40,7 @@ from PySide6.QtWidgets import (
 
 from pos_app.gui.core.tables import RowsTableModel, configure_row_table
 from pos_app.gui.core.task_runner import TaskRunner
-from pos_app.gui.core.widgets import named, restyle
-from pos_app.gui.printing.printer_form import Combo
+from pos_app.gui.core.widgets import Combo, named, restyle
 
 __all__ = ["OPERATIONS", "SHOW_LIMIT", "STATES", "JournalEntryLike", "JournalModel",
            "JournalRead", "JournalView", "entry_detail_text", "entry_matches", "read_journal"]

@@ -19,12 +19,12 @@ from PySide6.QtWidgets import (
 )
 
 from pos_app.api.schemas import SessionResponse
-from pos_app.gui.core.pin_entry import PIN_PATTERN, PinPad, pin_edit
+from pos_app.gui.core.pin_entry import PinPad, pin_edit
 from pos_app.gui.core.ports import RegisterPort
 from pos_app.gui.core.task_runner import Task, TaskRunner
 from pos_app.gui.core.widgets import named
 
-__all__ = ["PIN_PATTERN", "WRONG_CREDENTIALS", "SignInScreen", "sign_in_error_text"]
+__all__ = ["WRONG_CREDENTIALS", "SignInScreen", "sign_in_error_text"]
 
 WRONG_CREDENTIALS = "Wrong username or PIN."
 

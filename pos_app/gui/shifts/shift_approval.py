@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pos_app.gui.core.pin_entry import PIN_PATTERN
 from pos_app.gui.core.widgets import named, restyle
-from pos_app.gui.shell.signin import PIN_PATTERN
 
 __all__ = ["VarianceApprovalPanel"]
 

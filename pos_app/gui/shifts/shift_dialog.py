@@ -1,5 +1,5 @@
 """Shifts in the window: the controller that runs the opening-float and blind close dialogs
-(:mod:`pos_app.gui.shifts.shift_count_dialogs`, re-exported here) and the cash movements
+(:mod:`pos_app.gui.shifts.shift_count_dialogs`) and the cash movements
 (:mod:`pos_app.gui.shifts.cash_movement`, "Cash", Ctrl+M) through the register on the
 :class:`TaskRunner`.
 
@@ -44,13 +44,7 @@ from pos_app.gui.shifts.shift_report import (
     supports_shift_report,
 )
 
-__all__ = [
-    "CloseShiftDialog",
-    "OpeningFloatDialog",
-    "ShiftController",
-    "ShiftOutcomeLike",
-    "ShiftPort",
-]
+__all__ = ["ShiftController", "ShiftOutcomeLike", "ShiftPort"]
 
 
 class ShiftOutcomeLike(Protocol):

@@ -26,7 +26,8 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from pos_app.api.schemas import EventsResponse, Shift
 from pos_app.gui.core.ports import RegisterPaths
 from pos_app.gui.core.task_runner import TaskRunner
-from pos_app.gui.printing.printing import PrintFailed, ReceiptPrinter
+from pos_app.gui.printing.printing import ReceiptPrinter
+from pos_app.gui.printing.thermal_jobs import PrintFailed
 
 __all__ = [
     "ShiftReader",

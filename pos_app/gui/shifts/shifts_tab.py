@@ -26,11 +26,11 @@ from PySide6.QtWidgets import (
 
 from pos_app.api.schemas import Shift
 from pos_app.domain.money import format_money
+from pos_app.gui.core.formatting import local_clock_time
 from pos_app.gui.core.ports import ManagerPort
 from pos_app.gui.core.tables import RowsTableModel, code_font, configure_row_table
 from pos_app.gui.core.task_runner import TaskRunner
 from pos_app.gui.core.widgets import named
-from pos_app.gui.holds.holds_model import local_clock_time
 
 __all__ = ["PAGE_SIZE", "ShiftsTab", "ShiftsTableModel", "variance_text"]
 

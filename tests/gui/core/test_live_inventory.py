@@ -20,7 +20,7 @@ from pytestqt.qtbot import QtBot
 from pos_app.client import pair_terminal
 from pos_app.gui import TaskRunner, create_main_window
 from pos_app.gui.sell.event_list import STALE_ROLE
-from pos_app.gui.sell.sell_screen import OUTAGE
+from pos_app.gui.sell.sell_inventory import OUTAGE
 from pos_app.gui.shell.main_window import MainWindow
 from pos_app.journal import EntryState, Register, open_register
 from tests.fakes import FakeRegister, FakeSettlingRegister

@@ -23,8 +23,9 @@ from pytestqt.qtbot import QtBot
 from pos_app.api.schemas import Customer, Event, Hold, SaleLineIn
 from pos_app.domain.clock import utc_now
 from pos_app.gui.core.task_runner import TaskRunner
-from pos_app.gui.holds.hold_desk import HoldDesk, place_cash_hold
+from pos_app.gui.holds.hold_desk import HoldDesk
 from pos_app.gui.holds.hold_dialog import HIDDEN_CHARACTER, HoldForCashDialog
+from pos_app.gui.holds.hold_placement import place_cash_hold
 from pos_app.gui.holds.holds_model import HoldsTableModel, Urgency, urgency
 from pos_app.gui.printing.printing import ReceiptPrinter
 from pos_app.gui.sell.basket_model import BasketLine

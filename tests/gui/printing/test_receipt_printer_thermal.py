@@ -15,7 +15,8 @@ from pos_app.api.schemas import Event, Sale, SaleLineIn
 from pos_app.gui.core.task_runner import TaskRunner
 from pos_app.gui.printing.printer_config import PrinterSettings, Readiness
 from pos_app.gui.printing.printer_status import PrinterStatusButton
-from pos_app.gui.printing.printing import PrintFailed, ReceiptPrinter
+from pos_app.gui.printing.printing import ReceiptPrinter
+from pos_app.gui.printing.thermal_jobs import PrintFailed
 from tests.fakes import FakeRegister
 from tests.gui.printing.test_printing_and_runner import receipt_pdf
 from tests.unit.receipts.escpos_reader import read_job

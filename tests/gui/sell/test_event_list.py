@@ -12,13 +12,8 @@ from pytestqt.qtbot import QtBot
 
 from pos_app.api.schemas import Event
 from pos_app.gui.core.freshness import STALE_BADGE_COLOUR, STALE_NUMBER_COLOUR
-from pos_app.gui.sell.event_list import (
-    LEVEL_COLOURS,
-    STALE_ROLE,
-    EventList,
-    EventListModel,
-    availability_text,
-)
+from pos_app.gui.core.stock_styles import LEVEL_COLOURS
+from pos_app.gui.sell.event_list import STALE_ROLE, EventList, EventListModel, availability_text
 from tests.fakes import FakeRegister
 
 

@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from pos_app.api.schemas import AuditActor, AuditCounts, AuditEntry
-from pos_app.gui.manager.audit.audit_text import ACTION_LABELS
+from pos_app.domain.audit_words import ACTION_LABELS
 from pos_app.receipts.audit_export import (
     CSV_COLUMNS,
     AuditNames,

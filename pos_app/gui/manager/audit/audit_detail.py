@@ -9,9 +9,9 @@ from html import escape
 from PySide6.QtWidgets import QFrame, QTextBrowser, QVBoxLayout, QWidget
 
 from pos_app.api.schemas import AuditCounts, AuditEntry, AuditVerify
+from pos_app.domain.audit_words import action_label
 from pos_app.gui.core.widgets import named
 from pos_app.gui.manager.audit.audit_model import AuditTableModel
-from pos_app.gui.manager.audit.audit_text import action_label
 
 __all__ = ["DETAIL_STYLE", "AuditDetailPane", "audit_failure_message", "chain_status",
            "detail_html", "list_sentences", "verify_failure_message"]

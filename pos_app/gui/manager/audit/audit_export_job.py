@@ -17,9 +17,10 @@ from typing import Literal
 from PySide6.QtCore import QObject, Signal
 
 from pos_app.api.schemas import AuditEntry, AuditPage
+from pos_app.domain.audit_words import ACTION_LABELS
 from pos_app.gui.core.ports import ManagerDeskLike
 from pos_app.gui.core.task_runner import Task, TaskRunner
-from pos_app.gui.manager.audit.audit_text import ACTION_LABELS, AuditQuery, Order
+from pos_app.gui.manager.audit.audit_text import AuditQuery, Order
 
 __all__ = ["EXPORT_CAP", "EXPORT_PAGE", "AuditExportJob", "ExportKind", "write_export"]
 

@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pos_app.gui.core.widgets import named
-from pos_app.gui.manager.audit.audit_text import ACTION_LABELS, AuditQuery, Order
-from pos_app.gui.printing.printer_form import Combo
+from pos_app.domain.audit_words import ACTION_LABELS
+from pos_app.gui.core.widgets import Combo, named
+from pos_app.gui.manager.audit.audit_text import AuditQuery, Order
 
 __all__ = ["FILTER_STYLE", "TYPING_DELAY_MS", "AuditFilterBar", "set_bar_filters", "zone_name"]
 

@@ -26,29 +26,18 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, Sign
 from PySide6.QtGui import QBrush, QColor
 
 from pos_app.api.schemas import AuditEntry, AuditPage
+from pos_app.domain.audit_words import action_label
 from pos_app.gui.core.ports import ManagerDeskLike
 from pos_app.gui.core.tables import RowsTableModel
 from pos_app.gui.core.task_runner import Task, TaskRunner
 from pos_app.gui.manager.audit.audit_text import (
-    ACTION_LABELS,
     AuditQuery,
     Order,
-    action_label,
     entry_counts_text,
     entry_reason_text,
 )
 
-__all__ = [
-    "ACTION_LABELS",
-    "BROKEN_TOOLTIP",
-    "COUNTS_TOOLTIP",
-    "AuditQuery",
-    "AuditTableModel",
-    "Order",
-    "action_label",
-    "entry_counts_text",
-    "entry_reason_text",
-]
+__all__ = ["BROKEN_TOOLTIP", "COUNTS_TOOLTIP", "AuditTableModel"]
 
 _Index = QModelIndex | QPersistentModelIndex
 BROKEN_TOOLTIP = "hash chain broken here"

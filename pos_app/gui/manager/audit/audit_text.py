@@ -8,10 +8,9 @@ from datetime import datetime
 from typing import Literal
 
 from pos_app.api.schemas import AuditEntry
-from pos_app.domain.audit_words import ACTION_LABELS, action_label, counts_text
+from pos_app.domain.audit_words import counts_text
 
-__all__ = ["ACTION_LABELS", "AuditQuery", "Order", "action_label", "entry_counts_text",
-           "entry_reason_text"]
+__all__ = ["AuditQuery", "Order", "entry_counts_text", "entry_reason_text"]
 
 Order = Literal["asc", "desc"]
 AuditQuery = dict[str, "str | int | datetime | None"]

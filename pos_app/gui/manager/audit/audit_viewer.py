@@ -51,7 +51,8 @@ from pos_app.gui.manager.audit.audit_detail import (
 from pos_app.gui.manager.audit.audit_export_bar import EXPORT_BAR_STYLE, AuditExportBar
 from pos_app.gui.manager.audit.audit_export_job import EXPORT_CAP, AuditExportJob, ExportKind
 from pos_app.gui.manager.audit.audit_filters import FILTER_STYLE, AuditFilterBar, zone_name
-from pos_app.gui.manager.audit.audit_model import AuditTableModel, Order
+from pos_app.gui.manager.audit.audit_model import AuditTableModel
+from pos_app.gui.manager.audit.audit_text import Order
 
 __all__ = ["CHAIN_CHECKING", "AuditViewer"]
 

@@ -33,8 +33,8 @@ from PySide6.QtWidgets import (
 
 from pos_app.api.schemas import Event, StockAlertOut, TicketType
 from pos_app.domain.inventory import StockLevel, Thresholds, stock_level
+from pos_app.gui.core.stock_styles import LEVEL_COLOURS
 from pos_app.gui.core.widgets import named
-from pos_app.gui.sell.event_list import LEVEL_COLOURS
 
 __all__ = ["MAX_ALERTS", "AlertNames", "AlertsModel", "AlertsPanel", "alert_level",
            "alert_text", "names_of"]

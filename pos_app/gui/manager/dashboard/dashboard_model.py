@@ -31,9 +31,8 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 from pos_app.api.schemas import Event, SalesReport, TicketType
 from pos_app.domain.inventory import StockLevel
 from pos_app.gui.core.freshness import STALE_BADGE_COLOUR, STALE_NUMBER_COLOUR, STALE_TEXT
+from pos_app.gui.core.stock_styles import LEVEL_COLOURS, LEVEL_TEXT
 from pos_app.gui.core.tables import RowsTableModel
-from pos_app.gui.sell.event_list import LEVEL_COLOURS
-from pos_app.gui.sell.ticket_tiles import LEVEL_TEXT
 
 __all__ = [
     "LEVEL_RANK",
