@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from pos_app.api.errors import ErrorCode
 from pos_app.api.schemas import (
@@ -31,19 +31,19 @@ from pos_app.api.schemas import (
     ErrorBody,
     SalesReport,
     SecurityAlertsResponse,
+    SessionResponse,
     Shift,
     ShiftList,
     TicketType,
     TicketTypePatch,
     TicketTypesResponse,
 )
-from pos_app.client import NotSignedIn
+from pos_app.client import InventoryClient, NotSignedIn, TerminalConfig
 from pos_app.journal._operations import run_operation
-from pos_app.journal._store import EntryState
+from pos_app.journal._store import EntryState, Journal
 
 if TYPE_CHECKING:
     from pos_app.client._manager import AuditQuery
-    from pos_app.journal._register import Register
 
 __all__ = ["CAPACITY_OPERATIONS", "CapacityOutcome", "ManagerDesk", "capacity_message"]
 
@@ -88,10 +88,24 @@ def _refusal_sentence(error: ErrorBody, fallback: str) -> str:
     return fallback
 
 
+class RegisterLike(Protocol):
+    """What the manager's calls need of the register (:class:`~pos_app.journal.Register`):
+    its client and journal, the terminal's configuration and the signed-in session."""
+
+    client: InventoryClient
+    journal: Journal
+
+    @property
+    def config(self) -> TerminalConfig: ...
+
+    @property
+    def session(self) -> SessionResponse | None: ...
+
+
 class ManagerDesk:
     """The manager's calls, made through ``register`` (its client, journal and session)."""
 
-    def __init__(self, register: Register) -> None:
+    def __init__(self, register: RegisterLike) -> None:
         self._register = register
 
     def _staff_id(self) -> int:

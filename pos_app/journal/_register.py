@@ -17,7 +17,6 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -61,11 +60,8 @@ from pos_app.client import (
     sale_json,
     terminal_paths,
 )
-
-if TYPE_CHECKING:
-    from pos_app.journal._manager import ManagerDesk
-
 from pos_app.journal._crash import crash_armed, crash_point, request_written_hook
+from pos_app.journal._manager import ManagerDesk
 from pos_app.journal._messages import (
     OFFLINE,
     OUTCOME_UNKNOWN,
@@ -164,8 +160,6 @@ class Register:
     @property
     def manager(self) -> ManagerDesk:
         """The manager's calls (capacity, alerts, audit log, shifts) through this register."""
-        from pos_app.journal._manager import ManagerDesk
-
         return ManagerDesk(self)
 
     @property

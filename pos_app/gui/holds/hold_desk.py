@@ -169,7 +169,15 @@ class HoldDesk(QWidget):
         self.finder.read_finished.connect(self.on_read_task_finished)
         self.finder.read_failed.connect(self.on_read_task_failed)
         self.search_edit.returnPressed.connect(self.on_search_edit_return_pressed)
-        self.keys = HoldDeskKeys(self)
+        self.keys = HoldDeskKeys(self, self.search_edit, self.table)
+        self.keys.table_focus_requested.connect(self.focus_table)
+        self.keys.search_edited.connect(self.finder.on_search_edit_text_edited)
+        self.keys.refresh_requested.connect(self.refresh)
+        self.keys.payment_requested.connect(self.take_payment)
+        self.keys.release_requested.connect(self.release_selected)
+        self.keys.reprint_requested.connect(self.reprint_slip)
+        self.keys.sell_again_requested.connect(self.sell_again)
+        self.keys.filter_chosen.connect(self.set_status_filter)
         self.table.doubleClicked.connect(lambda _i: self.take_payment())
         self.refresh_button.clicked.connect(self.refresh)
         self.detail.pay_button.clicked.connect(self.take_payment)
@@ -189,11 +197,6 @@ class HoldDesk(QWidget):
         self.hold_actions.told.connect(self.on_hold_actions_told)
         self.hold_actions.dialog_closed.connect(self.on_hold_actions_dialog_closed)
         self.hold_actions.session_expired.connect(self.session_expired)
-        # The finder's slots, under the names they had on the desk (the keys use one).
-        self.on_search_edit_text_edited = self.finder.on_search_edit_text_edited
-        self.on_search_edit_text_changed = self.finder.on_search_edit_text_changed
-        self.on_table_current_changed = self.finder.on_table_current_changed
-        self.on_tick_timer_timeout = self.finder.on_tick_timer_timeout
         self.finder.show_selected()
 
     # --- reading ------------------------------------------------------------------------------
@@ -381,7 +384,7 @@ class HoldDesk(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        self.on_tick_timer_timeout()
+        self.finder.on_tick_timer_timeout()
         self._tick_timer.start()
         self.refresh()  # the cashier opened the desk: show what is held now
         if self._refresh_timer.interval() > 0:

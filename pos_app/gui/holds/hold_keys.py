@@ -20,13 +20,11 @@ cash and presses Enter again.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QLineEdit, QTableView, QWidget
 
-if TYPE_CHECKING:
-    from pos_app.gui.holds.hold_desk import HoldDesk
+from pos_app.gui.holds.hold_finder import FILTERS
 
 __all__ = ["HoldDeskKeys"]
 
@@ -36,75 +34,95 @@ _COMMAND = (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifie
 
 
 class HoldDeskKeys(QObject):
-    """Installs the key map above on ``desk``: filters the search box's and the table's key
-    presses, and the desk's own (keys its children did not use reach it)."""
+    """Installs the key map above on ``desk``: filters the key presses of its ``search_edit``
+    and ``table``, and the desk's own (keys its children did not use reach it). What a key
+    asks of the desk is said by a signal, which the desk connects.
 
-    def __init__(self, desk: HoldDesk) -> None:
+    Signals:
+        table_focus_requested(): Down in the search box.
+        search_edited(str): typing in the table went to the search box (its new text).
+        refresh_requested(): F5, or Esc clearing the search box.
+        payment_requested(): Enter on the table.
+        release_requested(): Delete on the table.
+        reprint_requested(): Ctrl+P.
+        sell_again_requested(): Ctrl+S.
+        filter_chosen(object): Ctrl+1..5, the status filter (``str``, or ``None``: all).
+    """
+
+    table_focus_requested = Signal()
+    search_edited = Signal(str)
+    refresh_requested = Signal()
+    payment_requested = Signal()
+    release_requested = Signal()
+    reprint_requested = Signal()
+    sell_again_requested = Signal()
+    filter_chosen = Signal(object)
+
+    def __init__(self, desk: QWidget, search_edit: QLineEdit, table: QTableView) -> None:
         super().__init__(desk)
         self._desk = desk
-        for watched in (desk.search_edit, desk.table, desk):
+        self._search_edit = search_edit
+        self._table = table
+        for watched in (search_edit, table, desk):
             watched.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
             return False
-        desk = self._desk
-        if watched is desk.search_edit:
+        if watched is self._search_edit:
             return self._search_key(event)
-        if watched is desk.table:
+        if watched is self._table:
             return self._table_key(event)
-        if watched is desk:
+        if watched is self._desk:
             return self._desk_key(event)
         return False
 
     def _search_key(self, event: QKeyEvent) -> bool:
-        desk, key = self._desk, event.key()
+        search, key = self._search_edit, event.key()
         if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
             return False
         if key == Qt.Key.Key_Down:
-            desk.focus_table()
+            self.table_focus_requested.emit()
             return True
-        if key == Qt.Key.Key_Escape and desk.search_edit.text():
-            desk.search_edit.clear()
-            desk.refresh()
+        if key == Qt.Key.Key_Escape and search.text():
+            search.clear()
+            self.refresh_requested.emit()
             return True
         return False
 
     def _table_key(self, event: QKeyEvent) -> bool:
-        desk, key = self._desk, event.key()
+        search, key = self._search_edit, event.key()
         if event.modifiers() & _COMMAND:
             return False
         plain = not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
         if key in _ENTER and plain:
-            desk.take_payment()
+            self.payment_requested.emit()
             return True
         if key == Qt.Key.Key_Delete and plain:
-            desk.release_selected()
+            self.release_requested.emit()
             return True
-        if key == Qt.Key.Key_Up and plain and desk.table.currentIndex().row() <= 0:
-            desk.search_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+        if key == Qt.Key.Key_Up and plain and self._table.currentIndex().row() <= 0:
+            search.setFocus(Qt.FocusReason.OtherFocusReason)
             return True
         text = event.text()
         if text.isprintable() and text.strip():  # typing in the table searches
-            desk.search_edit.setFocus(Qt.FocusReason.OtherFocusReason)
-            desk.search_edit.insert(text)
-            desk.on_search_edit_text_edited(desk.search_edit.text())
+            search.setFocus(Qt.FocusReason.OtherFocusReason)
+            search.insert(text)
+            self.search_edited.emit(search.text())
             return True
         return False
 
     def _desk_key(self, event: QKeyEvent) -> bool:
-        from pos_app.gui.holds.hold_finder import FILTERS
-
-        desk, key = self._desk, event.key()
+        key = event.key()
         control = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
         if key == Qt.Key.Key_F5:
-            desk.refresh()
+            self.refresh_requested.emit()
         elif control and key == Qt.Key.Key_P:
-            desk.reprint_slip()
+            self.reprint_requested.emit()
         elif control and key == Qt.Key.Key_S:
-            desk.sell_again()
+            self.sell_again_requested.emit()
         elif control and Qt.Key.Key_1 <= key < Qt.Key.Key_1 + len(FILTERS):
-            desk.set_status_filter(FILTERS[key - Qt.Key.Key_1][0])
+            self.filter_chosen.emit(FILTERS[key - Qt.Key.Key_1][0])
         else:
             return False
         return True

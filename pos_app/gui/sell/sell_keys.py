@@ -24,7 +24,7 @@ keyboard back itself once the last dialog over it has closed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
@@ -37,37 +37,38 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-if TYPE_CHECKING:
-    from pos_app.gui.sell.sell_screen import SellScreen
+from pos_app.gui.sell.basket_panel import BasketPanel
+from pos_app.gui.sell.ticket_tiles import FUNCTION_KEYS, TicketTile
 
-__all__ = ["FUNCTION_KEYS", "SellKeys", "tile_key_name"]
+__all__ = ["SellKeys"]
 
-FUNCTION_KEYS = [getattr(Qt.Key, f"Key_F{n}") for n in range(1, 13)]
 _TENDER_TEXT = set("0123456789.,")
 _ENTER = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-
-
-def tile_key_name(position: int) -> str | None:
-    """The key shown on the tile at ``position`` (0-based): ``"F1"`` .. ``"F12"``, else None."""
-    return f"F{position + 1}" if 0 <= position < len(FUNCTION_KEYS) else None
 
 
 class SellKeys(QObject):
     """Installs the key map above on ``screen`` (shortcuts live while the focus is inside it),
     routes digits and Enter typed outside the tender field to it, and gives the keyboard back
-    to it when a dialog over it closes (:meth:`restore_focus`)."""
+    to it when a dialog over it closes (:meth:`restore_focus`).
 
-    def __init__(self, screen: SellScreen) -> None:
+    ``panel`` is the screen's basket panel (tender field, Charge, exact cash, + and -),
+    ``event_list`` the widget that takes the focus when the tender field cannot, and
+    ``add_tile_at`` adds one ticket of the tile at a 0-based position (F1 is 0)."""
+
+    def __init__(self, screen: QWidget, panel: BasketPanel, event_list: QWidget,
+                 add_tile_at: Callable[[int], None]) -> None:
         super().__init__(screen)
         self._screen = screen
+        self._panel = panel
+        self._event_list = event_list
         context = Qt.ShortcutContext.WidgetWithChildrenShortcut
         self.shortcuts: list[QShortcut] = []
         for position, key in enumerate(FUNCTION_KEYS):
             self._bind(QKeySequence(key), context,
-                       lambda p=position: screen.add_tile_at(p))
+                       lambda p=position: add_tile_at(p))
         for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self._bind(QKeySequence(Qt.KeyboardModifier.ControlModifier | key), context,
-                       screen.panel.on_exact_button_clicked)
+                       panel.on_exact_button_clicked)
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self)
@@ -96,7 +97,7 @@ class SellKeys(QObject):
                 and focus.isVisible():
             focus.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
             return
-        for fallback in (screen.panel.tendered_edit, screen.event_list):
+        for fallback in (self._panel.tendered_edit, self._event_list):
             if fallback.isEnabled() and fallback.isVisible():
                 fallback.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
                 return
@@ -119,7 +120,7 @@ class SellKeys(QObject):
         if (watched is not focus or focus is None or not screen.isVisible()
                 or not screen.isAncestorOf(focus)):
             return False
-        tender = screen.panel.tendered_edit
+        tender = self._panel.tendered_edit
         modifiers = event.modifiers() & ~(Qt.KeyboardModifier.KeypadModifier
                                           | Qt.KeyboardModifier.ShiftModifier)
         if modifiers != Qt.KeyboardModifier.NoModifier:
@@ -127,10 +128,10 @@ class SellKeys(QObject):
         # + and - change the basket even from the tender field (an amount has no sign); as
         # keys, not shortcuts, because a line edit claims printable keys before shortcuts.
         if event.text() == "+":
-            screen.panel.on_plus_button_clicked()
+            self._panel.on_plus_button_clicked()
             return True
         if event.text() == "-":
-            screen.panel.on_minus_button_clicked()
+            self._panel.on_minus_button_clicked()
             return True
         if isinstance(focus, QLineEdit):
             return False  # the tender field (and any other field) types as usual
@@ -143,7 +144,7 @@ class SellKeys(QObject):
                                                      event.modifiers(), event.text()))
             return True
         if event.key() in _ENTER and not _activates(focus):
-            screen.panel.on_charge_button_clicked()
+            self._panel.on_charge_button_clicked()
             return True
         return False
 
@@ -153,6 +154,4 @@ def _activates(widget: QWidget) -> bool:
     of the header or a banner (Retry, Abandon, New sale)."""
     if isinstance(widget, QListView):
         return True
-    from pos_app.gui.sell.ticket_tiles import TicketTile
-
     return isinstance(widget, QAbstractButton) and not isinstance(widget, TicketTile)

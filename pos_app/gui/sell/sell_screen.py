@@ -160,7 +160,7 @@ class SellScreen(QWidget):
         self.shifts.install(self.header, before=self.header.sign_out_button)
         self.shifts.shift_opened.connect(self.charge.on_shifts_shift_opened)
         self.shifts.shift_open_abandoned.connect(self.charge.on_shifts_shift_open_abandoned)
-        self.keys = SellKeys(self)
+        self.keys = SellKeys(self, self.panel, self.event_list, self.add_tile_at)
         self.sale_printer = SalePrinter(printer, runner, self)
         self.sale_printer.drawer_failed.connect(self.on_sale_printer_drawer_failed)
         self.checkout: CheckoutHold | None = None

@@ -34,9 +34,16 @@ from pos_app.gui.core.freshness import STALE_TEXT
 from pos_app.gui.core.stock_styles import LEVEL_TEXT
 from pos_app.gui.core.widgets import named, restyle, two_lines
 from pos_app.gui.sell.basket_model import BasketModel
-from pos_app.gui.sell.sell_keys import tile_key_name
 
-__all__ = ["TicketTile", "TicketTileGrid"]
+__all__ = ["FUNCTION_KEYS", "TicketTile", "TicketTileGrid", "tile_key_name"]
+
+FUNCTION_KEYS = [getattr(Qt.Key, f"Key_F{n}") for n in range(1, 13)]
+"""F1 .. F12: the keys of the first twelve tiles (:mod:`pos_app.gui.sell.sell_keys`)."""
+
+
+def tile_key_name(position: int) -> str | None:
+    """The key shown on the tile at ``position`` (0-based): ``"F1"`` .. ``"F12"``, else None."""
+    return f"F{position + 1}" if 0 <= position < len(FUNCTION_KEYS) else None
 
 class _NameLabel(QLabel):
     """A name on at most two lines of the width the layout gives it (:func:`two_lines`):
