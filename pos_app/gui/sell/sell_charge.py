@@ -24,19 +24,25 @@ blocked while the basket's last sale is unknown or the server is unreachable.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, Signal
 
 from pos_app.api.schemas import Event, Hold, Sale
 from pos_app.domain.money import format_money
+from pos_app.gui.core.banner import MessageBanner
 from pos_app.gui.core.ports import RegisterPort, SaleOutcomeLike
 from pos_app.gui.core.task_runner import Task, TaskRunner
+from pos_app.gui.sell.basket_model import BasketModel
+from pos_app.gui.sell.basket_panel import BasketPanel
+from pos_app.gui.sell.checkout_hold import CheckoutHold
+from pos_app.gui.sell.event_list import EventListModel
+from pos_app.gui.sell.sale_printer import SalePrinter
+from pos_app.gui.sell.sale_receipt import SaleReceipt
+from pos_app.gui.sell.sale_result import SaleResultCard
 from pos_app.gui.sell.sell_inventory import OUTAGE
 from pos_app.gui.sell.unknown_sale import UNSETTLED_TIP
-
-if TYPE_CHECKING:
-    from pos_app.gui.sell.sell_screen import SellScreen
+from pos_app.gui.shifts.shift_dialog import ShiftController
 
 __all__ = ["NOT_SOLD", "UNKNOWN_FAILURE", "SaleCharge"]
 
@@ -50,12 +56,62 @@ def _state(outcome: SaleOutcomeLike) -> str:
 
 
 class SaleCharge(QObject):
-    """One charge at a time for ``screen`` (module docstring); it drives the screen's
-    basket, panel, banner and result card, and emits the screen's sale signals."""
+    """One charge at a time (module docstring), as the sell screen's presenter of Charge: it
+    drives the views it is given (``basket``, ``panel``, ``banner``, ``result_card``) and
+    the screen's helpers for the drawer and receipt (``sale_printer``, ``receipt``), the
+    checkout hold (``checkout``, ``None`` without one) and the shift (``shifts``), and it
+    tells the screen the rest by its signals. It reads the screen's state through
+    ``unreachable`` (the server is down), ``unsettled_key`` (the key of the basket's unknown
+    sale, else ``None``) and ``current_event`` (the event the tiles show).
 
-    def __init__(self, screen: SellScreen, register: RegisterPort, runner: TaskRunner) -> None:
-        super().__init__(screen)
-        self._screen = screen
+    Signals:
+        charge_started(): a basket was handed to the register.
+        sale_confirmed(object): the journal settled the sale as confirmed (``SaleOutcome``).
+        sale_refused(object): the sale was refused (``SaleOutcome``); nothing changed.
+        sale_unknown(object): the sale is ``unknown`` (or ``voided``): show Retry / Abandon.
+        charge_failed(object): the register raised this exception instead of settling an outcome.
+        sale_settled(object): Retry or Abandon settled an unknown sale (``SaleOutcome``).
+        session_expired(): the server no longer accepts the session.
+        connection_changed(bool): the server became unreachable (``False``) or answers.
+        offline(): a refusal said the server cannot be reached: show the outage.
+        events_stale(): the counts changed: re-read the events.
+        tender_focus_wanted(): the cashier types next in the tender field.
+        announced(str): say this to a screen reader.
+    """
+
+    charge_started = Signal()
+    sale_confirmed = Signal(object)
+    sale_refused = Signal(object)
+    sale_unknown = Signal(object)
+    charge_failed = Signal(object)
+    sale_settled = Signal(object)
+    session_expired = Signal()
+    connection_changed = Signal(bool)
+    offline = Signal()
+    events_stale = Signal()
+    tender_focus_wanted = Signal()
+    announced = Signal(str)
+
+    def __init__(self, register: RegisterPort, runner: TaskRunner, *, basket: BasketModel,
+                 panel: BasketPanel, banner: MessageBanner, result_card: SaleResultCard,
+                 events_model: EventListModel, sale_printer: SalePrinter, receipt: SaleReceipt,
+                 shifts: ShiftController, checkout: CheckoutHold | None,
+                 unreachable: Callable[[], bool], unsettled_key: Callable[[], str | None],
+                 current_event: Callable[[], Event | None],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._basket = basket
+        self._panel = panel
+        self._banner = banner
+        self._result_card = result_card
+        self._events_model = events_model
+        self._sale_printer = sale_printer
+        self._receipt = receipt
+        self._shifts = shifts
+        self._checkout = checkout
+        self._unreachable = unreachable
+        self._unsettled_key = unsettled_key
+        self._current_event = current_event
         self._register = register
         self._runner = runner
         self._task: Task | None = None
@@ -77,34 +133,33 @@ class SaleCharge(QObject):
         Nothing happens while charging, on an empty basket, during an outage or while the
         basket's last sale is unknown; a printer that would not print is asked about first.
         """
-        screen = self._screen
-        basket = screen.basket
+        basket = self._basket
         if self.charging or basket.is_empty():
             return  # a second press while the first is in flight does nothing
-        if screen.unreachable or screen.unsettled_key is not None:
+        if self._unreachable() or self._unsettled_key() is not None:
             return  # nothing is queued to be sold later; an unknown sale blocks this basket
         basket_key = hash((basket.event_id, tuple(basket.quantities().items())))
-        if not screen.sale_printer.check_before_charge(
-                basket_key, lambda: screen.on_panel_charge_requested(tendered)):
+        if not self._sale_printer.check_before_charge(
+                basket_key, lambda: self.request(tendered)):
             return  # the cashier is asked first: the printer would not print the receipt
         event_id = basket.event_id
         self._event = next(
-            (e for e in screen.events_model.events if e.id == event_id), screen.current_event)
-        screen.banner.clear()
-        screen.result_card.clear()
+            (e for e in self._events_model.events if e.id == event_id), self._current_event())
+        self._banner.clear()
+        self._result_card.clear()
         basket.set_locked(True)
-        screen.panel.set_charging(True)
+        self._panel.set_charging(True)
         self._tendered = tendered
         self._shift_retried = False
         self._send()
-        screen.announce("Charging " + format_money(basket.total, basket.currency or "USD"))
-        screen.charge_started.emit()
+        self.announced.emit("Charging " + format_money(basket.total, basket.currency or "USD"))
+        self.charge_started.emit()
 
     def _send(self) -> None:
         """Hand the locked basket to the register: pay its checkout hold once that follows
         the basket, or sell its lines."""
         self.hold = None
-        checkout = self._screen.checkout
+        checkout = self._checkout
         if checkout is None:
             self._submit(None)
             return
@@ -124,66 +179,62 @@ class SaleCharge(QObject):
                                             hold.id, self._tendered)
         else:
             self._task = self._runner.write(self._register.sell,
-                                            self._screen.basket.sale_lines(), self._tendered)
+                                            self._basket.sale_lines(), self._tendered)
         self._task.finished.connect(self.on_sell_task_finished)
         self._task.failed.connect(self.on_sell_task_failed)
 
     def _over(self) -> None:
         self._task = None
-        self._screen.basket.set_locked(False)
-        self._screen.panel.set_charging(False)
+        self._basket.set_locked(False)
+        self._panel.set_charging(False)
 
     def on_sell_task_finished(self, outcome: SaleOutcomeLike) -> None:
         if self._ask_for_shift(outcome):
             return  # the basket stays locked while the float dialog is up
         self._over()
-        screen = self._screen
         state = _state(outcome)
         if state == "confirmed" and outcome.sale is not None:
             self.confirmed(outcome, outcome.sale)
         elif state == "refused":
-            screen.panel.hide_change_preview()
-            screen.focus_tender()
+            self._panel.hide_change_preview()
+            self.tender_focus_wanted.emit()
             code = outcome.error.error if outcome.error is not None else None
             if code == "offline":
-                screen.set_unreachable(True)
-            if code in ("hold_expired", "hold_not_active") and screen.checkout is not None \
+                self.offline.emit()
+            if code in ("hold_expired", "hold_not_active") and self._checkout is not None \
                     and self.hold is not None:
-                screen.checkout.lapsed(outcome.message)
-            screen.banner.show_message(outcome.message, "error")
-            screen.announce(f"Not sold. {outcome.message}")
-            screen.sale_refused.emit(outcome)
+                self._checkout.lapsed(outcome.message)
+            self._banner.show_message(outcome.message, "error")
+            self.announced.emit(f"Not sold. {outcome.message}")
+            self.sale_refused.emit(outcome)
             if code == "unauthorized":
-                screen.session_expired.emit()
+                self.session_expired.emit()
                 return
-            screen.refresh_events()
+            self.events_stale.emit()
         else:
-            screen.panel.hide_change_preview()
-            screen.focus_tender()
+            self._panel.hide_change_preview()
+            self.tender_focus_wanted.emit()
             self.tell_unknown(outcome)
 
     def tell_unknown(self, outcome: SaleOutcomeLike) -> None:
         """Say that ``outcome`` is unknown and offer Retry / Abandon for it."""
-        screen = self._screen
-        screen.banner.show_message(outcome.message, "warning")
-        screen.announce(f"Sale outcome unknown. {outcome.message}")
-        screen.show_unknown(outcome)
-        screen.sale_unknown.emit(outcome)
+        self._banner.show_message(outcome.message, "warning")
+        self.announced.emit(f"Sale outcome unknown. {outcome.message}")
+        self.sale_unknown.emit(outcome)
 
     def update_block(self) -> None:
         """Block Charge (the reason in its tooltip) while the basket's last sale is unknown
         or the server is unreachable; else let it charge."""
-        screen = self._screen
-        if screen.unsettled_key is not None:
-            screen.panel.set_blocked(UNSETTLED_TIP)
-        elif screen.unreachable:
-            screen.panel.set_blocked(OUTAGE)
+        if self._unsettled_key() is not None:
+            self._panel.set_blocked(UNSETTLED_TIP)
+        elif self._unreachable():
+            self._panel.set_blocked(OUTAGE)
         else:
-            screen.panel.set_blocked(None)
+            self._panel.set_blocked(None)
 
     def on_inventory_connection_changed(self, connected: bool) -> None:
         self.update_block()
-        self._screen.connection_changed.emit(connected)
+        self.connection_changed.emit(connected)
 
     # --- shift needed (see pos_app.gui.shifts.shift_dialog) ---------------------------------------
 
@@ -195,7 +246,7 @@ class SaleCharge(QObject):
         currency = self._event.currency if self._event else "USD"
         self._task = None
         self._awaiting_shift = outcome
-        if not self._screen.shifts.request_open(currency):
+        if not self._shifts.request_open(currency):
             self._awaiting_shift = None
             return False
         return True
@@ -212,65 +263,61 @@ class SaleCharge(QObject):
         if outcome is None:
             return
         self._over()
-        screen = self._screen
-        screen.panel.hide_change_preview()
-        screen.focus_tender()
-        screen.banner.show_message(message, "error")
-        screen.sale_refused.emit(outcome)
+        self._panel.hide_change_preview()
+        self.tender_focus_wanted.emit()
+        self._banner.show_message(message, "error")
+        self.sale_refused.emit(outcome)
 
     def on_sell_task_failed(self, exc: BaseException) -> None:
         from pos_app.client import NotSignedIn, TerminalError
 
         self._over()
-        screen = self._screen
-        screen.panel.hide_change_preview()
+        self._panel.hide_change_preview()
         if isinstance(exc, NotSignedIn):
-            screen.charge_failed.emit(exc)
-            screen.session_expired.emit()
+            self.charge_failed.emit(exc)
+            self.session_expired.emit()
             return
         if isinstance(exc, TerminalError | ValueError):  # raised before anything was journaled
-            screen.banner.show_message(NOT_SOLD.format(error=exc), "error")
+            self._banner.show_message(NOT_SOLD.format(error=exc), "error")
         else:
-            screen.banner.show_message(UNKNOWN_FAILURE.format(error=exc), "warning")
-        screen.charge_failed.emit(exc)
+            self._banner.show_message(UNKNOWN_FAILURE.format(error=exc), "warning")
+        self.charge_failed.emit(exc)
 
     # --- confirmed, or settled by Retry / Abandon ---------------------------------------------
 
     def confirmed(self, outcome: SaleOutcomeLike, sale: Sale) -> None:
         """Show confirmed ``sale``: drawer, change due, basket emptied, receipt printed."""
-        screen = self._screen
-        if screen.checkout is not None and self.hold is not None:
-            screen.checkout.converted()  # the hold is the sale now: nothing to release
+        if self._checkout is not None and self.hold is not None:
+            self._checkout.converted()  # the hold is the sale now: nothing to release
         self.hold = None
-        screen.sale_printer.kick_drawer()  # first: the drawer opens before the receipt prints
-        screen.sale_printer.forget()
-        screen.basket.clear()
-        screen.panel.set_tendered(None)
-        screen.result_card.show_sale(sale)
+        self._sale_printer.kick_drawer()  # first: the drawer opens before the receipt prints
+        self._sale_printer.forget()
+        self._basket.clear()
+        self._panel.set_tendered(None)
+        self._result_card.show_sale(sale)
         change = sale.payment.change or 0
-        screen.announce(f"Sale {sale.number} confirmed. Change due "
+        self.announced.emit(f"Sale {sale.number} confirmed. Change due "
                         f"{format_money(change, sale.currency)}.")
-        screen.result_card.new_sale_button.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._result_card.new_sale_button.setFocus(Qt.FocusReason.OtherFocusReason)
         event = self._event
-        screen.sale_confirmed.emit(outcome)
+        self.sale_confirmed.emit(outcome)
         if event is not None and event.id == sale.event_id:
-            screen.receipt.sale_confirmed(sale, event)
+            self._receipt.sale_confirmed(sale, event)
         else:
-            screen.result_card.set_receipt_status("Receipt unavailable: event not loaded",
+            self._result_card.set_receipt_status("Receipt unavailable: event not loaded",
                                                   failed=True)
-        screen.refresh_events()
+        self.events_stale.emit()
 
     def on_unknown_sale_settled(self, outcome: SaleOutcomeLike) -> None:
         """Retry or Abandon settled the unknown sale: unlock the basket and show how."""
-        screen = self._screen
-        screen.basket.set_locked(False)
+        self._basket.set_locked(False)
         self.update_block()
         state = _state(outcome)
         if state == "confirmed" and outcome.sale is not None:
             self.confirmed(outcome, outcome.sale)
         else:
-            screen.banner.show_message(
+            self._banner.show_message(
                 outcome.message if state == "refused" else
                 "The sale was abandoned: nothing was sold. The basket is still here.", "info")
-            screen.refresh_events()
-        screen.sale_settled.emit(outcome)
+            self.events_stale.emit()
+        self.sale_settled.emit(outcome)

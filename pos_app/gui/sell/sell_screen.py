@@ -103,9 +103,8 @@ class SellScreen(QWidget):
         self.result_card = SaleResultCard()
         self.panel = BasketPanel(self.basket)
         self.panel.setFixedWidth(380)
-        # The helpers (modules named after them): what Charge does, the unknown sale's card,
-        # the receipt, and the events' freshness with the outage banner.
-        self.charge = SaleCharge(self, register, runner)
+        # The helpers (modules named after them): the unknown sale's card, the receipt, the
+        # events' freshness with the outage banner; what Charge does comes below.
         self.unknown = UnknownSale(register, runner, self)
         self.unknown_card = self.unknown.card
         self.unknown_label = self.unknown.label
@@ -158,8 +157,6 @@ class SellScreen(QWidget):
         self.result_card.reprint_requested.connect(self.receipt.reprint)
         self.shifts = ShiftController(register, runner, self, printer=printer)
         self.shifts.install(self.header, before=self.header.sign_out_button)
-        self.shifts.shift_opened.connect(self.charge.on_shifts_shift_opened)
-        self.shifts.shift_open_abandoned.connect(self.charge.on_shifts_shift_open_abandoned)
         self.keys = SellKeys(self, self.panel, self.event_list, self.add_tile_at)
         self.sale_printer = SalePrinter(printer, runner, self)
         self.sale_printer.drawer_failed.connect(self.on_sale_printer_drawer_failed)
@@ -170,6 +167,28 @@ class SellScreen(QWidget):
             self.hold_strip = HoldStrip(self.checkout)
             self.panel.add_status_widget(self.hold_strip)
             self.checkout.notice.connect(self.on_checkout_notice)
+        self.charge = SaleCharge(
+            register, runner, basket=self.basket, panel=self.panel, banner=self.banner,
+            result_card=self.result_card, events_model=self.events_model,
+            sale_printer=self.sale_printer, receipt=self.receipt, shifts=self.shifts,
+            checkout=self.checkout, unreachable=lambda: self.unreachable,
+            unsettled_key=lambda: self.unsettled_key,
+            current_event=lambda: self.current_event, parent=self)
+        self.charge.charge_started.connect(self.charge_started)
+        self.charge.sale_confirmed.connect(self.sale_confirmed)
+        self.charge.sale_refused.connect(self.sale_refused)
+        self.charge.sale_unknown.connect(self.show_unknown)
+        self.charge.sale_unknown.connect(self.sale_unknown)
+        self.charge.charge_failed.connect(self.charge_failed)
+        self.charge.sale_settled.connect(self.sale_settled)
+        self.charge.session_expired.connect(self.session_expired)
+        self.charge.connection_changed.connect(self.connection_changed)
+        self.charge.offline.connect(lambda: self.set_unreachable(True))
+        self.charge.events_stale.connect(self.refresh_events)
+        self.charge.tender_focus_wanted.connect(self.focus_tender)
+        self.charge.announced.connect(self.announce)
+        self.shifts.shift_opened.connect(self.charge.on_shifts_shift_opened)
+        self.shifts.shift_open_abandoned.connect(self.charge.on_shifts_shift_open_abandoned)
         self.sale_confirmed.connect(self.shifts.on_sale_confirmed)
         self.unknown.still_unknown.connect(self.charge.tell_unknown)
         self.unknown.settled.connect(self.charge.on_unknown_sale_settled)
