@@ -1,6 +1,6 @@
 """One attempt to post a webhook delivery, and what its answer means: :func:`post` (the
 standard library's :mod:`http.client`: the server does not import httpx, see
-``tests/unit/test_architecture.py``), :func:`classify` and the :class:`RetryPolicy`
+the import rules in ``pyproject.toml``), :func:`classify` and the :class:`RetryPolicy`
 (rules in :mod:`pos_app.server.services.webhook_dispatcher`).
 
 Targets (issue 16, attack 11): a webhook must not turn the server into a probe of its own
