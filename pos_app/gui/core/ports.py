@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from enum import Enum
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -43,9 +44,18 @@ __all__ = [
     "RegisterPaths",
     "RegisterPort",
     "SaleOutcomeLike",
+    "state_name",
 ]
 
 EntryStateLike = Literal["confirmed", "refused", "unknown"]
+
+
+def state_name(settled: object) -> str:
+    """The journal state of an outcome or journal entry as plain text (``"confirmed"``,
+    ``"refused"``, ``"unknown"``, ...): its ``state`` may be an enum (``EntryState``) or
+    already a string; ``""`` when it has none."""
+    state = getattr(settled, "state", "")
+    return str(state.value) if isinstance(state, Enum) else str(state)
 
 
 class RegisterConfig(Protocol):

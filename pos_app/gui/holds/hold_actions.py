@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QWidget
 
 from pos_app.api.schemas import Hold
-from pos_app.gui.core.ports import HoldDeskPort, HoldOutcomeLike, SaleOutcomeLike
+from pos_app.gui.core.ports import HoldDeskPort, HoldOutcomeLike, SaleOutcomeLike, state_name
 from pos_app.gui.core.task_runner import Task, TaskRunner
 from pos_app.gui.holds.hold_dialog import ReleaseHoldDialog, TakePaymentDialog
 from pos_app.gui.holds.hold_payment import ENDED_CODES, HoldPayment
@@ -25,11 +25,6 @@ from pos_app.gui.holds.holds_model import status_label
 
 __all__ = ["HoldActions"]
 
-
-
-def _state(outcome: object) -> str:
-    state = getattr(outcome, "state", "")
-    return str(getattr(state, "value", state))
 
 
 class HoldActions(QObject):
@@ -104,7 +99,7 @@ class HoldActions(QObject):
         if code == "hold_expired" and hold is not None:
             self.expired.emit(hold)
         else:
-            self.told.emit(outcome.message, "error" if _state(outcome) == "refused"
+            self.told.emit(outcome.message, "error" if state_name(outcome) == "refused"
                            else "warning")
         if code == "unauthorized":
             self.session_expired.emit()
@@ -148,12 +143,12 @@ class HoldActions(QObject):
         dialog = self.release_dialog
         hold = dialog.hold if dialog is not None else None
         code = outcome.error.error if outcome.error is not None else None
-        if _state(outcome) == "confirmed":
+        if state_name(outcome) == "confirmed":
             if dialog is not None:
                 dialog.close_now()
             self.released.emit(outcome)
             return
-        if _state(outcome) == "refused" and code not in ENDED_CODES and dialog is not None:
+        if state_name(outcome) == "refused" and code not in ENDED_CODES and dialog is not None:
             dialog.show_error(outcome.message)
             if code == "unauthorized":
                 self.session_expired.emit()

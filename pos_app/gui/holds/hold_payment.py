@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from pos_app.api.schemas import Event, Hold, Sale
-from pos_app.gui.core.ports import HoldDeskPort, SaleOutcomeLike
+from pos_app.gui.core.ports import HoldDeskPort, SaleOutcomeLike, state_name
 from pos_app.gui.core.task_runner import Task, TaskRunner
 from pos_app.gui.core.widgets import named
 from pos_app.gui.holds.hold_dialog import TakePaymentDialog
@@ -40,11 +40,6 @@ ENDED_CODES = ("hold_expired", "hold_not_active")
 """Refusals that end a hold for good: nothing to fix in the payment dialog."""
 NO_SHIFT = ("No shift was opened, so the hold was not paid: a cash payment needs an open "
             "shift. Enter the tender again to be asked for the float.")
-
-
-def _state(outcome: object) -> str:
-    state = getattr(outcome, "state", "")
-    return str(getattr(state, "value", state))
 
 
 def _code(outcome: SaleOutcomeLike) -> str | None:
@@ -210,7 +205,7 @@ class HoldPayment(QObject):
         self._task = None
         if self._ask_for_shift(outcome):
             return  # the payment dialog waits, busy, behind the float dialog
-        dialog, hold, state, code = self.dialog, self._hold, _state(outcome), _code(outcome)
+        dialog, hold, state, code = self.dialog, self._hold, state_name(outcome), _code(outcome)
         if state == "confirmed" and outcome.sale is not None:
             self._close_dialog()
             self._confirmed(hold, outcome, outcome.sale)
@@ -256,7 +251,7 @@ class HoldPayment(QObject):
     def _ask_for_shift(self, outcome: SaleOutcomeLike) -> bool:
         """On the first ``shift_not_open`` refusal of this payment, ask for the float (True:
         asked; ``shift_opened`` or ``shift_open_abandoned`` follows)."""
-        if (_state(outcome) != "refused" or _code(outcome) != "shift_not_open"
+        if (state_name(outcome) != "refused" or _code(outcome) != "shift_not_open"
                 or self._shift_asked or self.dialog is None):
             return False
         self._shift_asked = True
@@ -314,7 +309,7 @@ class HoldPayment(QObject):
 
     def on_settle_task_finished(self, outcome: SaleOutcomeLike) -> None:
         self._task = None
-        state = _state(outcome)
+        state = state_name(outcome)
         if state in ("unknown", "pending"):
             self._show_unsettled(outcome, note=outcome.message)
             return

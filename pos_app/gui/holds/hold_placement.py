@@ -16,7 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from pos_app.api.schemas import Customer, Event, Hold, Sale, SaleLineIn
-from pos_app.gui.core.ports import HoldDeskPort, HoldOutcomeLike
+from pos_app.gui.core.ports import HoldDeskPort, HoldOutcomeLike, state_name
 from pos_app.gui.core.task_runner import TaskRunner
 from pos_app.gui.printing.printing import ReceiptPrinter
 
@@ -28,11 +28,6 @@ __all__ = [
     "place_cash_hold",
     "printed_sentence",
 ]
-
-
-def _state(outcome: object) -> str:
-    state = getattr(outcome, "state", "")
-    return str(getattr(state, "value", state))
 
 
 def find_event(register: HoldDeskPort, event_id: str,
@@ -138,7 +133,7 @@ class HoldPlacement(QObject):
 
     def on_hold_task_finished(self, outcome: HoldOutcomeLike) -> None:
         self.outcome = outcome
-        if _state(outcome) != "confirmed" or outcome.hold is None:
+        if state_name(outcome) != "confirmed" or outcome.hold is None:
             self.refused.emit(outcome)
             self._finish()
             return

@@ -37,6 +37,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from pos_app.api.schemas import Hold, SaleLineIn
+from pos_app.gui.core.ports import state_name
 from pos_app.gui.core.widgets import named, restyle
 
 if TYPE_CHECKING:
@@ -172,7 +173,7 @@ class CheckoutHold(QObject):
     def on_hold_task_finished(self, outcome: HoldOutcomeLike, sent: dict[int, int],
                               sent_at: float, replaces: str | None) -> None:
         self._task = None
-        state = str(getattr(outcome.state, "value", outcome.state))
+        state = state_name(outcome)
         code = outcome.error.error if outcome.error is not None else None
         if state == "confirmed" and outcome.hold is not None:
             hold = outcome.hold

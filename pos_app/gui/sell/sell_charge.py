@@ -31,7 +31,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from pos_app.api.schemas import Event, Hold, Sale
 from pos_app.domain.money import format_money
 from pos_app.gui.core.banner import MessageBanner
-from pos_app.gui.core.ports import RegisterPort, SaleOutcomeLike
+from pos_app.gui.core.ports import RegisterPort, SaleOutcomeLike, state_name
 from pos_app.gui.core.task_runner import Task, TaskRunner
 from pos_app.gui.sell.basket_model import BasketModel
 from pos_app.gui.sell.basket_panel import BasketPanel
@@ -49,10 +49,6 @@ __all__ = ["NOT_SOLD", "UNKNOWN_FAILURE", "SaleCharge"]
 UNKNOWN_FAILURE = ("The sale did not complete normally ({error}). Do not hand over tickets or "
                    "change until a manager has checked the sale.")
 NOT_SOLD = "Nothing was sold: {error}"
-
-
-def _state(outcome: SaleOutcomeLike) -> str:
-    return str(getattr(outcome.state, "value", outcome.state))
 
 
 class SaleCharge(QObject):
@@ -192,7 +188,7 @@ class SaleCharge(QObject):
         if self._ask_for_shift(outcome):
             return  # the basket stays locked while the float dialog is up
         self._over()
-        state = _state(outcome)
+        state = state_name(outcome)
         if state == "confirmed" and outcome.sale is not None:
             self.confirmed(outcome, outcome.sale)
         elif state == "refused":
@@ -240,7 +236,7 @@ class SaleCharge(QObject):
 
     def _ask_for_shift(self, outcome: SaleOutcomeLike) -> bool:
         """On a first ``shift_not_open`` refusal, ask for the float (True: asked)."""
-        if _state(outcome) != "refused" or outcome.error is None \
+        if state_name(outcome) != "refused" or outcome.error is None \
                 or outcome.error.error != "shift_not_open" or self._shift_retried:
             return False
         currency = self._event.currency if self._event else "USD"
@@ -312,7 +308,7 @@ class SaleCharge(QObject):
         """Retry or Abandon settled the unknown sale: unlock the basket and show how."""
         self._basket.set_locked(False)
         self.update_block()
-        state = _state(outcome)
+        state = state_name(outcome)
         if state == "confirmed" and outcome.sale is not None:
             self.confirmed(outcome, outcome.sale)
         else:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
 
-from pos_app.gui.core.ports import RegisterPort, SaleOutcomeLike
+from pos_app.gui.core.ports import RegisterPort, SaleOutcomeLike, state_name
 from pos_app.gui.core.task_runner import Task, TaskRunner
 from pos_app.gui.core.widgets import named
 
@@ -104,7 +104,7 @@ class UnknownSale(QObject):
 
     def on_settle_task_finished(self, outcome: SaleOutcomeLike) -> None:
         self._task = None
-        state = str(getattr(outcome.state, "value", outcome.state))
+        state = state_name(outcome)
         if state in ("pending", "unknown"):
             self.still_unknown.emit(outcome)
             return

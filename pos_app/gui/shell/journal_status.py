@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pos_app.gui.core.ports import state_name
 from pos_app.gui.core.task_runner import TaskRunner
 from pos_app.gui.core.widgets import named
 
@@ -77,7 +78,7 @@ class UnresolvedModel(QAbstractTableModel):
         if column == 1:
             return str(entry.operation)
         if column == 2:
-            return str(getattr(entry.state, "value", entry.state))
+            return state_name(entry)
         if column == 3:
             return str(entry.reference or entry.error_code or "")
         return str(entry.key)

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pos_app.gui.core.ports import state_name
 from pos_app.gui.core.tables import RowsTableModel, configure_row_table
 from pos_app.gui.core.task_runner import TaskRunner
 from pos_app.gui.core.widgets import Combo, named, restyle
@@ -150,10 +151,6 @@ def entry_matches(entry: JournalEntryLike, text: str) -> bool:
         word.startswith(needle) for word in reference.split())
 
 
-def _state(entry: JournalEntryLike) -> str:
-    return str(getattr(entry.state, "value", entry.state))
-
-
 def _server(entry: JournalEntryLike) -> str:
     return getattr(entry, "server", None) or "not recorded (journaled before servers were)"
 
@@ -165,7 +162,7 @@ def entry_detail_text(entry: JournalEntryLike) -> str:
 
     lines = [
         f"Operation   {OPERATIONS.get(entry.operation, entry.operation)} ({entry.operation})",
-        f"State       {_state(entry)}" + ("  (flagged for the manager)"
+        f"State       {state_name(entry)}" + ("  (flagged for the manager)"
                                           if entry.flagged_for_manager else ""),
         f"Reference   {entry.reference or '—'}",
         f"Error       {entry.error_code or '—'}",
@@ -220,7 +217,7 @@ class JournalModel(RowsTableModel[JournalEntryLike]):
         if role == self.ENTRY_ROLE:
             return entry
         if role == Qt.ItemDataRole.ForegroundRole and column == self.STATE:
-            return QBrush(QColor(_STATE_COLOURS.get(_state(entry), "#0f172a")))
+            return QBrush(QColor(_STATE_COLOURS.get(state_name(entry), "#0f172a")))
         if role == Qt.ItemDataRole.ToolTipRole and column == self.KEY:
             return entry.key
         if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
@@ -230,7 +227,7 @@ class JournalModel(RowsTableModel[JournalEntryLike]):
         if column == self.OPERATION:
             return OPERATIONS.get(entry.operation, entry.operation.replace("_", " "))
         if column == self.STATE:
-            return _state(entry) + (" · flagged" if entry.flagged_for_manager else "")
+            return state_name(entry) + (" · flagged" if entry.flagged_for_manager else "")
         if column == self.REFERENCE:
             if self._several_servers:
                 return f"{entry.reference or '—'} on {_server(entry)}"

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from pos_app.domain.money import InvalidAmount, format_money, parse_major
+from pos_app.gui.core.ports import state_name
 from pos_app.gui.core.task_runner import Task, TaskRunner
 from pos_app.gui.core.widgets import named, restyle
 
@@ -176,7 +177,7 @@ class CashMovementDialog(QDialog):
     def on_task_finished(self, outcome: object) -> None:
         self._task = None
         self._set_busy(False)
-        state = str(getattr(getattr(outcome, "state", ""), "value", getattr(outcome, "state", "")))
+        state = state_name(outcome)
         if state == "confirmed":
             text = dict((k, t) for k, t, _ in KINDS)[self.kind]
             amount = parse_major(self.amount_edit.text(), self.currency)

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from pos_app.api.schemas import ErrorBody, ManagerApproval, Shift
+from pos_app.gui.core.ports import state_name
 from pos_app.gui.core.task_runner import Task, TaskRunner
 from pos_app.gui.core.widgets import named
 from pos_app.gui.printing.printing import ReceiptPrinter
@@ -73,10 +74,6 @@ class ShiftPort(Protocol):
 
     def close_shift(self, shift_id: int, counted_cash: int, note: str | None = None, *,
                     manager: ManagerApproval | None = None) -> ShiftOutcomeLike: ...
-
-
-def _state(outcome: ShiftOutcomeLike) -> str:
-    return str(getattr(outcome.state, "value", outcome.state))
 
 
 class ShiftController(QObject):
@@ -250,7 +247,7 @@ class ShiftController(QObject):
 
     def on_open_task_finished(self, outcome: ShiftOutcomeLike) -> None:
         dialog = self.float_dialog
-        state = _state(outcome)
+        state = state_name(outcome)
         already = (state == "refused" and outcome.error is not None
                    and outcome.error.error == "shift_already_open")
         if state == "confirmed" or already:
@@ -322,7 +319,7 @@ class ShiftController(QObject):
         dialog = self.close_dialog
         if dialog is not None:
             dialog.set_busy(False)
-        if _state(outcome) == "confirmed" and outcome.shift is not None:
+        if state_name(outcome) == "confirmed" and outcome.shift is not None:
             if dialog is not None:
                 dialog.show_result(outcome.shift)
             self._set_shift(None)
