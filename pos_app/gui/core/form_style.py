@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QSpinBox, QWidget
 
 from pos_app.gui.core.widgets import announce, named, restyle
 
-__all__ = ["FORM_STYLE", "caption", "failure_sentence", "say", "spin_box"]
+__all__ = ["FORM_STYLE", "caption", "say", "spin_box"]
 
 FORM_STYLE = """
 QDialog { background: #eef1f5; color: #0f172a; font-size: 15px; }
@@ -94,36 +94,3 @@ def say(label: QLabel, text: str, *, warning: bool = False, ok: bool = False) ->
     label.setAccessibleDescription(text)
     if text:
         announce(label, text)
-
-
-def failure_sentence(exc: BaseException, what: str = "Nothing was changed") -> str:
-    """The manager's or cashier's sentence for a call that raised ``exc`` on the runner
-    (never a traceback); ``what`` says what did not happen."""
-    from pos_app.client import (
-        ApiError,
-        NotFound,
-        NotSignedIn,
-        OutcomeUnknown,
-        ServerUnreachable,
-        Unauthorized,
-    )
-
-    if isinstance(exc, NotSignedIn | Unauthorized):
-        return f"Your session has ended: sign in again. {what}."
-    if isinstance(exc, ServerUnreachable):
-        return f"Cannot reach the server. {what}; try again when the connection is back."
-    if isinstance(exc, OutcomeUnknown):
-        return "The server did not answer in time. Check before trying again."
-    if isinstance(exc, NotFound):
-        return f"{exc.body.message} {what}."
-    if isinstance(exc, ApiError):
-        return f"The server refused: {exc.body.message}"
-    if isinstance(exc, ValueError):
-        return f"That cannot be sent ({_first_line(exc)}). {what}."
-    return f"{what} ({exc})."
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    # pydantic puts the field and the rule on the first lines; the URL of its docs after.
-    return " ".join(line.strip() for line in text[:3] if not line.strip().startswith("For "))

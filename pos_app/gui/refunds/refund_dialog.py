@@ -23,7 +23,8 @@ from PySide6.QtWidgets import QDialog, QPushButton, QWidget
 from pos_app.api.schemas import ManagerApproval, Refund, Sale
 from pos_app.domain.money import format_money
 from pos_app.domain.sale_refs import parse_sale_ref
-from pos_app.gui.core.form_style import FORM_STYLE, failure_sentence, say
+from pos_app.gui.core.failures import failure_sentence, nothing_changed
+from pos_app.gui.core.form_style import FORM_STYLE, say
 from pos_app.gui.core.task_runner import Task, TaskRunner
 from pos_app.gui.printing.printing import ReceiptPrinter
 from pos_app.gui.refunds.refund_tickets import sale_with_refund, tickets_of
@@ -135,7 +136,7 @@ class RefundDialog(RefundView):
         self.find_button.setEnabled(True)
         ref = parse_sale_ref(self.number_edit.text())
         if not isinstance(exc, NotFound):
-            text = failure_sentence(exc, "Nothing was found")
+            text = failure_sentence(exc, nothing_changed("Nothing was found"))
         elif ref is not None and ref.guessable:
             text = (f"No sale #{ref.value} was found. Check the number on the receipt; "
                     "another till's sale is found by scanning one of its tickets.")
@@ -272,7 +273,8 @@ class RefundDialog(RefundView):
         self._refund_task = None
         self._set_busy(False)
         self.pages.setCurrentIndex(0)
-        self._refuse(failure_sentence(exc, "Nothing was refunded"), self.review_button)
+        self._refuse(failure_sentence(exc, nothing_changed("Nothing was refunded")),
+                     self.review_button)
 
     # --- the slip -----------------------------------------------------------------------------
 

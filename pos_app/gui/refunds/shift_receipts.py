@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from pos_app.api.schemas import Event, EventsResponse, Sale
 from pos_app.domain.clock import utc_now
+from pos_app.gui.core.failures import FailureWords, failure_sentence, server_message
 from pos_app.gui.core.ports import RegisterPort
 from pos_app.gui.core.task_runner import Task, TaskRunner
 from pos_app.gui.core.widgets import announce, named, restyle
@@ -43,9 +44,9 @@ if TYPE_CHECKING:
     from pos_app.gui.refunds.refund_dialog import RefundDialog
 
 __all__ = [
+    "LOAD_FAILED",
     "ShiftReceiptsDialog",
     "ShiftReceiptsPort",
-    "load_failure_message",
     "open_shift_receipts",
     "reprint_failure_message",
     "reprint_sale",
@@ -103,25 +104,14 @@ def reprint_sale(register: ShiftReceiptsPort, printer: ReceiptPrinter, sale: Sal
                            staff_name=staff_name, terminal_name=terminal_name)
 
 
-def load_failure_message(exc: BaseException) -> str:
-    """The cashier's sentence for a failed read of the shift's sales (never a traceback)."""
-    from pos_app.client import (
-        ApiError,
-        NotSignedIn,
-        OutcomeUnknown,
-        ServerUnreachable,
-        Unauthorized,
-    )
-
-    if isinstance(exc, NotSignedIn | Unauthorized):
-        return "Your session has ended: sign in again to see this shift's receipts."
-    if isinstance(exc, ServerUnreachable):
-        return UNREACHABLE
-    if isinstance(exc, OutcomeUnknown):
-        return "The server did not answer in time. Press F5 to try again."
-    if isinstance(exc, ApiError):
-        return f"The server would not list the sales: {exc.body.message}"
-    return f"The sales could not be listed ({exc}). Press F5 to try again."
+LOAD_FAILED = FailureWords(
+    session_ended="Your session has ended: sign in again to see this shift's receipts.",
+    unreachable=UNREACHABLE,
+    no_answer="The server did not answer in time. Press F5 to try again.",
+    refused=lambda exc: f"The server would not list the sales: {server_message(exc)}",
+    other=lambda exc: f"The sales could not be listed ({exc}). Press F5 to try again.",
+)
+"""The cashier's sentence for a failed read of the shift's sales (never a traceback)."""
 
 
 def reprint_failure_message(sale: Sale, exc: BaseException) -> str:
@@ -289,7 +279,7 @@ class ShiftReceiptsDialog(QDialog):
 
     def on_load_task_failed(self, exc: BaseException) -> None:
         self._load_task = None
-        text = load_failure_message(exc)
+        text = failure_sentence(exc, LOAD_FAILED)
         self.browser.show_message(text, failed=True)
         announce(self, text)
         self._show_state()

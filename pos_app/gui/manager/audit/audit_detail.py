@@ -10,11 +10,12 @@ from PySide6.QtWidgets import QFrame, QTextBrowser, QVBoxLayout, QWidget
 
 from pos_app.api.schemas import AuditCounts, AuditEntry, AuditVerify
 from pos_app.domain.audit_words import action_label
+from pos_app.gui.core.failures import FailureWords, failure_sentence, server_message
 from pos_app.gui.core.widgets import named
 from pos_app.gui.manager.audit.audit_model import AuditTableModel
 
-__all__ = ["DETAIL_STYLE", "AuditDetailPane", "audit_failure_message", "chain_status",
-           "detail_html", "list_sentences", "verify_failure_message"]
+__all__ = ["DETAIL_STYLE", "READ_FAILED", "VERIFY_FAILED", "AuditDetailPane", "chain_status",
+           "detail_html", "list_sentences"]
 
 DETAIL_STYLE = """
 QFrame#auditDetail { background: #ffffff; border: 1px solid #e2e8f0; border-radius: 12px; }
@@ -114,31 +115,17 @@ class AuditDetailPane(QFrame):
             self.text.setHtml(detail_html(entry, model))
 
 
-def audit_failure_message(exc: BaseException) -> str:
-    """The manager's sentence for a failed read of the audit log (never a traceback)."""
-    from pos_app.client import (
-        ApiError,
-        Forbidden,
-        NotSignedIn,
-        OutcomeUnknown,
-        ServerUnreachable,
-        Unauthorized,
-    )
-
-    if isinstance(exc, Forbidden):
-        return "Only a manager can read the audit log. Sign in as a manager to review it."
-    if isinstance(exc, NotSignedIn | Unauthorized):
-        return "Your session has ended: sign in again to read the audit log."
-    if isinstance(exc, ServerUnreachable):
-        return ("Cannot reach the server, so the audit log cannot be shown. Check the "
-                "connection, then press Retry.")
-    if isinstance(exc, OutcomeUnknown):
-        return "The server did not answer in time. Press Retry to ask again."
-    if isinstance(exc, ApiError):
-        return f"The server would not list these entries: {exc.body.message}"
-    if isinstance(exc, ValueError):
-        return f"These filters cannot be asked for: {exc}"
-    return f"The audit log could not be read ({exc}). Press Retry to ask again."
+READ_FAILED = FailureWords(
+    forbidden="Only a manager can read the audit log. Sign in as a manager to review it.",
+    session_ended="Your session has ended: sign in again to read the audit log.",
+    unreachable=("Cannot reach the server, so the audit log cannot be shown. Check the "
+                 "connection, then press Retry."),
+    no_answer="The server did not answer in time. Press Retry to ask again.",
+    refused=lambda exc: f"The server would not list these entries: {server_message(exc)}",
+    invalid=lambda exc: f"These filters cannot be asked for: {exc}",
+    other=lambda exc: f"The audit log could not be read ({exc}). Press Retry to ask again.",
+)
+"""The manager's sentence for a failed read of the audit log (never a traceback)."""
 
 
 def chain_status(result: AuditVerify) -> tuple[str, str]:
@@ -160,17 +147,14 @@ def chain_status(result: AuditVerify) -> tuple[str, str]:
     return f"Chain broken at entry #{seq}", "broken"
 
 
-def verify_failure_message(exc: BaseException) -> str:
-    """The chain status line when the check itself could not run."""
-    from pos_app.client import Forbidden, OutcomeUnknown, ServerUnreachable
-
-    if isinstance(exc, Forbidden):
-        return "Chain not checked: only a manager can check it."
-    if isinstance(exc, ServerUnreachable):
-        return "Chain not checked: the server cannot be reached."
-    if isinstance(exc, OutcomeUnknown):  # a long log takes longer than the answer time
-        return "Chain not checked: no answer in time. Try again, or run pos-app audit verify."
-    return "Chain not checked: the server did not finish the check."
+VERIFY_FAILED = FailureWords(
+    forbidden="Chain not checked: only a manager can check it.",
+    unreachable="Chain not checked: the server cannot be reached.",
+    # A long log takes longer than the answer time.
+    no_answer="Chain not checked: no answer in time. Try again, or run pos-app audit verify.",
+    other=lambda _exc: "Chain not checked: the server did not finish the check.",
+)
+"""The chain status line when the check itself could not run."""
 
 
 def list_sentences(model: AuditTableModel) -> tuple[str | None, str, bool]:
@@ -179,7 +163,7 @@ def list_sentences(model: AuditTableModel) -> tuple[str | None, str, bool]:
     """
     rows = model.rowCount()
     error = model.error
-    failure = audit_failure_message(error) if error is not None else None
+    failure = failure_sentence(error, READ_FAILED) if error is not None else None
     placeholder: str | None = None
     if rows == 0 and (failure or not model.at_end or not model.loaded):
         placeholder = failure or ("Searching the log…" if "q" in model.filters and model.loaded

@@ -11,8 +11,9 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QProgressBar, QPushButton, QWidget
 
+from pos_app.gui.core.failures import failure_sentence
 from pos_app.gui.core.widgets import announce, named
-from pos_app.gui.manager.audit.audit_detail import audit_failure_message
+from pos_app.gui.manager.audit.audit_detail import READ_FAILED
 from pos_app.gui.manager.audit.audit_export_job import EXPORT_CAP, AuditExportJob, ExportKind
 
 __all__ = ["EXPORT_BAR_STYLE", "AuditExportBar", "JobFactory"]
@@ -124,7 +125,7 @@ class AuditExportBar(QWidget):
     def on_job_failed(self, exc: BaseException) -> None:
         self.job = None
         text = (f"The export could not be saved: {exc}" if isinstance(exc, OSError)
-                else audit_failure_message(exc))
+                else failure_sentence(exc, READ_FAILED))
         self._running(False, text, failed=True)
         self.failed.emit(exc)
 

@@ -36,17 +36,18 @@ from PySide6.QtWidgets import (
 
 from pos_app.api.schemas import AuditVerify, EventsResponse
 from pos_app.domain.clock import utc_now
+from pos_app.gui.core.failures import failure_sentence
 from pos_app.gui.core.ports import ManagerPort
 from pos_app.gui.core.tables import configure_row_table
 from pos_app.gui.core.task_runner import Task, TaskRunner
 from pos_app.gui.core.widgets import announce, named, restyle
 from pos_app.gui.manager.audit.audit_detail import (
     DETAIL_STYLE,
+    READ_FAILED,
+    VERIFY_FAILED,
     AuditDetailPane,
-    audit_failure_message,
     chain_status,
     list_sentences,
-    verify_failure_message,
 )
 from pos_app.gui.manager.audit.audit_export_bar import EXPORT_BAR_STYLE, AuditExportBar
 from pos_app.gui.manager.audit.audit_export_job import EXPORT_CAP, AuditExportJob, ExportKind
@@ -323,7 +324,7 @@ class AuditViewer(QWidget):
 
     def on_model_fetch_failed(self, exc: BaseException) -> None:
         self._show_list_state()
-        announce(self, audit_failure_message(exc))
+        announce(self, failure_sentence(exc, READ_FAILED))
         self.load_failed.emit(exc)
 
     def on_table_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
@@ -377,7 +378,7 @@ class AuditViewer(QWidget):
     def on_verify_task_failed(self, exc: BaseException) -> None:
         self._verify_task = None
         self.verify_button.setEnabled(True)
-        self._set_chain(verify_failure_message(exc), "unknown")
+        self._set_chain(failure_sentence(exc, VERIFY_FAILED), "unknown")
         self.chain_check_failed.emit(exc)
 
     def _set_chain(self, text: str, state: str) -> None:

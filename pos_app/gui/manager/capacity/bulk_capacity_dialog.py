@@ -30,7 +30,8 @@ from PySide6.QtWidgets import (
 
 from pos_app.api.schemas import MAX_CAPACITY_DELTA, MAX_REASON_LENGTH, Event, EventsResponse
 from pos_app.gui.core.checkable_model import CheckTableView
-from pos_app.gui.core.form_style import FORM_STYLE, caption, failure_sentence, say, spin_box
+from pos_app.gui.core.failures import failure_sentence
+from pos_app.gui.core.form_style import FORM_STYLE, caption, say, spin_box
 from pos_app.gui.core.ports import CapacityOutcomeLike, ManagerPort
 from pos_app.gui.core.tables import configure_row_table
 from pos_app.gui.core.task_runner import Task, TaskRunner

@@ -30,7 +30,8 @@ from PySide6.QtWidgets import (
 )
 
 from pos_app.api.schemas import Event, TicketType
-from pos_app.gui.core.form_style import FORM_STYLE, failure_sentence, say
+from pos_app.gui.core.failures import failure_sentence
+from pos_app.gui.core.form_style import FORM_STYLE, say
 from pos_app.gui.core.ports import CapacityOutcomeLike, ManagerPort
 from pos_app.gui.core.task_runner import Task, TaskRunner
 from pos_app.gui.core.widgets import named

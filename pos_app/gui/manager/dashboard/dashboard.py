@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from pos_app.api.schemas import EventsResponse, SalesReport, TicketType
+from pos_app.gui.core.failures import FailureWords, failure_sentence
 from pos_app.gui.core.freshness import CountsFreshness
 from pos_app.gui.core.live_inventory import LiveInventory
 from pos_app.gui.core.ports import ManagerDeskLike, ManagerPort
@@ -55,7 +56,7 @@ from pos_app.gui.manager.dashboard.dashboard_security import (
 )
 from pos_app.gui.manager.dashboard.sales_chart import SalesChart
 
-__all__ = ["Dashboard", "failure_sentence", "read_reports"]
+__all__ = ["READ_FAILED", "Dashboard", "read_reports"]
 
 _STYLE = """
 QWidget#dashboard { background: #eef1f5; }
@@ -97,17 +98,13 @@ COLUMN_WIDTHS = {DashboardModel.TYPE: 170, DashboardModel.CAPACITY: 84,
 Reports = tuple[list[SalesReport], str]
 
 
-def failure_sentence(exc: BaseException) -> str:
-    """What the manager is told when a read raised ``exc`` (never a traceback)."""
-    from pos_app.client import Forbidden, NotSignedIn, ServerUnreachable, Unauthorized
-
-    if isinstance(exc, NotSignedIn | Unauthorized):
-        return "Your session has ended: sign in again."
-    if isinstance(exc, Forbidden):
-        return "Only a manager can see the dashboard: sign in as a manager."
-    if isinstance(exc, ServerUnreachable):
-        return "Cannot reach the server; showing the last counts read."
-    return f"The server's answer could not be read ({type(exc).__name__})."
+READ_FAILED = FailureWords(
+    session_ended="Your session has ended: sign in again.",
+    forbidden="Only a manager can see the dashboard: sign in as a manager.",
+    unreachable="Cannot reach the server; showing the last counts read.",
+    other=lambda exc: f"The server's answer could not be read ({type(exc).__name__}).",
+)
+"""What the manager is told when a read raised (never a traceback)."""
 
 
 def read_reports(manager: ManagerDeskLike, event_ids: Sequence[str]) -> Reports:
@@ -120,7 +117,7 @@ def read_reports(manager: ManagerDeskLike, event_ids: Sequence[str]) -> Reports:
         try:
             reports.append(manager.sales_report(event_id))
         except Exception as exc:  # said to the manager; the other events still count
-            problem = problem or failure_sentence(exc)
+            problem = problem or failure_sentence(exc, READ_FAILED)
     return reports, problem
 
 
@@ -360,7 +357,7 @@ class Dashboard(QWidget):
             self.alerts_added.emit(fresh)
 
     def on_read_failed(self, exc: object) -> None:
-        sentence = (failure_sentence(exc) if isinstance(exc, BaseException)
+        sentence = (failure_sentence(exc, READ_FAILED) if isinstance(exc, BaseException)
                     else "The read failed.")
         self._say_failed(sentence)
 
