@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QFont
@@ -46,8 +46,12 @@ from pos_app.gui.printing.printing import ReceiptPrinter
 from pos_app.gui.shell.idle_lock import lock_after_from_environment
 from pos_app.gui.shell.main_window import MainWindow
 
+if TYPE_CHECKING:
+    from pos_app.gui.core.ports import HoldDeskPort, ManagerPort
+    from pos_app.gui.refunds.shift_receipts import ShiftReceiptsPort
+
 __all__ = ["STARTUP_PROBE_VARIABLE", "STYLESHEET", "apply_style", "configured_printer",
-           "create_main_window", "feed_factory_for", "run_app", "show_window"]
+           "create_main_window", "feed_factory_for", "optional_parts", "run_app", "show_window"]
 
 _log = logging.getLogger(__name__)
 
@@ -78,6 +82,18 @@ def feed_factory_for(register: Any) -> FeedFactory | None:
                              on_changes=on_changes, on_state=on_state, since=since)
 
     return factory
+
+
+def optional_parts(register: RegisterPort) -> tuple[
+        HoldDeskPort | None, ShiftReceiptsPort | None, ManagerPort | None]:
+    """The optional parts of the window that ``register`` offers, as ports: its cash holds,
+    the shift's sales and the manager's calls (``None`` when it has no such part). A real
+    ``pos_app.journal.Register`` offers all three; a fake may offer fewer. The one place that
+    asks a register what it can do."""
+    holds = cast("HoldDeskPort", register) if hasattr(register, "list_holds") else None
+    shifts = cast("ShiftReceiptsPort", register) if hasattr(register, "shift_sales") else None
+    manager = cast("ManagerPort", register) if hasattr(register, "manager") else None
+    return holds, shifts, manager
 
 
 def configured_printer(settings_file: Path) -> tuple[ReceiptPrinter, str | None]:
@@ -119,9 +135,11 @@ def create_main_window(register: RegisterPort, *, runner: TaskRunner | None = No
     lock_problem = None
     if lock_after is None:
         lock_after, lock_problem = lock_after_from_environment(os.environ)
+    holds, shifts, manager = optional_parts(register)
     window = MainWindow(register, runner, printer, feed_factory=factory,
                         printer_settings_file=settings_file, printer_problem=problem,
-                        lock_after=lock_after, lock_problem=lock_problem)
+                        lock_after=lock_after, lock_problem=lock_problem,
+                        holds=holds, shifts=shifts, manager=manager)
     if runner.parent() is None:
         runner.setParent(window)
     window.resize(*WINDOW_SIZE)

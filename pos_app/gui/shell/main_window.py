@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import QMetaObject, QObject, Qt, QTimer, Signal
@@ -54,6 +54,7 @@ from pos_app.gui.shell.signin import SignInScreen
 if TYPE_CHECKING:
     from pos_app.gui.core.ports import HoldDeskPort, ManagerPort
     from pos_app.gui.manager.manager_page import ManagerPage
+    from pos_app.gui.refunds.shift_receipts import ShiftReceiptsPort
 
 __all__ = ["MainWindow"]
 
@@ -68,6 +69,11 @@ class MainWindow(QMainWindow):
     ``lock_after``: the idle time after which the window locks (see the module docstring);
     ``lock_problem``, a sentence shown in the status bar at start (the setting was not
     used); ``idle_clock``, the monotonic clock the idle time is measured on (tests).
+
+    The optional parts come as ports (``None``: the window has no such part): ``holds``, the
+    cash holds (the hold desk and "Hold for cash"); ``shifts``, the shift's sales ("Receipts":
+    reprint, refund); ``manager``, the manager's calls ("Manage"). The composition root
+    (:func:`pos_app.gui.app.create_main_window`) builds them.
 
     Signals:
         signed_out(): the register signed the cashier out (or the session expired).
@@ -89,7 +95,9 @@ class MainWindow(QMainWindow):
                  printer_problem: str | None = None,
                  lock_after: timedelta = timedelta(minutes=DEFAULT_LOCK_MINUTES),
                  lock_problem: str | None = None,
-                 idle_clock: Callable[[], float] = time.monotonic) -> None:
+                 idle_clock: Callable[[], float] = time.monotonic,
+                 holds: HoldDeskPort | None = None, shifts: ShiftReceiptsPort | None = None,
+                 manager: ManagerPort | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowTitle("Box Office")
@@ -123,15 +131,17 @@ class MainWindow(QMainWindow):
         self.cash_holds: CashHoldFlow | None = None
         self.desk: HoldDesk | None = None
         self.desk_page: QWidget | None = None
-        if hasattr(register, "list_holds"):  # a register that keeps cash holds
-            self._add_hold_desk(cast("HoldDeskPort", register), runner, printer)
+        if holds is not None:
+            self._add_hold_desk(holds, runner, printer)
+        self._shift_sales = shifts
         self.receipts_button: QPushButton | None = None
         self.receipts_dialog: QWidget | None = None
-        if hasattr(register, "shift_sales"):  # a register that lists the shift's sales
+        if shifts is not None:
             self._add_shift_receipts()
+        self._manager = manager
         self.manage_button: QPushButton | None = None
         self.manager_page: ManagerPage | None = None
-        if hasattr(register, "manager"):  # a register with the manager's calls
+        if manager is not None:
             self._add_manage_button()
 
         self.server_label = named(QLabel(), "statusServer")
@@ -254,13 +264,12 @@ class MainWindow(QMainWindow):
     def show_manager_page(self) -> None:
         """The manager's page (dashboard, audit log, shifts, capacity, refunds); managers
         only, built on first use."""
-        if not self._is_manager():
+        if not self._is_manager() or self._manager is None:
             return
         if self.manager_page is None:
             from pos_app.gui.manager.manager_page import ManagerPage
 
-            page = ManagerPage(cast("ManagerPort", self.register), self.runner, self.printer,
-                               live=self.live)
+            page = ManagerPage(self._manager, self.runner, self.printer, live=self.live)
             page.back_requested.connect(self.show_selling)
             page.inventory_changed.connect(self.sell.refresh_events)
             self.stack.addWidget(page)
@@ -271,12 +280,12 @@ class MainWindow(QMainWindow):
 
     def show_shift_receipts(self) -> None:
         """Open the receipts of this terminal's open shift (reprint marked "REPRINT")."""
-        from pos_app.gui.refunds.shift_receipts import ShiftReceiptsPort, open_shift_receipts
+        from pos_app.gui.refunds.shift_receipts import open_shift_receipts
 
-        if self.register.session is None:
+        if self.register.session is None or self._shift_sales is None:
             return
-        self.receipts_dialog = open_shift_receipts(
-            self, cast("ShiftReceiptsPort", self.register), self.runner, self.printer)
+        self.receipts_dialog = open_shift_receipts(self, self._shift_sales, self.runner,
+                                                   self.printer)
 
     def show_hold_desk(self) -> None:
         """The hold desk (cash holds: find, take payment, release)."""
