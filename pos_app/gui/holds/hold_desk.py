@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from pos_app.api.schemas import Event, Hold
 from pos_app.gui.core.banner import MessageBanner
 from pos_app.gui.core.ports import HoldDeskPort, HoldOutcomeLike, SaleOutcomeLike
+from pos_app.gui.core.styles import style_sheet
 from pos_app.gui.core.task_runner import TaskRunner
 from pos_app.gui.core.widgets import named
 from pos_app.gui.holds.hold_actions import HoldActions
@@ -56,10 +57,7 @@ except ImportError:  # pragma: no cover - older PySide6: the live label alone
 
 __all__ = ["HoldDesk"]
 
-_DESK_STYLE = """
-QWidget#holdDesk { background: #eef1f5; }
-QLabel#liveStatus { font-size: 13px; color: #475569; min-height: 20px; }
-""" + FINDER_STYLE
+_DESK_STYLE = style_sheet("hold_desk") + FINDER_STYLE
 
 
 class HoldDesk(QWidget):

@@ -23,26 +23,13 @@ from PySide6.QtWidgets import (
 from pos_app.api.schemas import Hold
 from pos_app.domain.money import format_money
 from pos_app.gui.core.formatting import local_clock_time
+from pos_app.gui.core.styles import style_sheet
 from pos_app.gui.core.widgets import named, restyle
 from pos_app.gui.holds.holds_model import Urgency, countdown_text, status_label, urgency
 
 __all__ = ["HoldDetailPanel"]
 
-_PANEL_STYLE = """
-QFrame#holdDetail { background: #ffffff; border: 1px solid #e2e8f0; border-radius: 16px; }
-QLabel#holdCode { font-size: 34px; font-weight: 800; color: #0f172a;
-                  font-family: "DejaVu Sans Mono", "Consolas", monospace; }
-QLabel#holdCustomer { font-size: 20px; font-weight: 700; color: #0f172a; }
-QLabel#holdPhone { font-size: 15px; color: #475569; }
-QLabel#holdLine { font-size: 15px; color: #0f172a; }
-QLabel#holdTime { font-size: 14px; color: #475569; }
-QLabel#holdTimeValue { font-size: 14px; font-weight: 600; color: #0f172a; }
-QLabel#holdCountdown { font-size: 22px; font-weight: 800; color: #0f172a; }
-QLabel#holdCountdown[level="low"] { color: #b45309; }
-QLabel#holdCountdown[level="critical"] { color: #b91c1c; }
-QLabel#holdCountdown[level="sold_out"] { color: #64748b; }
-QLabel#holdEmpty { font-size: 15px; color: #64748b; }
-"""
+_PANEL_STYLE = style_sheet("hold_detail")
 # Urgency -> the ticket tiles' stock-level chip colours (resources/styles/pos.qss).
 _LEVELS = {Urgency.CALM: "in_stock", Urgency.SOON: "low", Urgency.URGENT: "critical",
            Urgency.ENDED: "sold_out"}

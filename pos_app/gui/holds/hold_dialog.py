@@ -33,6 +33,7 @@ from pos_app.api.schemas import Customer, Hold
 from pos_app.domain.cash import change_due, quick_tenders
 from pos_app.domain.money import InvalidAmount, format_money, parse_major
 from pos_app.domain.text import unsafe_character
+from pos_app.gui.core.styles import style_sheet
 from pos_app.gui.core.widgets import named, restyle
 from pos_app.gui.holds.holds_model import lines_summary
 
@@ -48,14 +49,7 @@ NAME_NEEDED = "Enter the customer's name to hold the tickets."
 HIDDEN_CHARACTER = ("The name or phone holds a hidden control character that would print "
                     "the slip out of order; type it again.")
 RELEASE_REASONS = ("Customer cancelled", "Did not come back", "Held by mistake")
-_DIALOG_STYLE = """
-QDialog { background: #ffffff; }
-QFrame#holdLines { background: #f8fafc; border: 1px solid #e2e8f0; border-radius: 10px; }
-QLabel#holdLineName { font-size: 15px; color: #0f172a; }
-QLabel#holdLineAmount { font-size: 15px; font-weight: 600; color: #0f172a; }
-QLabel#holdCode { font-size: 28px; font-weight: 800; color: #0f172a;
-                  font-family: "DejaVu Sans Mono", "Consolas", monospace; }
-"""
+_DIALOG_STYLE = style_sheet("hold_dialogs")
 
 
 class HeldLineLike(Protocol):

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from pos_app.api.schemas import Event, Hold
 from pos_app.domain.clock import utc_now
 from pos_app.gui.core.ports import HoldDeskPort
+from pos_app.gui.core.styles import style_sheet
 from pos_app.gui.core.tables import configure_row_table
 from pos_app.gui.core.task_runner import Task, TaskRunner
 from pos_app.gui.core.widgets import named
@@ -42,21 +43,7 @@ FILTERS: tuple[tuple[str | None, str], ...] = (
     ("expired", "Expired"), (None, "All"))
 """The filter buttons: the server's ``status`` value (``None``: every status) and label."""
 SEARCH_DELAY_MS = 250
-FINDER_STYLE = """
-QTableView#holdsTable {
-    background: #ffffff; alternate-background-color: #f8fafc;
-    border: 1px solid #e2e8f0; border-radius: 12px; font-size: 15px;
-    selection-background-color: #dbeafe; selection-color: #0f172a; outline: none;
-}
-QTableView#holdsTable QHeaderView::section {
-    background: #f1f5f9; color: #475569; font-size: 12px; font-weight: 700;
-    border: none; border-bottom: 1px solid #e2e8f0; padding: 8px 10px;
-}
-QTableView#holdsTable::item { padding: 0 8px; }
-QPushButton#filterChip { border-radius: 24px; padding: 0 18px; font-size: 14px; }
-QPushButton#filterChip:checked { background: #0f172a; color: #ffffff; border-color: #0f172a; }
-QLineEdit#holdSearch { font-size: 17px; }
-"""
+FINDER_STYLE = style_sheet("hold_finder")
 """Stylesheet rules for the finder's widgets (the desk sets them with its own)."""
 
 

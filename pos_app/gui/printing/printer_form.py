@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pos_app.gui.core.styles import style_sheet
 from pos_app.gui.core.widgets import Combo, named
 from pos_app.gui.printing.printer_config import PAPER_WIDTHS_MM, THERMAL_PROFILES, PrinterSettings
 
@@ -33,34 +34,7 @@ __all__ = ["DIALOG_STYLE", "LEVELS", "URL_HINT", "PrinterForm", "build_form",
            "fill_system_printers", "system_printers"]
 
 URL_HINT = "tcp://192.168.1.50:9100  ·  usb://04b8:0202  ·  serial:///dev/ttyUSB0?baudrate=19200"
-DIALOG_STYLE = """
-QDialog { background: #ffffff; }
-QLabel#settingsHeading { font-size: 13px; font-weight: 800; color: #475569; }
-QPushButton#destinationChoice {
-    background: #ffffff; color: #0f172a; border: 2px solid #cbd5e1; border-radius: 10px;
-    min-height: 56px; font-size: 15px; font-weight: 700; padding: 0 12px;
-}
-QPushButton#destinationChoice:checked { background: #0f172a; color: #ffffff;
-                                        border-color: #0f172a; }
-QPushButton#destinationChoice:focus { border-color: #2563eb; }
-QPushButton#destinationChoice:checked:focus { border: 3px solid #60a5fa; }
-QFrame#destinationBox { background: #f8fafc; border: 1px solid #e2e8f0; border-radius: 12px; }
-QLabel#destinationText { font-size: 14px; color: #334155; }
-QComboBox { background: #ffffff; border: 2px solid #cbd5e1; border-radius: 10px;
-            padding: 0 12px; min-height: 44px; font-size: 15px; color: #0f172a; }
-QComboBox:focus { border-color: #2563eb; }
-QComboBox::drop-down { border: none; width: 40px; }
-QComboBox QAbstractItemView { font-size: 15px; selection-background-color: #dbeafe;
-                              selection-color: #0f172a; }
-QCheckBox { font-size: 15px; color: #0f172a; spacing: 10px; min-height: 32px; }
-QCheckBox::indicator { width: 20px; height: 20px; }
-QLabel#checkResult { font-size: 14px; font-weight: 700; border-radius: 8px; padding: 8px 12px;
-                     color: #334155; background: #f1f5f9; }
-QLabel#checkResult[level="ok"] { color: #166534; background: #dcfce7; }
-QLabel#checkResult[level="warning"] { color: #92400e; background: #fef3c7; }
-QLabel#checkResult[level="error"] { color: #991b1b; background: #fee2e2; }
-QLabel#checkResult[level="info"] { color: #1e3a8a; background: #dbeafe; }
-"""
+DIALOG_STYLE = style_sheet("printer_settings")
 LEVELS = {"ok": "ok", "paper_low": "warning", "unknown": "info", "no_printer": "info",
           "offline": "error", "paper_out": "error", "cover_open": "error"}
 """The result box's colour level (``DIALOG_STYLE``) for each ``Readiness`` value."""

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from pos_app.api.schemas import Sale
 from pos_app.domain.money import format_money
 from pos_app.gui.core.formatting import local_clock_time
+from pos_app.gui.core.styles import style_sheet
 from pos_app.gui.core.tables import RowsTableModel, code_font, configure_row_table
 from pos_app.gui.core.widgets import named, restyle
 
@@ -46,23 +47,7 @@ _STATUS_LABELS = {"confirmed": "Confirmed", "partially_refunded": "Partially ref
                   "refunded": "Refunded"}
 # Refunds stand out: amber for a partial refund, grey for a sale refunded in full.
 _STATUS_COLOURS = {"partially_refunded": "#b45309", "refunded": "#64748b"}
-_TABLE_STYLE = """
-QTableView#salesTable {
-    background: #ffffff; alternate-background-color: #f8fafc;
-    border: 1px solid #e2e8f0; border-radius: 12px; font-size: 15px;
-    selection-background-color: #dbeafe; selection-color: #0f172a; outline: none;
-}
-QTableView#salesTable QHeaderView::section {
-    background: #f1f5f9; color: #475569; font-size: 12px; font-weight: 700;
-    border: none; border-bottom: 1px solid #e2e8f0; padding: 8px 10px;
-}
-QTableView#salesTable::item { padding: 0 8px; }
-QLabel#salesPlaceholder {
-    background: #ffffff; border: 1px solid #e2e8f0; border-radius: 12px;
-    font-size: 17px; color: #475569; padding: 24px;
-}
-QLabel#salesPlaceholder[failed="true"] { color: #b91c1c; font-weight: 700; }
-"""
+_TABLE_STYLE = style_sheet("sales_table")
 _ENTER = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 _MOVES = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1, Qt.Key.Key_PageUp: -10,
           Qt.Key.Key_PageDown: 10}  # rows moved by each key in the search box

@@ -32,6 +32,7 @@ from pos_app.api.schemas import Event, EventsResponse, Sale
 from pos_app.domain.clock import utc_now
 from pos_app.gui.core.failures import FailureWords, failure_sentence, server_message
 from pos_app.gui.core.ports import RegisterPort
+from pos_app.gui.core.styles import style_sheet
 from pos_app.gui.core.task_runner import Task, TaskRunner
 from pos_app.gui.core.widgets import announce, named, restyle
 from pos_app.gui.printing.printing import ReceiptPrinter
@@ -57,12 +58,7 @@ EMPTY = "No sales in this terminal's open shift yet."
 UNREACHABLE = ("Cannot reach the server, so this shift's sales cannot be listed. Check the "
                "connection, then press F5 to try again.")
 NO_MATCH = "No sale of this shift has that number or ticket code."
-_STYLE = """
-QDialog#shiftReceiptsDialog { background: #eef1f5; }
-QLabel#receiptsStatus { font-size: 14px; color: #334155; min-height: 22px; }
-QLabel#receiptsStatus[failed="true"] { color: #b91c1c; font-weight: 700; }
-QLabel#receiptsKeys { font-size: 13px; color: #64748b; }
-"""
+_STYLE = style_sheet("shift_receipts")
 _ENTER = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 
 

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from pos_app.gui.core.ports import state_name
+from pos_app.gui.core.styles import style_sheet
 from pos_app.gui.core.tables import RowsTableModel, configure_row_table
 from pos_app.gui.core.task_runner import TaskRunner
 from pos_app.gui.core.widgets import Combo, named, restyle
@@ -58,33 +59,7 @@ OPERATIONS: dict[str, str] = {
 """The journaled operations (``pos_app.journal``) in words, in the order the list offers."""
 _STATE_COLOURS = {"pending": "#b45309", "unknown": "#b45309", "refused": "#b91c1c",
                   "confirmed": "#166534", "voided": "#64748b"}
-_STYLE = """
-QDialog#journalView { background: #eef1f5; }
-QTableView#journalTable {
-    background: #ffffff; alternate-background-color: #f8fafc;
-    border: 1px solid #e2e8f0; border-radius: 12px; font-size: 14px;
-    selection-background-color: #dbeafe; selection-color: #0f172a; outline: none;
-}
-QTableView#journalTable QHeaderView::section {
-    background: #f1f5f9; color: #475569; font-size: 12px; font-weight: 700;
-    border: none; border-bottom: 1px solid #e2e8f0; padding: 8px 8px;
-}
-QComboBox#journalCombo {
-    background: #ffffff; border: 2px solid #cbd5e1; border-radius: 10px;
-    padding: 0 10px; min-height: 44px; font-size: 15px;
-}
-QComboBox#journalCombo:focus { border-color: #2563eb; }
-QComboBox#journalCombo::drop-down { border: none; width: 36px; }
-QComboBox#journalCombo QAbstractItemView { font-size: 15px; selection-background-color: #dbeafe;
-                                           selection-color: #0f172a; }
-QLineEdit#journalSearch { font-size: 16px; }
-QPlainTextEdit#journalDetail {
-    background: #ffffff; border: 1px solid #e2e8f0; border-radius: 12px; font-size: 13px;
-    padding: 8px;
-}
-QLabel#journalStatusLine { font-size: 13px; color: #475569; }
-QLabel#journalStatusLine[failed="true"] { color: #b91c1c; font-weight: 700; }
-"""
+_STYLE = style_sheet("journal_view")
 
 
 class JournalEntryLike(Protocol):

@@ -332,8 +332,10 @@ class CloseShiftDialog(_AmountDialog):
         self.counted_label.setText(format_money(counted, money))
         sign = "+" if variance > 0 else ""
         self.variance_label.setText(f"{sign}{format_money(variance, money)}")
-        colour = "#166534" if variance == 0 else "#b45309" if variance > 0 else "#b91c1c"
-        self.variance_label.setStyleSheet(f"color: {colour};")
+        # Its colour: QLabel#totalAmount[balance=...] in pos.qss.
+        self.variance_label.setProperty(
+            "balance", "even" if variance == 0 else "over" if variance > 0 else "short")
+        restyle(self.variance_label)
         verdict = ("The drawer balances." if variance == 0 else
                    f"The drawer is {'over' if variance > 0 else 'short'} by "
                    f"{format_money(abs(variance), money)}.")

@@ -11,16 +11,14 @@ from PySide6.QtWidgets import QFrame, QTextBrowser, QVBoxLayout, QWidget
 from pos_app.api.schemas import AuditCounts, AuditEntry, AuditVerify
 from pos_app.domain.audit_words import action_label
 from pos_app.gui.core.failures import FailureWords, failure_sentence, server_message
+from pos_app.gui.core.styles import style_sheet
 from pos_app.gui.core.widgets import named
 from pos_app.gui.manager.audit.audit_model import AuditTableModel
 
 __all__ = ["DETAIL_STYLE", "READ_FAILED", "VERIFY_FAILED", "AuditDetailPane", "chain_status",
            "detail_html", "list_sentences"]
 
-DETAIL_STYLE = """
-QFrame#auditDetail { background: #ffffff; border: 1px solid #e2e8f0; border-radius: 12px; }
-QTextBrowser#auditDetailText { background: transparent; border: none; font-size: 14px; }
-"""
+DETAIL_STYLE = style_sheet("audit_detail")
 _NOTHING = "Select an entry to see every field of it here, its hashes included."
 
 

@@ -12,16 +12,14 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QProgressBar, QPushButton, QWidget
 
 from pos_app.gui.core.failures import failure_sentence
+from pos_app.gui.core.styles import style_sheet
 from pos_app.gui.core.widgets import announce, named
 from pos_app.gui.manager.audit.audit_detail import READ_FAILED
 from pos_app.gui.manager.audit.audit_export_job import EXPORT_CAP, AuditExportJob, ExportKind
 
 __all__ = ["EXPORT_BAR_STYLE", "AuditExportBar", "JobFactory"]
 
-EXPORT_BAR_STYLE = """
-QProgressBar#exportProgress { max-height: 14px; min-width: 160px; border-radius: 6px;
-                              background: #e2e8f0; }
-"""
+EXPORT_BAR_STYLE = style_sheet("audit_export_bar")
 JobFactory = Callable[[ExportKind, Path, int], AuditExportJob]
 """``make_job(kind, path, cap)``: the export of the viewer's current view."""
 

@@ -27,31 +27,14 @@ from PySide6.QtWidgets import (
 )
 
 from pos_app.domain.audit_words import ACTION_LABELS
+from pos_app.gui.core.styles import style_sheet
 from pos_app.gui.core.widgets import Combo, named
 from pos_app.gui.manager.audit.audit_text import AuditQuery, Order
 
 __all__ = ["FILTER_STYLE", "TYPING_DELAY_MS", "AuditFilterBar", "set_bar_filters", "zone_name"]
 
 TYPING_DELAY_MS = 250
-FILTER_STYLE = """
-QComboBox#auditCombo, QDateTimeEdit#auditDate {
-    background: #ffffff; border: 2px solid #cbd5e1; border-radius: 10px;
-    padding: 0 10px; min-height: 40px; font-size: 15px;
-}
-QComboBox#auditCombo:focus, QDateTimeEdit#auditDate:focus { border-color: #2563eb; }
-QComboBox#auditCombo::drop-down, QDateTimeEdit#auditDate::drop-down { border: none; width: 36px; }
-QComboBox#auditCombo QAbstractItemView { font-size: 15px; selection-background-color: #dbeafe;
-                                         selection-color: #0f172a; }
-QDateTimeEdit#auditDate:disabled { color: #94a3b8; background: #f1f5f9; }
-QDateTimeEdit#auditDate { padding: 0 4px 0 8px; font-size: 14px; }
-QDateTimeEdit#auditDate::drop-down { width: 18px; }
-QLineEdit#auditFilterEdit { min-height: 40px; font-size: 15px; padding: 0 10px; }
-QCheckBox#auditDateCheck { font-size: 14px; font-weight: 600; color: #334155; spacing: 6px; }
-QCheckBox#auditDateCheck::indicator { width: 22px; height: 22px; }
-QLabel#auditFilterCaption { font-size: 13px; font-weight: 700; color: #475569; }
-QLabel#auditFilterProblem { font-size: 13px; font-weight: 700; color: #b91c1c; }
-QPushButton#auditClearButton { min-height: 40px; font-size: 14px; padding: 0 14px; }
-"""
+FILTER_STYLE = style_sheet("audit_filters")
 _DATE_FORMAT = "yyyy-MM-dd HH:mm"
 
 

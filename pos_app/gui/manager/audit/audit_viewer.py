@@ -38,6 +38,7 @@ from pos_app.api.schemas import AuditVerify, EventsResponse
 from pos_app.domain.clock import utc_now
 from pos_app.gui.core.failures import failure_sentence
 from pos_app.gui.core.ports import ManagerPort
+from pos_app.gui.core.styles import style_sheet
 from pos_app.gui.core.tables import configure_row_table
 from pos_app.gui.core.task_runner import Task, TaskRunner
 from pos_app.gui.core.widgets import announce, named, restyle
@@ -58,33 +59,7 @@ from pos_app.gui.manager.audit.audit_text import Order
 __all__ = ["CHAIN_CHECKING", "AuditViewer"]
 
 CHAIN_CHECKING = "Checking the chain…"
-_STYLE = """
-QWidget#auditViewer { background: #eef1f5; }
-QTableView#auditTable {
-    background: #ffffff; alternate-background-color: #f8fafc;
-    border: 1px solid #e2e8f0; border-radius: 12px; font-size: 14px;
-    selection-background-color: #dbeafe; selection-color: #0f172a; outline: none;
-}
-QTableView#auditTable QHeaderView::section {
-    background: #f1f5f9; color: #475569; font-size: 12px; font-weight: 700;
-    border: none; border-bottom: 1px solid #e2e8f0; padding: 8px 8px;
-}
-QLabel#auditPlaceholder {
-    background: #ffffff; border: 1px solid #e2e8f0; border-radius: 12px;
-    font-size: 17px; color: #475569; padding: 24px;
-}
-QLabel#auditPlaceholder[failed="true"] { color: #b91c1c; font-weight: 700; }
-QLabel#chainStatus {
-    font-size: 14px; font-weight: 700; border-radius: 8px; padding: 6px 12px;
-    color: #334155; background: #e2e8f0;
-}
-QLabel#chainStatus[state="ok"] { color: #166534; background: #dcfce7; }
-QLabel#chainStatus[state="broken"] { color: #ffffff; background: #dc2626; }
-QLabel#chainStatus[state="unknown"] { color: #92400e; background: #fef3c7; }
-QLabel#auditStatus { font-size: 13px; color: #475569; }
-QLabel#auditStatus[failed="true"] { color: #b91c1c; font-weight: 700; }
-QPushButton#secondaryButton { min-height: 40px; font-size: 14px; }
-""" + FILTER_STYLE + DETAIL_STYLE + EXPORT_BAR_STYLE
+_STYLE = style_sheet("audit_viewer") + FILTER_STYLE + DETAIL_STYLE + EXPORT_BAR_STYLE
 
 
 def _zone(timezone: tzinfo | str | None) -> tzinfo | None:

@@ -40,6 +40,7 @@ from pos_app.gui.core.failures import FailureWords, failure_sentence
 from pos_app.gui.core.freshness import CountsFreshness
 from pos_app.gui.core.live_inventory import LiveInventory
 from pos_app.gui.core.ports import ManagerDeskLike, ManagerPort
+from pos_app.gui.core.styles import style_sheet
 from pos_app.gui.core.tables import configure_row_table
 from pos_app.gui.core.task_runner import Task, TaskRunner
 from pos_app.gui.core.widgets import named, restyle
@@ -58,34 +59,7 @@ from pos_app.gui.manager.dashboard.sales_chart import SalesChart
 
 __all__ = ["READ_FAILED", "Dashboard", "read_reports"]
 
-_STYLE = """
-QWidget#dashboard { background: #eef1f5; }
-QFrame#dashboardCard { background: #ffffff; border: 1px solid #e2e8f0; border-radius: 14px; }
-QLabel#dashboardHeading { font-size: 16px; font-weight: 800; color: #0f172a; }
-QLabel#dashboardUpdated { font-size: 13px; color: #475569; }
-QLabel#dashboardUpdated[warning="true"] { color: #b91c1c; font-weight: 700; }
-QLabel#alertBadge {
-    background: #dc2626; color: #ffffff; font-size: 12px; font-weight: 800;
-    border-radius: 11px; min-width: 22px; min-height: 22px; padding: 0 6px;
-}
-QLabel#alertEmpty, QLabel#chartNote { font-size: 14px; color: #64748b; }
-QListView#alertList {
-    background: #ffffff; border: none; font-size: 14px; outline: none;
-    selection-background-color: #dbeafe; selection-color: #0f172a;
-}
-QListView#alertList::item { padding: 6px 2px; border-bottom: 1px solid #f1f5f9; }
-QTableView#dashboardTable {
-    background: #ffffff; alternate-background-color: #f8fafc; border: none;
-    font-size: 14px; selection-background-color: #dbeafe; selection-color: #0f172a;
-    outline: none;
-}
-QTableView#dashboardTable QHeaderView::section {
-    background: #f1f5f9; color: #475569; font-size: 12px; font-weight: 700;
-    border: none; border-bottom: 1px solid #e2e8f0; padding: 8px 6px;
-}
-QTableView#dashboardTable::item { padding: 0 8px; }
-QComboBox#chartEvent { min-height: 36px; font-size: 14px; padding: 0 10px; }
-"""
+_STYLE = style_sheet("dashboard")
 
 #: px per column but the event's (which takes the rest): numbers fit "Online avail." in bold
 COLUMN_WIDTHS = {DashboardModel.TYPE: 170, DashboardModel.CAPACITY: 84,

@@ -18,6 +18,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistent
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QListView, QVBoxLayout, QWidget
 
 from pos_app.api.schemas import SecurityAlertOut
+from pos_app.gui.core.styles import style_sheet
 from pos_app.gui.core.widgets import named
 
 __all__ = ["MAX_SECURITY_ALERTS", "SecurityAlertsModel", "SecurityAlertsPanel",
@@ -29,12 +30,7 @@ MAX_SECURITY_ALERTS = 50
 """Security alerts kept; older ones drop off the bottom (the audit log keeps them all)."""
 VISIBLE_ROWS = 3
 
-STYLE = """
-QWidget#securityAlerts { background: #fef2f2; border: 2px solid #dc2626; border-radius: 10px; }
-QLabel#securityHeading { font-size: 15px; font-weight: 700; color: #991b1b; }
-QListView#securityList { background: transparent; border: none; color: #7f1d1d;
-                         font-size: 14px; }
-"""
+STYLE = style_sheet("dashboard_security")
 
 
 def security_alert_text(alert: SecurityAlertOut, zone: tzinfo | None = None) -> str:
