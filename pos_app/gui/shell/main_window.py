@@ -194,7 +194,21 @@ class MainWindow(QMainWindow):
     def _add_hold_desk(self, register: HoldDeskPort, runner: TaskRunner,
                        printer: ReceiptPrinter) -> None:
         """"Hold for cash" on the basket, "Holds" in the header, and the hold desk page."""
-        self.cash_holds = CashHoldFlow(self.sell, register, runner, printer)
+        sell = self.sell
+        flow = self.cash_holds = CashHoldFlow(
+            register, runner, printer, screen=sell, basket=sell.basket, panel=sell.panel,
+            banner=sell.banner, events_model=sell.events_model, event_list=sell.event_list,
+            checkout=sell.checkout, charging=lambda: sell.charging)
+        sell.panel.add_action_button(flow.hold_button)
+        layout = sell.header.layout()
+        assert isinstance(layout, QBoxLayout)
+        # Right side, before the shift status: Holds | Shift 1 open | Close shift | Sign out
+        layout.insertWidget(max(0, layout.indexOf(sell.shifts.status_label)), flow.holds_button)
+        flow.events_stale.connect(sell.refresh_events)
+        flow.tender_focus_wanted.connect(sell.focus_tender)
+        flow.announced.connect(sell.announce)
+        sell.events_loaded.connect(flow.on_events_loaded)
+        sell.events_failed.connect(flow.on_events_failed)
         self.desk = HoldDesk(register, runner, printer, shifts=self.sell.shifts)
         desk_page = self.desk_page = named(QWidget(), "holdDeskPage")
         back = named(QPushButton("← Back to selling  ·  Ctrl+L"), "secondaryButton")
