@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from pos_app.gui.shell.main_window import MainWindow
 from pos_app.journal import Register
-from tests.gui.sell.test_keyboard_sale import ready
+from tests.gui.helpers import ready
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.slow

@@ -6,7 +6,6 @@ receipt scaled for a 58 mm roll on a system printer."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -18,6 +17,7 @@ from pos_app.gui.printing.printer_status import PrinterStatusButton
 from pos_app.gui.printing.printing import ReceiptPrinter
 from pos_app.gui.printing.thermal_jobs import PrintFailed
 from tests.fakes import FakeRegister
+from tests.gui.helpers import DRAWER_KICK, thermal
 from tests.gui.printing.test_printing_and_runner import receipt_pdf
 from tests.unit.receipts.escpos_reader import read_job
 from tests.unit.receipts.printer_server import LoopbackPrinter, closed_port
@@ -30,19 +30,11 @@ from tests.unit.receipts.test_thermal_printer import (
     PAPER_OUT,
 )
 
-DRAWER_KICK = b"\x1bp\x00\x32\x32"  # ESC p, pin 2, 100 ms on, 100 ms off
-
 
 def record(sale: Sale, suffix: str = "") -> str:
     """The receipt's name in the receipts folder: the sale number and its id's start."""
     short = "".join(char for char in sale.id if char.isalnum())[:8]
     return f"receipt-{sale.number:06d}-{short}{suffix}.pdf"
-
-
-def thermal(url: str, **changes: Any) -> ReceiptPrinter:
-    """A receipt printer whose settings send everything to the ESC/POS printer at ``url``."""
-    return ReceiptPrinter(settings=PrinterSettings(destination="thermal", thermal_url=url,
-                                                   **changes))
 
 
 def sold(register: FakeRegister) -> tuple[Sale, Event]:

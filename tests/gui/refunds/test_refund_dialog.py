@@ -28,7 +28,7 @@ from pos_app.gui.refunds.refund_dialog import RefundDialog
 from pos_app.gui.refunds.refund_tickets import RefundTicketsModel
 from pos_app.gui.refunds.shift_receipts import ShiftReceiptsDialog
 from pos_app.journal import EntryState, Register
-from tests.gui.shell.test_accessible_names import unnamed_controls
+from tests.gui.helpers import unnamed_controls
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.slow

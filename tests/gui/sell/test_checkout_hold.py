@@ -10,42 +10,20 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from pos_app.api.schemas import Hold, SaleLineIn
+from pos_app.api.schemas import SaleLineIn
 from pos_app.gui.sell.checkout_hold import countdown_text
 from pos_app.gui.shell.main_window import MainWindow
 from pos_app.journal import EntryState, Register
-from tests.gui.sell.test_keyboard_sale import ready
+from tests.gui.helpers import holds, press_on_sell, ready, wait_held
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.slow
-
-
-def press(qtbot: QtBot, win: MainWindow, key: Qt.Key,
-          modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
-    qtbot.keyClick(win.sell.focusWidget() or win.sell, key, modifier)
 
 
 def counts(register: Register, event_id: str) -> list[tuple[str, int, int]]:
     """``(name, held, available)`` of each ticket type of ``event_id``, read now."""
     [event] = [e for e in register.events().events if e.id == event_id]
     return [(t.name, t.held, t.available) for t in event.ticket_types]
-
-
-def holds(register: Register, event_id: str, **filters: str) -> list[Hold]:
-    """This event's holds (the server is shared by the module's tests), newest first."""
-    [event] = [e for e in register.events().events if e.id == event_id]
-    ids = {t.id for t in event.ticket_types}
-    return [h for h in register.list_holds(**filters)
-            if {line.ticket_type_id for line in h.lines} <= ids]
-
-
-def wait_held(qtbot: QtBot, win: MainWindow, quantity: int) -> None:
-    checkout = win.sell.checkout
-    assert checkout is not None
-    qtbot.waitUntil(lambda: checkout.state == "held" and not checkout.busy
-                    and checkout.hold is not None
-                    and sum(line.quantity for line in checkout.hold.lines) == quantity,
-                    timeout=20_000)
 
 
 def test_countdown_text_rounds_up_to_whole_seconds() -> None:
@@ -60,7 +38,7 @@ def test_adding_tickets_holds_them_in_one_hold_that_grows_and_charge_converts_it
     event_id = ready(qtbot, win, register, live_server, capacity=10)
     sell = win.sell
     for _ in range(3):
-        press(qtbot, win, Qt.Key.Key_F1)
+        press_on_sell(qtbot, win, Qt.Key.Key_F1)
     wait_held(qtbot, win, 3)
 
     active = holds(register, event_id, status="active", kind="checkout")
@@ -76,7 +54,7 @@ def test_adding_tickets_holds_them_in_one_hold_that_grows_and_charge_converts_it
     win.grab().save("docs/screenshots/checkout-hold.png")
 
     with qtbot.waitSignal(sell.sale_confirmed, timeout=20_000) as confirmed:
-        press(qtbot, win, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        press_on_sell(qtbot, win, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     win.runner.wait_idle()
     sale = confirmed.args[0].sale
     assert [(line.name, line.quantity) for line in sale.lines] == [("GA", 3)]
@@ -96,8 +74,8 @@ def test_clearing_the_basket_releases_its_hold(
     win = real_window
     event_id = ready(qtbot, win, register, live_server, capacity=10)
     sell = win.sell
-    press(qtbot, win, Qt.Key.Key_F1)
-    press(qtbot, win, Qt.Key.Key_F2)
+    press_on_sell(qtbot, win, Qt.Key.Key_F1)
+    press_on_sell(qtbot, win, Qt.Key.Key_F2)
     wait_held(qtbot, win, 2)
     qtbot.mouseClick(sell.panel.clear_button, Qt.MouseButton.LeftButton)
     assert sell.checkout is not None
@@ -117,7 +95,7 @@ def test_an_expired_hold_is_said_and_the_tickets_can_be_held_again(
     sell = win.sell
     assert sell.checkout is not None
     sell.checkout.ttl_seconds = 2
-    press(qtbot, win, Qt.Key.Key_F1)
+    press_on_sell(qtbot, win, Qt.Key.Key_F1)
     wait_held(qtbot, win, 1)
     qtbot.waitUntil(lambda: sell.checkout.state == "expired", timeout=10_000)
     assert sell.hold_strip.text_label.text() == "Hold expired: tickets not reserved"
@@ -134,7 +112,7 @@ def test_an_expired_hold_is_said_and_the_tickets_can_be_held_again(
     wait_held(qtbot, win, 1)
     assert [h.status for h in holds(register, event_id, kind="checkout")] == ["active", "expired"]
     with qtbot.waitSignal(sell.sale_confirmed, timeout=20_000):
-        press(qtbot, win, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        press_on_sell(qtbot, win, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     win.runner.wait_idle()
     assert [h.status for h in holds(register, event_id, kind="checkout")] == [
         "converted", "expired"]
@@ -148,11 +126,11 @@ def test_charging_after_the_hold_expired_sells_the_lines_if_still_there(
     sell = win.sell
     assert sell.checkout is not None
     sell.checkout.ttl_seconds = 2
-    press(qtbot, win, Qt.Key.Key_F1)
-    press(qtbot, win, Qt.Key.Key_F1)
+    press_on_sell(qtbot, win, Qt.Key.Key_F1)
+    press_on_sell(qtbot, win, Qt.Key.Key_F1)
     qtbot.waitUntil(lambda: sell.checkout.state == "expired", timeout=10_000)
     with qtbot.waitSignal(sell.sale_confirmed, timeout=20_000) as confirmed:
-        press(qtbot, win, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        press_on_sell(qtbot, win, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     win.runner.wait_idle()
     assert [(line.name, line.quantity) for line in confirmed.args[0].sale.lines] == [("GA", 2)]
     sale_entry = next(e for e in register.journal.entries() if e.operation == "sale")
@@ -165,15 +143,15 @@ def test_another_terminal_cannot_take_the_tickets_in_a_basket(
     win = real_window
     ready(qtbot, win, register, live_server, capacity=2)
     sell = win.sell
-    press(qtbot, win, Qt.Key.Key_F1)
-    press(qtbot, win, Qt.Key.Key_F1)
+    press_on_sell(qtbot, win, Qt.Key.Key_F1)
+    press_on_sell(qtbot, win, Qt.Key.Key_F1)
     wait_held(qtbot, win, 2)
     ga = sell.tiles.tile_named("GA").ticket_type.id
     other = register.sell([SaleLineIn(ticket_type_id=ga, quantity=1)], tendered=2500)
     assert other.state is EntryState.REFUSED and other.message == "GA is sold out - remove it " \
         "from the sale."
     with qtbot.waitSignal(sell.sale_confirmed, timeout=20_000):
-        press(qtbot, win, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        press_on_sell(qtbot, win, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     win.runner.wait_idle()
 
 
@@ -188,7 +166,7 @@ def test_a_shortage_keeps_the_basket_and_reducing_it_holds_what_is_left(
     ga = sell.tiles.tile_named("GA").ticket_type.id
     with journal_thread_held(win):
         for _ in range(3):
-            press(qtbot, win, Qt.Key.Key_F1)
+            press_on_sell(qtbot, win, Qt.Key.Key_F1)
         assert register.sell([SaleLineIn(ticket_type_id=ga, quantity=1)],
                              tendered=2500).state is EntryState.CONFIRMED
     assert sell.checkout is not None
@@ -199,7 +177,7 @@ def test_a_shortage_keeps_the_basket_and_reducing_it_holds_what_is_left(
     assert "The earlier hold stands" in sell.hold_strip.text_label.text()
     win.grab().save("docs/screenshots/checkout-hold-short.png")
 
-    press(qtbot, win, Qt.Key.Key_Minus)
+    press_on_sell(qtbot, win, Qt.Key.Key_Minus)
     wait_held(qtbot, win, 2)
     assert not sell.banner.isVisible()  # the cashier acted on it
     assert sell.hold_strip.text_label.text().startswith("Tickets held")
@@ -213,7 +191,7 @@ def test_signing_out_releases_the_baskets_hold(
     win = real_window
     event_id = ready(qtbot, win, register, live_server, capacity=10)
     sell = win.sell
-    press(qtbot, win, Qt.Key.Key_F1)
+    press_on_sell(qtbot, win, Qt.Key.Key_F1)
     wait_held(qtbot, win, 1)
     with qtbot.waitSignal(win.signed_out, timeout=20_000):
         qtbot.mouseClick(sell.header.sign_out_button, Qt.MouseButton.LeftButton)

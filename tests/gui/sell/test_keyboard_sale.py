@@ -10,38 +10,10 @@ from pytestqt.qtbot import QtBot
 from pos_app.api.schemas import SaleLineIn
 from pos_app.gui.shell.main_window import MainWindow
 from pos_app.journal import EntryState, Register
-from tests.gui.helpers import journal_thread_held, sign_in
-from tests.gui.sell.test_sell_end_to_end import open_shift
+from tests.gui.helpers import journal_thread_held, ready
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.slow
-
-
-def choose_event_with_arrows(qtbot: QtBot, win: MainWindow, event_id: str) -> None:
-    """Focus the event list and press Down until ``event_id`` is shown (keyboard only)."""
-    view = win.sell.event_list
-    view.setFocus(Qt.FocusReason.TabFocusReason)
-    qtbot.keyClick(view, Qt.Key.Key_Home)
-    for _ in range(win.sell.events_model.rowCount() + 1):
-        shown = win.sell.current_event
-        if shown is not None and shown.id == event_id:
-            return
-        qtbot.keyClick(view, Qt.Key.Key_Down)
-    raise AssertionError(f"event {event_id} not reached with the arrow keys")
-
-
-def ready(qtbot: QtBot, win: MainWindow, register: Register, live_server: LiveServer,
-          *, capacity: int = 10) -> str:
-    event_id = live_server.small_event(capacity=capacity, price=2500, types=("GA", "VIP"))
-    win.activateWindow()  # shortcuts, like the cashier's keys, go to the active window
-    qtbot.waitUntil(win.isActiveWindow, timeout=5_000)
-    sign_in(qtbot, win, "alex", "1234")
-    open_shift(qtbot, win, register)
-    with qtbot.waitSignal(win.sell.events_loaded, timeout=10_000):
-        win.sell.refresh_events()
-    choose_event_with_arrows(qtbot, win, event_id)
-    qtbot.waitUntil(lambda: all(tile.isVisible() for tile in win.sell.tiles.tiles()))
-    return event_id
 
 
 def test_a_two_ticket_exact_cash_sale_takes_three_key_presses(

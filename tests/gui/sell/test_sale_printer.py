@@ -15,8 +15,7 @@ from pos_app.gui import TaskRunner, create_main_window
 from pos_app.gui.printing.printer_config import Readiness
 from pos_app.gui.shell.main_window import MainWindow
 from tests.fakes import FakeRegister
-from tests.gui.helpers import sign_in
-from tests.gui.printing.test_receipt_printer_thermal import DRAWER_KICK, thermal
+from tests.gui.helpers import DRAWER_KICK, sign_in, thermal
 from tests.unit.receipts.printer_server import LoopbackPrinter
 from tests.unit.receipts.test_thermal_printer import OFFLINE, ONLINE, PAPER_OK, PAPER_OUT
 

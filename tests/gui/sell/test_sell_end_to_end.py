@@ -15,24 +15,13 @@ from pytestqt.qtbot import QtBot
 from pos_app.api.schemas import SaleLineIn
 from pos_app.domain.money import format_money
 from pos_app.gui.shell.main_window import MainWindow
-from pos_app.journal import EntryState, Register
-from tests.gui.helpers import journal_thread_held, select_event, sign_in
+from pos_app.journal import Register
+from tests.gui.helpers import journal_thread_held, open_shift, select_event, sign_in
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.slow
 
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
-
-
-def open_shift(qtbot: QtBot, win: MainWindow, register: Register) -> None:
-    """Box-office cash sales need an open shift: open one through the register's journaled
-    path (as ``pos-app shift open`` would), then let the window learn it."""
-    win.runner.wait_idle()  # the window's own shift check at sign-in has answered
-    outcome = register.open_shift(0)
-    assert outcome.state is EntryState.CONFIRMED, outcome.message
-    with qtbot.waitSignal(win.sell.shifts.shift_changed, timeout=10_000):
-        win.sell.shifts.refresh()
-    assert win.sell.shifts.shift is not None
 
 
 def click_tile(qtbot: QtBot, win: MainWindow, name: str, times: int = 1) -> None:

@@ -7,31 +7,13 @@ nothing."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAccessible
-from PySide6.QtWidgets import QAbstractButton, QApplication, QWidget
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from pos_app.gui.shell.main_window import MainWindow
 from pos_app.journal import Register
-from tests.gui.sell.test_keyboard_sale import ready
+from tests.gui.helpers import ready, unnamed_controls
 from tests.support.live_server import LiveServer
-
-
-def unnamed_controls(root: QWidget) -> list[str]:
-    """Visible widgets under ``root`` that take keyboard focus but have no spoken name."""
-    missing = []
-    for widget in [root, *root.findChildren(QWidget)]:
-        if not widget.isVisible() or widget.focusPolicy() == Qt.FocusPolicy.NoFocus:
-            continue
-        if widget.metaObject().className() in ("QScrollBar", "QHeaderView"):
-            continue  # scrolled by the view's own keys; Qt names them itself
-        interface = QAccessible.queryAccessibleInterface(widget)
-        name = interface.text(QAccessible.Text.Name) if interface is not None else ""
-        if not name.strip() and isinstance(widget, QAbstractButton):
-            name = widget.text().replace("&", "")
-        if not name.strip():
-            missing.append(f"{widget.metaObject().className()}#{widget.objectName()}")
-    return missing
 
 
 def test_every_focusable_control_has_a_spoken_name(

@@ -11,8 +11,7 @@ from pytestqt.qtbot import QtBot
 from pos_app.client import InventoryClient, Unauthorized
 from pos_app.gui.shell.main_window import MainWindow
 from pos_app.journal import Register
-from tests.gui.sell.test_checkout_hold import holds, press, wait_held
-from tests.gui.sell.test_keyboard_sale import ready
+from tests.gui.helpers import holds, press_on_sell, ready, wait_held
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.slow
@@ -37,7 +36,7 @@ def test_the_same_pin_keeps_the_hold_and_ends_the_replaced_session_on_the_server
     checkout = sell.checkout
     assert checkout is not None
     for _ in range(2):
-        press(qtbot, win, Qt.Key.Key_F1)
+        press_on_sell(qtbot, win, Qt.Key.Key_F1)
     wait_held(qtbot, win, 2)
     hold, before, basket = checkout.hold, register.session, sell.basket.quantities()
     assert hold is not None and before is not None
@@ -53,7 +52,7 @@ def test_the_same_pin_keeps_the_hold_and_ends_the_replaced_session_on_the_server
     assert checkout.hold is hold and checkout.state == "held"
     assert sell.basket.quantities() == basket and sum(basket.values()) == 2
     with qtbot.waitSignal(sell.sale_confirmed, timeout=20_000) as confirmed:
-        press(qtbot, win, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        press_on_sell(qtbot, win, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     win.runner.wait_idle()
     assert confirmed.args[0].sale.staff_id == before.staff.id
     assert [h.status for h in holds(register, event_id, kind="checkout")
@@ -69,7 +68,7 @@ def test_another_cashier_takes_over_the_basket_its_hold_and_the_shift(
     checkout = sell.checkout
     assert checkout is not None and sell.shifts.shift is not None
     shift_id = sell.shifts.shift.id
-    press(qtbot, win, Qt.Key.Key_F1)
+    press_on_sell(qtbot, win, Qt.Key.Key_F1)
     wait_held(qtbot, win, 1)
     hold = checkout.hold
     assert hold is not None and win.manage_button is not None
@@ -84,7 +83,7 @@ def test_another_cashier_takes_over_the_basket_its_hold_and_the_shift(
     qtbot.waitUntil(lambda: sell.shifts.shift is not None and sell.shifts.shift.id == shift_id,
                     timeout=10_000)
     with qtbot.waitSignal(sell.sale_confirmed, timeout=20_000) as confirmed:
-        press(qtbot, win, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        press_on_sell(qtbot, win, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     win.runner.wait_idle()
     sale = confirmed.args[0].sale
     assert register.session is not None and sale.staff_id == register.session.staff.id

@@ -24,7 +24,7 @@ from pos_app.gui.core.task_runner import TaskRunner
 from pos_app.gui.manager.capacity.bulk_capacity_dialog import BulkCapacityDialog
 from pos_app.gui.manager.capacity.capacity_dialog import CapacityDialog
 from pos_app.journal import EntryState, Register
-from tests.gui.shell.test_accessible_names import unnamed_controls
+from tests.gui.helpers import unnamed_controls
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.slow

@@ -50,7 +50,7 @@ from pos_app.gui.manager.dashboard.dashboard_model import (
 )
 from pos_app.gui.manager.dashboard.sales_chart import cumulative_points
 from pos_app.journal import Register, open_register
-from tests.gui.shell.test_accessible_names import unnamed_controls
+from tests.gui.helpers import unnamed_controls
 from tests.support.api import new_key, staff_client, ticket_type
 from tests.support.live_server import ROOT, LiveServer, free_port
 
