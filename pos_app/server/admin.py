@@ -22,6 +22,7 @@ from pos_app.domain.clock import Clock, SystemClock
 from pos_app.server import migrate
 from pos_app.server.catalog import parse_catalog
 from pos_app.server.db import Database
+from pos_app.server.db_errors import WriteConflict
 from pos_app.server.errors import ApiError
 from pos_app.server.models import Event
 from pos_app.server.services import (
@@ -89,8 +90,8 @@ def add_terminal(database: str, name: str, *,
         try:
             with db.write() as session:
                 return identity.create_terminal(session, name, now=clock.now(), ttl=ttl)
-        except ApiError as exc:
-            raise ValueError(exc.message) from None
+        except (ApiError, WriteConflict) as exc:
+            raise ValueError(str(exc)) from None
 
 
 def add_channel_token(database: str, channel: str, name: str | None = None, *,
@@ -109,8 +110,8 @@ def add_channel_token(database: str, channel: str, name: str | None = None, *,
             with db.write() as session:
                 return channels.create_channel_token(session, channel, name=name,
                                                      now=clock.now())
-        except ApiError as exc:
-            raise ValueError(exc.message) from None
+        except (ApiError, WriteConflict) as exc:
+            raise ValueError(str(exc)) from None
 
 
 def add_webhook(database: str, url: str, *, clock: Clock | None = None,
@@ -132,8 +133,8 @@ def add_webhook(database: str, url: str, *, clock: Clock | None = None,
             with db.write() as session:
                 return webhooks.create_webhook(session, url, now=clock.now(),
                                                allow_private=allow_private)
-        except ApiError as exc:
-            raise ValueError(exc.message) from None
+        except (ApiError, WriteConflict) as exc:
+            raise ValueError(str(exc)) from None
 
 
 def list_webhooks(database: str, *, data_dir: Path | None = None) -> schemas.WebhookList:
@@ -157,8 +158,8 @@ def remove_webhook(database: str, webhook_id: int, *,
         try:
             with db.write() as session:
                 return webhooks.remove_webhook(session, webhook_id, now=clock.now())
-        except ApiError as exc:
-            raise LookupError(exc.message) from None
+        except (ApiError, WriteConflict) as exc:
+            raise LookupError(str(exc)) from None
 
 
 def add_staff(database: str, username: str, *, role: str, pin: str,
@@ -173,8 +174,8 @@ def add_staff(database: str, username: str, *, role: str, pin: str,
             with db.write() as session:
                 return identity.add_staff(session, username, role=role, pin=pin,
                                           display_name=display_name)
-        except ApiError as exc:
-            raise ValueError(exc.message) from None
+        except (ApiError, WriteConflict) as exc:
+            raise ValueError(str(exc)) from None
 
 
 def import_catalog(database: str, catalog: dict[str, Any], *,

@@ -6,7 +6,11 @@ unknown or missing fields, wrong types) are 422 ``invalid_request``; unknown rou
 ``internal_error`` (never caused by input).
 
 Every 401 ``unauthorized`` / 403 ``forbidden`` is audited as ``denied`` by the ``ApiError``
-handler (:mod:`pos_app.server.denials`), after the refusal, in its own transaction.
+handler (:mod:`pos_app.server.denials`), after the refusal, in its own transaction. A
+:class:`~pos_app.server.db_errors.WriteConflict` from the database (a unit of work kept
+failing with a serialization failure or deadlock) is answered as its ``ApiError``
+(:func:`pos_app.server.errors.write_conflict_error`): 409 ``request_in_progress`` with
+``Retry-After: 1``.
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ import pos_app
 from pos_app.api.errors import ErrorCode
 from pos_app.server import denials
 from pos_app.server.db import Database
-from pos_app.server.errors import ApiError
+from pos_app.server.db_errors import WriteConflict
+from pos_app.server.errors import ApiError, write_conflict_error
 from pos_app.server.http_limits import BodyLimit
 from pos_app.server.inputs import CleanUrl
 from pos_app.server.routes import include_routes
@@ -73,6 +78,11 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
         await run_in_threadpool(denials.record_denial, request, exc, state.database,
                                 state.settings, state.denial_throttle)
     return JSONResponse(status_code=exc.status, content=exc.body(), headers=exc.headers)
+
+
+async def _write_conflict(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, WriteConflict)
+    return await _api_error(request, write_conflict_error(exc))
 
 
 def _allowed_methods(request: Request) -> list[str]:
@@ -177,6 +187,7 @@ def create_app(settings: ServerSettings, *, database: Database | None = None) ->
     app.state.sliding_sessions = set()  # staff session ids whose idle deadline is being moved
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(WriteConflict, _write_conflict)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
     include_routes(app)

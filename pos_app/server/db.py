@@ -12,7 +12,8 @@ SQLAlchemy SQLite docs, "Enabling Non-Legacy SQLite Transactional Modes"): write
 because SQLite's ``busy_timeout`` is unfair between waiting writers (``MEASUREMENTS.md``).
 On PostgreSQL (``postgresql+psycopg://``) writes run under READ COMMITTED with no lock; a
 serialization failure or deadlock (SQLSTATE ``40001``/``40P01``) is retried by
-:meth:`Database.run_write` and answered 409 ``request_in_progress`` when it persists.
+:meth:`Database.run_write` and raised as :class:`~pos_app.server.db_errors.WriteConflict`
+when it persists (answered 409 ``request_in_progress`` by the app).
 
 Live inventory (``DESIGN.md``): every write session carries the hooks of
 :mod:`pos_app.server.services.live`: just before commit the changed ticket types are stamped
@@ -26,8 +27,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import sqlite3
-import sys
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator
@@ -37,60 +36,27 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, make_url
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pos_app.api.errors import ErrorCode
 from pos_app.files import private_sqlite
 from pos_app.server.audit import CHAIN_INFO, Chain, lock_chain
 from pos_app.server.audit import install_session_hooks as install_audit_hooks
-from pos_app.server.errors import ApiError
+from pos_app.server.db_errors import WriteConflict, is_retryable
 from pos_app.server.group_commit import GroupCommitWriter, Unit
 from pos_app.server.sealing import KEYS_INFO, Keys, throwaway_keys
 from pos_app.server.services.live import TRANSACTION_INFO_KEYS, install_session_hooks
 from pos_app.server.sql import DIALECT_INFO, install_deferred_hooks
 
-__all__ = ["RETRYABLE_SQLSTATES", "Database", "Publisher", "WriteConflict", "is_database_error",
-           "is_retryable"]
+__all__ = ["Database", "Publisher"]
 
 log = logging.getLogger("pos_app.server.db")
 
 _WRITE_OPTION = "pos_app_write"
 
-RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
-"""PostgreSQL ``serialization_failure`` and ``deadlock_detected``: the transaction was rolled
-back by the server and running the same unit of work again is expected to succeed."""
-
 Publisher = Callable[[int, Collection[int]], None]
 """``publisher(inventory_version, ticket_type_ids)``, called after a commit (any thread)."""
 
 T = TypeVar("T")
-
-
-class WriteConflict(ApiError):
-    """409 ``request_in_progress`` (``Retry-After: 1``): the database kept refusing the unit of
-    work with a serialization failure or deadlock; nothing was changed, try again shortly."""
-
-    def __init__(self) -> None:
-        super().__init__(ErrorCode.REQUEST_IN_PROGRESS,
-                         "The server is busy with conflicting changes; nothing was changed. "
-                         "Try again in a moment.", headers={"Retry-After": "1"})
-
-
-def is_retryable(exc: BaseException) -> bool:
-    """True for a PostgreSQL serialization failure or deadlock (SQLSTATE ``40001``/``40P01``),
-    raised through SQLAlchemy or straight from psycopg (:mod:`pos_app.server.sql`)."""
-    orig = exc.orig if isinstance(exc, DBAPIError) else exc  # raw driver errors (sql.py) too
-    return getattr(orig, "sqlstate", None) in RETRYABLE_SQLSTATES
-
-
-def is_database_error(exc: BaseException) -> bool:
-    """True for an error raised by the database driver (``psycopg.Error``, ``sqlite3.Error``),
-    raw (:mod:`pos_app.server.sql`) or wrapped by SQLAlchemy (``DBAPIError``)."""
-    if isinstance(exc, DBAPIError | sqlite3.Error):
-        return True
-    psycopg = sys.modules.get("psycopg")  # loaded only when serving PostgreSQL
-    return psycopg is not None and isinstance(exc, psycopg.Error)
 
 
 def _install_sqlite_hooks(engine: Engine, busy_timeout_ms: int) -> None:
@@ -199,8 +165,9 @@ class Database:
         On SQLite the transaction is ``BEGIN IMMEDIATE`` and holds this process's writer
         lock for its whole duration, so writers run one at a time, in arrival order.
         A block cannot be run again, so a PostgreSQL serialization failure or deadlock here
-        is answered at once with :class:`WriteConflict` (409 ``request_in_progress``); use
-        :meth:`run_write` for a unit of work that is retried instead.
+        raises :class:`~pos_app.server.db_errors.WriteConflict` at once (409
+        ``request_in_progress`` to a client); use :meth:`run_write` for a unit of work that is
+        retried instead.
         """
         if self._lock is not None:
             self._lock.acquire()
@@ -233,7 +200,9 @@ class Database:
         not keep ORM objects from an earlier attempt.
 
         Raises:
-            WriteConflict: still failing after the last attempt (409 ``request_in_progress``).
+            WriteConflict: still failing after the last attempt
+                (:class:`~pos_app.server.db_errors.WriteConflict`, 409
+                ``request_in_progress`` to a client).
             Whatever ``unit`` raises otherwise (the transaction is rolled back).
         """
         total = max(1, attempts if attempts is not None else self.retry_attempts)

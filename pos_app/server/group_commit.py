@@ -64,6 +64,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 from sqlalchemy.orm import Session
 
 from pos_app.server import sql
+from pos_app.server.db_errors import is_database_error, is_retryable
 
 if TYPE_CHECKING:
     from pos_app.server.db import Database
@@ -238,8 +239,6 @@ class GroupCommitWriter:
                 session.info[key] = value
 
     def _run_batch(self, batch: list[_Job], *, speculate: bool = True) -> None:
-        from pos_app.server.db import is_database_error, is_retryable
-
         if not batch:
             return
         speculate = speculate and not self._database.is_sqlite
