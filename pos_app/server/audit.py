@@ -40,13 +40,10 @@ appender waits from here to this transaction's commit.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from sqlalchemy import event, select
@@ -54,11 +51,12 @@ from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from pos_app.server import sql
 from pos_app.server.audit_anchors import read_anchors
+from pos_app.server.chain_key import Chain, ChainKey
 from pos_app.server.models import AuditEntry, AuditHead
 
 __all__ = ["CHAIN_INFO", "CHAIN_LOCK", "COUNT_ECHOES", "GENESIS_HASH", "PROBLEMS", "REKEYED",
-           "Anchors", "AuditRecord", "Chain", "ChainKey", "VerifyResult", "append",
-           "chain_of", "entry_hash", "install_session_hooks", "lock_chain", "verify"]
+           "Anchors", "AuditRecord", "VerifyResult", "append", "chain_of", "entry_hash",
+           "install_session_hooks", "lock_chain", "verify"]
 
 GENESIS_HASH = "0" * 64
 
@@ -108,37 +106,6 @@ up to which ``seq`` the entries are plain SHA-256)."""
 CHAIN_INFO = "pos_audit_chain"
 """``session.info`` key of the :class:`Chain` a :class:`~pos_app.server.db.Database` gives
 every session it opens."""
-
-
-class ChainKey:
-    """The audit chain's HMAC-SHA256 key (32 bytes), with its keyed state precomputed once so
-    each entry costs one ``copy()`` (the append is on every sale's path)."""
-
-    __slots__ = ("_mac",)
-
-    def __init__(self, key: bytes) -> None:
-        self._mac = hmac.new(key, digestmod=hashlib.sha256)
-
-    @classmethod
-    def ephemeral(cls) -> ChainKey:
-        """A random key known to this object only: for a database opened without a data
-        folder (tests). Entries written under it verify in this process only."""
-        return cls(secrets.token_bytes(32))
-
-    def hexdigest(self, message: bytes) -> str:
-        """HMAC-SHA256 of ``message`` under this key, 64 hex digits."""
-        mac = self._mac.copy()
-        mac.update(message)
-        return mac.hexdigest()
-
-
-@dataclass(frozen=True)
-class Chain:
-    """What a database's sessions chain and verify with: the audit ``key`` and the
-    ``anchor_file`` (None: no anchors, every entry keyed: a database without a data folder)."""
-
-    key: ChainKey = field(default_factory=ChainKey.ephemeral)
-    anchor_file: Path | None = None
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,9 @@ from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from pos_app.files import private_sqlite
-from pos_app.server.audit import CHAIN_INFO, Chain, lock_chain
+from pos_app.server.audit import CHAIN_INFO, lock_chain
 from pos_app.server.audit import install_session_hooks as install_audit_hooks
+from pos_app.server.chain_key import Chain
 from pos_app.server.db_errors import WriteConflict, is_retryable
 from pos_app.server.group_commit import GroupCommitWriter, Unit
 from pos_app.server.sealing import KEYS_INFO, Keys, throwaway_keys

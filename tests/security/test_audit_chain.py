@@ -19,6 +19,7 @@ from sqlalchemy import delete, select, update
 from pos_app import cli
 from pos_app.server import audit, migrate
 from pos_app.server.audit_anchors import ANCHOR_FILE, read_anchors
+from pos_app.server.chain_key import ChainKey
 from pos_app.server.db import Database
 from pos_app.server.models import AuditEntry, AuditHead
 from pos_app.server.secrets_dir import SECRETS_DIRNAME
@@ -103,7 +104,7 @@ def test_a_chain_recomputed_with_plain_sha256_is_reported_rewritten(
 
 def test_a_chain_recomputed_under_a_wrong_key_is_reported_rewritten(
         chained: Chained, capsys: pytest.CaptureFixture[str]) -> None:
-    guessed = audit.ChainKey(hashlib.sha256(b"guess").digest())
+    guessed = ChainKey(hashlib.sha256(b"guess").digest())
     _recompute(chained.db, 10, lambda entry: audit.entry_hash(entry, guessed))  # unanchored
     result = _verify(chained, capsys)
     assert (result["ok"], result["problem"], result["first_bad_seq"]) == (False, "rewritten", 10)
