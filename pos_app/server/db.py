@@ -15,6 +15,10 @@ serialization failure or deadlock (SQLSTATE ``40001``/``40P01``) is retried by
 :meth:`Database.run_write` and raised as :class:`~pos_app.server.db_errors.WriteConflict`
 when it persists (answered 409 ``request_in_progress`` by the app).
 
+Every session carries its transaction state (:mod:`pos_app.server.tx_state`: dialect, audit
+chain, sealing keys and what the transaction has done so far), restored when a savepoint rolls
+back.
+
 Live inventory (``DESIGN.md``): every write session carries the hooks of
 :mod:`pos_app.server.services.live`: just before commit the changed ticket types are stamped
 with the transaction's inventory version (and, on PostgreSQL, ``NOTIFY pos_inventory`` is sent
@@ -39,14 +43,14 @@ from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from pos_app.files import private_sqlite
-from pos_app.server.audit import CHAIN_INFO, lock_chain
-from pos_app.server.audit import install_session_hooks as install_audit_hooks
+from pos_app.server import tx_state
+from pos_app.server.audit import lock_chain
 from pos_app.server.chain_key import Chain
 from pos_app.server.db_errors import WriteConflict, is_retryable
 from pos_app.server.group_commit import GroupCommitWriter, Unit
-from pos_app.server.sealing import KEYS_INFO, Keys, throwaway_keys
-from pos_app.server.services.live import TRANSACTION_INFO_KEYS, install_session_hooks
-from pos_app.server.sql import DIALECT_INFO, install_deferred_hooks
+from pos_app.server.sealing import Keys, throwaway_keys
+from pos_app.server.services.live import install_session_hooks
+from pos_app.server.sql import install_deferred_hooks
 
 __all__ = ["Database", "Publisher"]
 
@@ -93,13 +97,14 @@ class Database:
             (``settings.write_batch_limit``).
         chain: the audit chain's key and anchor file, from the data folder's secrets
             (:func:`pos_app.server.services.anchoring.load_chain`); every session carries it
-            (:data:`pos_app.server.audit.CHAIN_INFO`). None: a random key of this object's
-            own and no anchors (tests; a chain written so verifies in this process only).
+            (:attr:`pos_app.server.tx_state.TxState.chain`). None: a random key of this
+            object's own and no anchors (tests; a chain written so verifies in this process
+            only).
         keys: the keys sealing PIN hashes and webhook secrets, from the data folder's
             secrets (:func:`pos_app.server.services.sealing_keys.load_keys`); every session
-            carries them (:data:`pos_app.server.sealing.KEYS_INFO`). None: this process's
-            throwaway keys (:func:`pos_app.server.sealing.throwaway_keys`: tests; what is
-            sealed so opens in this process only).
+            carries them (:attr:`pos_app.server.tx_state.TxState.keys`). None: this
+            process's throwaway keys (:func:`pos_app.server.sealing.throwaway_keys`: tests;
+            what is sealed so opens in this process only).
 
     Attributes:
         publisher: called as ``publisher(inventory_version, ticket_type_ids)`` after every
@@ -128,16 +133,14 @@ class Database:
         self.retry_attempts = max(1, retry_attempts)
         self.publisher: Publisher | None = None
         self._write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
-        info = {DIALECT_INFO: self.dialect, CHAIN_INFO: self.chain, KEYS_INFO: self.keys}
-        self._read_sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
-        self._write_sessions = sessionmaker(self._write_engine, expire_on_commit=False,
-                                            info=info)
+        self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(self._write_engine, expire_on_commit=False)
+        tx_state.install_session_hooks(self._read_sessions)
+        tx_state.install_session_hooks(self._write_sessions)
         install_session_hooks(self._write_sessions, self._publish)
-        install_audit_hooks(self._write_sessions)
         if not self.is_sqlite:
             install_deferred_hooks(self.engine)
-        self._group = GroupCommitWriter(self, batch_limit=batch_limit,
-                                        info_keys=TRANSACTION_INFO_KEYS)
+        self._group = GroupCommitWriter(self, batch_limit=batch_limit)
 
     @property
     def is_sqlite(self) -> bool:
@@ -152,11 +155,15 @@ class Database:
             except Exception:  # the commit stands; subscribers catch up on the next change
                 log.exception("publishing inventory version %d failed", version)
 
+    def _attach(self, session: Session) -> None:
+        tx_state.attach(session, dialect=self.dialect, chain=self.chain, keys=self.keys)
+
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reads (one snapshot on SQLite WAL), closed on exit: its transaction
         ends and loaded objects stay readable (detached)."""
         with self._read_sessions() as session:
+            self._attach(session)
             yield session
 
     @contextmanager
@@ -174,6 +181,7 @@ class Database:
             self._lock.acquire()
         try:
             with self._write_sessions() as session:
+                self._attach(session)
                 try:
                     if not self.is_sqlite:
                         lock_chain(session)  # chain before rows, in every writer: no deadlock

@@ -10,8 +10,10 @@ on the writer lock and fighting over the GIL while the lock holder waited for th
 
 * a unit that returns is released into the transaction; a unit that raises is rolled back
   to its savepoint alone (its caller gets the exception, the others are unaffected), and
-  the live-inventory bookkeeping it left in ``session.info`` is restored, so a rolled-back
-  unit announces nothing and leaves no inventory version behind;
+  the savepoint's rollback puts the transaction's state back as the unit found it
+  (:mod:`pos_app.server.tx_state`: audit tail, changed ticket types, inventory version), so
+  a rolled-back unit announces nothing, leaves no inventory version behind and the next
+  unit's audit entry follows the last one that stands;
 * a unit that raises a database error instead aborts the batch, and every unit of it then
   runs alone (:meth:`~pos_app.server.db.Database.run_write`): on PostgreSQL a unit's
   deferred INSERTs and its ``RELEASE`` travel with the next unit's first statement
@@ -160,11 +162,9 @@ class GroupCommitWriter:
     ``batch_limit`` (1: one transaction per unit). Start it with :meth:`start` (done by
     :meth:`submit` when needed), stop it with :meth:`stop` (queued units still run)."""
 
-    def __init__(self, database: Database, *, batch_limit: int = 64,
-                 info_keys: tuple[str, ...] = ()) -> None:
+    def __init__(self, database: Database, *, batch_limit: int = 64) -> None:
         self._database = database
         self._batch_limit = max(1, batch_limit)
-        self._info_keys = info_keys
         self._queue: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -224,20 +224,6 @@ class GroupCommitWriter:
             if stop:
                 return
 
-    def _snapshot(self, session: Session) -> dict[str, Any]:
-        saved: dict[str, Any] = {}
-        for key in self._info_keys:
-            value = session.info.get(key)
-            saved[key] = value.copy() if isinstance(value, set | dict) else value
-        return saved
-
-    def _restore(self, session: Session, saved: dict[str, Any]) -> None:
-        for key, value in saved.items():
-            if value is None:
-                session.info.pop(key, None)
-            else:
-                session.info[key] = value
-
     def _run_batch(self, batch: list[_Job], *, speculate: bool = True) -> None:
         if not batch:
             return
@@ -251,7 +237,8 @@ class GroupCommitWriter:
                 for index, job in enumerate(batch):
                     if speculate and index >= sent_to:
                         sent_to = _send_guards(session, batch, index)
-                    saved = self._snapshot(session)
+                    # Its savepoint: beginning it snapshots the transaction's state, a
+                    # rollback restores it (pos_app.server.tx_state).
                     savepoint = session.begin_nested()
                     unit = job.unit
                     try:
@@ -264,7 +251,6 @@ class GroupCommitWriter:
                             raise _BatchAborted() from exc
                         if savepoint.is_active:
                             savepoint.rollback()
-                        self._restore(session, saved)
                         if isinstance(unit, SendsGuardsAhead):
                             try:
                                 unit.settle(session, failed=True)

@@ -22,7 +22,6 @@ from pos_app.server.group_commit import GroupCommitWriter, Unit, in_turn
 from pos_app.server.models import AuditEntry, Sale, TicketType
 from pos_app.server.services import holds, idempotency, sales
 from pos_app.server.services.inventory import inventory_version
-from pos_app.server.services.live import TRANSACTION_INFO_KEYS
 from pos_app.server.services.principal import Principal
 
 NOW = datetime(2026, 3, 1, 18, 0, tzinfo=UTC)
@@ -67,7 +66,7 @@ def _sale_unit(db: Database, key: str, quantity: int = 1, *,
 def _held_writer(db: Database) -> tuple[GroupCommitWriter, threading.Event]:
     """A writer whose thread is kept busy until the returned event is set, so that the units
     submitted meanwhile are committed as one batch."""
-    writer = GroupCommitWriter(db, batch_limit=64, info_keys=TRANSACTION_INFO_KEYS)
+    writer = GroupCommitWriter(db, batch_limit=64)
     release = threading.Event()
     started = threading.Event()
 
