@@ -249,8 +249,8 @@ class GroupCommitWriter:
                     except Exception as exc:
                         if is_database_error(exc) or isinstance(exc, SpeculationMissed):
                             raise _BatchAborted() from exc
-                        if savepoint.is_active:
-                            savepoint.rollback()
+                        if savepoint.is_active or session.get_nested_transaction() is savepoint:
+                            savepoint.rollback()  # (inactive but open: a flush failed in it)
                         if isinstance(unit, SendsGuardsAhead):
                             try:
                                 unit.settle(session, failed=True)
