@@ -30,6 +30,7 @@ from pos_app.server.services import (
     catalog_import,
     channels,
     identity,
+    live,
     sealing_keys,
     webhooks,
 )
@@ -49,6 +50,8 @@ def open_database(database: str, data_dir: Path | None = None) -> Iterator[Datab
     the audit chain keyed and anchored and PIN hashes and webhook secrets sealed with the
     data folder's secrets (``data_dir``, or ``database`` itself when it is a folder:
     :mod:`pos_app.server.services.anchoring`, :mod:`pos_app.server.services.sealing_keys`).
+    Its writes carry the live inventory's hooks, as a server's do: what they change gets a
+    new inventory version, which a server on the same database picks up.
 
     A URL without ``data_dir`` (tests only: the CLI always has a data folder) gets a
     throwaway audit key and this process's throwaway sealing keys: what it appends does not
@@ -66,7 +69,8 @@ def open_database(database: str, data_dir: Path | None = None) -> Iterator[Datab
         database_url_for(str(folder))  # a relative folder is refused; the folder made 0700
         chain = anchoring.load_chain(folder, create=True)
         keys = sealing_keys.load_keys(folder, create=True)
-    db = Database(database_url_for(database), chain=chain, keys=keys)
+    db = Database(database_url_for(database), chain=chain, keys=keys,
+                  write_hooks=[live.install_session_hooks])
     try:
         migrate.upgrade(db)
         anchoring.prepare_chain(db, SystemClock().now())

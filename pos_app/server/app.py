@@ -11,6 +11,10 @@ handler (:mod:`pos_app.server.denials`), after the refusal, in its own transacti
 failing with a serialization failure or deadlock) is answered as its ``ApiError``
 (:func:`pos_app.server.errors.write_conflict_error`): 409 ``request_in_progress`` with
 ``Retry-After: 1``.
+
+The app also composes the database it opens: its write sessions get the live inventory's
+hooks (:func:`pos_app.server.services.live.install_session_hooks`), which
+:mod:`pos_app.server.db` does not know about.
 """
 
 from __future__ import annotations
@@ -134,15 +138,17 @@ def create_app(settings: ServerSettings, *, database: Database | None = None) ->
     """A FastAPI app serving ``/v1`` on ``settings.database_url`` (and ``/docs``, ``/redoc``
     and ``/openapi.json`` when ``settings.docs``).
 
-    ``database`` may be given to share one :class:`Database` (tests); otherwise one is created
-    and disposed with the app. The database must already be migrated
+    ``database`` may be given to share one :class:`Database` (the runner, tests), opened with
+    ``write_hooks=[live.install_session_hooks]``; otherwise one is created so and disposed
+    with the app. The database must already be migrated
     (:func:`pos_app.server.migrate.upgrade`).
     """
     owned = database is None
     db = database or Database(settings.database_url,
                               busy_timeout_ms=settings.sqlite_busy_timeout_ms,
                               retry_attempts=settings.db_retry_attempts,
-                              batch_limit=settings.write_batch_limit)
+                              batch_limit=settings.write_batch_limit,
+                              write_hooks=[live.install_session_hooks])
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -17,13 +17,15 @@ when it persists (answered 409 ``request_in_progress`` by the app).
 
 Every session carries its transaction state (:mod:`pos_app.server.tx_state`: dialect, audit
 chain, sealing keys and what the transaction has done so far), restored when a savepoint rolls
-back.
+back. This module is persistence only: it imports no service and nothing of HTTP
+(``tests/unit/test_architecture.py``).
 
-Live inventory (``DESIGN.md``): every write session carries the hooks of
-:mod:`pos_app.server.services.live`: just before commit the changed ticket types are stamped
-with the transaction's inventory version (and, on PostgreSQL, ``NOTIFY pos_inventory`` is sent
-in the same transaction, delivered only on commit); after the commit they are handed to
-:attr:`Database.publisher` (the process's broadcaster); a rollback publishes nothing.
+Live inventory (``DESIGN.md``): whoever opens a database to serve or administer it gives it
+the hooks of :mod:`pos_app.server.services.live` (``write_hooks``): just before commit the
+changed ticket types are stamped with the transaction's inventory version (and, on
+PostgreSQL, ``NOTIFY pos_inventory`` is sent in the same transaction, delivered only on
+commit); after the commit they are handed to :attr:`Database.publisher` (the process's
+broadcaster); a rollback publishes nothing.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,10 +51,9 @@ from pos_app.server.chain_key import Chain
 from pos_app.server.db_errors import WriteConflict, is_retryable
 from pos_app.server.group_commit import GroupCommitWriter, Unit
 from pos_app.server.sealing import Keys, throwaway_keys
-from pos_app.server.services.live import install_session_hooks
 from pos_app.server.sql import install_deferred_hooks
 
-__all__ = ["Database", "Publisher"]
+__all__ = ["Database", "Publisher", "WriteHooks"]
 
 log = logging.getLogger("pos_app.server.db")
 
@@ -60,6 +61,11 @@ _WRITE_OPTION = "pos_app_write"
 
 Publisher = Callable[[int, Collection[int]], None]
 """``publisher(inventory_version, ticket_type_ids)``, called after a commit (any thread)."""
+
+WriteHooks = Callable[[sessionmaker[Session], Publisher], None]
+"""``install(factory, publish)``: registers event hooks on the write session factory;
+``publish(version, ticket_type_ids)`` hands a committed change to :attr:`Database.publisher`
+(e.g. :func:`pos_app.server.services.live.install_session_hooks`)."""
 
 T = TypeVar("T")
 
@@ -105,6 +111,11 @@ class Database:
             carries them (:attr:`pos_app.server.tx_state.TxState.keys`). None: this
             process's throwaway keys (:func:`pos_app.server.sealing.throwaway_keys`: tests;
             what is sealed so opens in this process only).
+        write_hooks: each is called once with the write session factory and the publish
+            function (:data:`WriteHooks`): the composition root's way to give the write
+            sessions the live inventory's hooks
+            (:func:`pos_app.server.services.live.install_session_hooks`). Without them
+            nothing is stamped with an inventory version nor published.
 
     Attributes:
         publisher: called as ``publisher(inventory_version, ticket_type_ids)`` after every
@@ -115,7 +126,8 @@ class Database:
 
     def __init__(self, url: str, *, busy_timeout_ms: int = 15_000,
                  retry_attempts: int = 5, batch_limit: int = 64,
-                 chain: Chain | None = None, keys: Keys | None = None) -> None:
+                 chain: Chain | None = None, keys: Keys | None = None,
+                 write_hooks: Sequence[WriteHooks] = ()) -> None:
         self.url = url
         self.chain = chain or Chain()
         self.keys = keys or throwaway_keys()
@@ -137,7 +149,8 @@ class Database:
         self._write_sessions = sessionmaker(self._write_engine, expire_on_commit=False)
         tx_state.install_session_hooks(self._read_sessions)
         tx_state.install_session_hooks(self._write_sessions)
-        install_session_hooks(self._write_sessions, self._publish)
+        for install in write_hooks:
+            install(self._write_sessions, self._publish)
         if not self.is_sqlite:
             install_deferred_hooks(self.engine)
         self._group = GroupCommitWriter(self, batch_limit=batch_limit)

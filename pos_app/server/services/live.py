@@ -85,9 +85,11 @@ class InventoryChanges(schemas.Response):
 
 def install_session_hooks(factory: sessionmaker[Session],
                           publish: Callable[[int, Collection[int]], None]) -> None:
-    """Register the live-inventory hooks on a write session factory (done by
-    :class:`pos_app.server.db.Database`): stamp and ``NOTIFY`` before commit,
-    ``publish(version, ids)`` after commit. What they read is the transaction's state
+    """Register the live-inventory hooks on a write session factory: stamp and ``NOTIFY``
+    before commit, ``publish(version, ids)`` after commit. Given to
+    :class:`~pos_app.server.db.Database` as one of its ``write_hooks`` by whoever opens a
+    database to serve or administer it (:func:`pos_app.server.app.create_app`, the runner,
+    :func:`pos_app.server.admin.open_database`). What they read is the transaction's state
     (:mod:`pos_app.server.tx_state`): a rolled-back savepoint or transaction leaves nothing
     to stamp or publish there."""
 
