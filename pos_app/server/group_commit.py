@@ -60,19 +60,17 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import Future
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
+from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 
 from sqlalchemy.orm import Session
 
 from pos_app.server import sql
 from pos_app.server.db_errors import is_database_error, is_retryable
 
-if TYPE_CHECKING:
-    from pos_app.server.db import Database
-
 __all__ = ["BatchUnit", "GroupCommitWriter", "RunsInTurn", "SendsGuardsAhead",
-           "SpeculationMissed", "Unit", "in_turn"]
+           "SpeculationMissed", "Transactions", "Unit", "in_turn"]
 
 log = logging.getLogger("pos_app.server.group_commit")
 
@@ -143,6 +141,20 @@ class _Job:
     future: Future[Any]
 
 
+class Transactions(Protocol):
+    """What the writer needs of its database (:class:`pos_app.server.db.Database`)."""
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True on SQLite, where nothing is sent ahead."""
+
+    def write(self) -> AbstractContextManager[Session]:
+        """A write transaction: commits when the block ends, rolls back on an exception."""
+
+    def run_write(self, unit: Callable[[Session], T]) -> T:
+        """``unit`` alone in its own write transaction, retried on a write conflict."""
+
+
 _STOP = object()
 
 
@@ -162,7 +174,7 @@ class GroupCommitWriter:
     ``batch_limit`` (1: one transaction per unit). Start it with :meth:`start` (done by
     :meth:`submit` when needed), stop it with :meth:`stop` (queued units still run)."""
 
-    def __init__(self, database: Database, *, batch_limit: int = 64) -> None:
+    def __init__(self, database: Transactions, *, batch_limit: int = 64) -> None:
         self._database = database
         self._batch_limit = max(1, batch_limit)
         self._queue: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()

@@ -81,6 +81,17 @@ def test_server_persistence_imports_no_service_and_nothing_of_http(module: str) 
     assert sorted(n for n in _imports(path) if _banned(n, PERSISTENCE_FORBIDDEN)) == []
 
 
+@pytest.mark.parametrize("module", [m for m in PERSISTENCE if m != "db.py"])
+def test_what_the_database_stands_on_does_not_import_it_back(module: str) -> None:
+    """No cycle through ``db.py``, not even for type checking (the batch writer names what
+    it needs of a database as a protocol)."""
+    assert not _banned_in(PACKAGE / "server" / module, {"pos_app.server.db"})
+
+
+def _banned_in(path: Path, banned: set[str]) -> bool:
+    return any(_banned(name, banned) for name in _imports(path))
+
+
 def test_the_checker_catches_a_forbidden_import(tmp_path: Path) -> None:
     module = tmp_path / "bad.py"
     module.write_text("def f():\n    import httpx\n    from pos_app.server import app\n"
