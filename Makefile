@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench openapi clean
+.PHONY: run test lint bench coverage openapi clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,9 +29,17 @@ lint: $(STAMP)
 bench: $(STAMP)
 	@for f in tests/benchmarks/bench_*.py; do echo "== $$f"; QT_QPA_PLATFORM=offscreen $(PY) $$f || exit 1; done
 
+## coverage: the whole suite under coverage (servers it starts included), by package
+coverage: $(STAMP)
+	rm -rf .coverage-data && mkdir .coverage-data
+	QT_QPA_PLATFORM=offscreen $(PY) -m coverage run -m pytest -q -p no:cacheprovider tests
+	$(PY) -m coverage combine -q
+	$(PY) -m coverage json -q -o .coverage-data/by-file.json
+	$(PY) tests/support/coverage_by_package.py .coverage-data/by-file.json
+
 ## openapi: write the server's OpenAPI document to docs/openapi.json (a test checks it)
 openapi: $(STAMP)
 	$(PY) -m pos_app.server.openapi_export docs/openapi.json
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache .coverage-data

@@ -22,6 +22,7 @@ from pos_app.domain.clock import Clock, SystemClock
 from pos_app.server import migrate
 from pos_app.server.catalog import parse_catalog
 from pos_app.server.db import Database
+from pos_app.server.db_errors import WriteConflict
 from pos_app.server.errors import ApiError
 from pos_app.server.models import Event
 from pos_app.server.services import (
@@ -29,6 +30,7 @@ from pos_app.server.services import (
     catalog_import,
     channels,
     identity,
+    live,
     sealing_keys,
     webhooks,
 )
@@ -48,6 +50,8 @@ def open_database(database: str, data_dir: Path | None = None) -> Iterator[Datab
     the audit chain keyed and anchored and PIN hashes and webhook secrets sealed with the
     data folder's secrets (``data_dir``, or ``database`` itself when it is a folder:
     :mod:`pos_app.server.services.anchoring`, :mod:`pos_app.server.services.sealing_keys`).
+    Its writes carry the live inventory's hooks, as a server's do: what they change gets a
+    new inventory version, which a server on the same database picks up.
 
     A URL without ``data_dir`` (tests only: the CLI always has a data folder) gets a
     throwaway audit key and this process's throwaway sealing keys: what it appends does not
@@ -65,7 +69,8 @@ def open_database(database: str, data_dir: Path | None = None) -> Iterator[Datab
         database_url_for(str(folder))  # a relative folder is refused; the folder made 0700
         chain = anchoring.load_chain(folder, create=True)
         keys = sealing_keys.load_keys(folder, create=True)
-    db = Database(database_url_for(database), chain=chain, keys=keys)
+    db = Database(database_url_for(database), chain=chain, keys=keys,
+                  write_hooks=[live.install_session_hooks])
     try:
         migrate.upgrade(db)
         anchoring.prepare_chain(db, SystemClock().now())
@@ -89,8 +94,8 @@ def add_terminal(database: str, name: str, *,
         try:
             with db.write() as session:
                 return identity.create_terminal(session, name, now=clock.now(), ttl=ttl)
-        except ApiError as exc:
-            raise ValueError(exc.message) from None
+        except (ApiError, WriteConflict) as exc:
+            raise ValueError(str(exc)) from None
 
 
 def add_channel_token(database: str, channel: str, name: str | None = None, *,
@@ -109,8 +114,8 @@ def add_channel_token(database: str, channel: str, name: str | None = None, *,
             with db.write() as session:
                 return channels.create_channel_token(session, channel, name=name,
                                                      now=clock.now())
-        except ApiError as exc:
-            raise ValueError(exc.message) from None
+        except (ApiError, WriteConflict) as exc:
+            raise ValueError(str(exc)) from None
 
 
 def add_webhook(database: str, url: str, *, clock: Clock | None = None,
@@ -132,8 +137,8 @@ def add_webhook(database: str, url: str, *, clock: Clock | None = None,
             with db.write() as session:
                 return webhooks.create_webhook(session, url, now=clock.now(),
                                                allow_private=allow_private)
-        except ApiError as exc:
-            raise ValueError(exc.message) from None
+        except (ApiError, WriteConflict) as exc:
+            raise ValueError(str(exc)) from None
 
 
 def list_webhooks(database: str, *, data_dir: Path | None = None) -> schemas.WebhookList:
@@ -157,8 +162,8 @@ def remove_webhook(database: str, webhook_id: int, *,
         try:
             with db.write() as session:
                 return webhooks.remove_webhook(session, webhook_id, now=clock.now())
-        except ApiError as exc:
-            raise LookupError(exc.message) from None
+        except (ApiError, WriteConflict) as exc:
+            raise LookupError(str(exc)) from None
 
 
 def add_staff(database: str, username: str, *, role: str, pin: str,
@@ -173,8 +178,8 @@ def add_staff(database: str, username: str, *, role: str, pin: str,
             with db.write() as session:
                 return identity.add_staff(session, username, role=role, pin=pin,
                                           display_name=display_name)
-        except ApiError as exc:
-            raise ValueError(exc.message) from None
+        except (ApiError, WriteConflict) as exc:
+            raise ValueError(str(exc)) from None
 
 
 def import_catalog(database: str, catalog: dict[str, Any], *,

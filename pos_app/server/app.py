@@ -6,7 +6,15 @@ unknown or missing fields, wrong types) are 422 ``invalid_request``; unknown rou
 ``internal_error`` (never caused by input).
 
 Every 401 ``unauthorized`` / 403 ``forbidden`` is audited as ``denied`` by the ``ApiError``
-handler (:mod:`pos_app.server.denials`), after the refusal, in its own transaction.
+handler (:mod:`pos_app.server.denials`), after the refusal, in its own transaction. A
+:class:`~pos_app.server.db_errors.WriteConflict` from the database (a unit of work kept
+failing with a serialization failure or deadlock) is answered as its ``ApiError``
+(:func:`pos_app.server.errors.write_conflict_error`): 409 ``request_in_progress`` with
+``Retry-After: 1``.
+
+The app also composes the database it opens: its write sessions get the live inventory's
+hooks (:func:`pos_app.server.services.live.install_session_hooks`), which
+:mod:`pos_app.server.db` does not know about.
 """
 
 from __future__ import annotations
@@ -27,7 +35,8 @@ import pos_app
 from pos_app.api.errors import ErrorCode
 from pos_app.server import denials
 from pos_app.server.db import Database
-from pos_app.server.errors import ApiError
+from pos_app.server.db_errors import WriteConflict
+from pos_app.server.errors import ApiError, write_conflict_error
 from pos_app.server.http_limits import BodyLimit
 from pos_app.server.inputs import CleanUrl
 from pos_app.server.routes import include_routes
@@ -73,6 +82,11 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
         await run_in_threadpool(denials.record_denial, request, exc, state.database,
                                 state.settings, state.denial_throttle)
     return JSONResponse(status_code=exc.status, content=exc.body(), headers=exc.headers)
+
+
+async def _write_conflict(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, WriteConflict)
+    return await _api_error(request, write_conflict_error(exc))
 
 
 def _allowed_methods(request: Request) -> list[str]:
@@ -124,15 +138,17 @@ def create_app(settings: ServerSettings, *, database: Database | None = None) ->
     """A FastAPI app serving ``/v1`` on ``settings.database_url`` (and ``/docs``, ``/redoc``
     and ``/openapi.json`` when ``settings.docs``).
 
-    ``database`` may be given to share one :class:`Database` (tests); otherwise one is created
-    and disposed with the app. The database must already be migrated
+    ``database`` may be given to share one :class:`Database` (the runner, tests), opened with
+    ``write_hooks=[live.install_session_hooks]``; otherwise one is created so and disposed
+    with the app. The database must already be migrated
     (:func:`pos_app.server.migrate.upgrade`).
     """
     owned = database is None
     db = database or Database(settings.database_url,
                               busy_timeout_ms=settings.sqlite_busy_timeout_ms,
                               retry_attempts=settings.db_retry_attempts,
-                              batch_limit=settings.write_batch_limit)
+                              batch_limit=settings.write_batch_limit,
+                              write_hooks=[live.install_session_hooks])
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -177,6 +193,7 @@ def create_app(settings: ServerSettings, *, database: Database | None = None) ->
     app.state.sliding_sessions = set()  # staff session ids whose idle deadline is being moved
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(WriteConflict, _write_conflict)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
     include_routes(app)

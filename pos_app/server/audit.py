@@ -40,25 +40,23 @@ appender waits from here to this transaction's commit.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from pos_app.server import sql
 from pos_app.server.audit_anchors import read_anchors
+from pos_app.server.chain_key import Chain, ChainKey
 from pos_app.server.models import AuditEntry, AuditHead
+from pos_app.server.tx_state import state
 
-__all__ = ["CHAIN_INFO", "CHAIN_LOCK", "COUNT_ECHOES", "GENESIS_HASH", "PROBLEMS", "REKEYED",
-           "Anchors", "AuditRecord", "Chain", "ChainKey", "VerifyResult", "append",
-           "chain_of", "entry_hash", "install_session_hooks", "lock_chain", "verify"]
+__all__ = ["CHAIN_LOCK", "COUNT_ECHOES", "GENESIS_HASH", "PROBLEMS", "REKEYED", "Anchors",
+           "AuditRecord", "VerifyResult", "append", "entry_hash", "lock_chain", "verify"]
 
 GENESIS_HASH = "0" * 64
 
@@ -105,42 +103,6 @@ REKEYED = "audit_rekeyed"
 """The action of the entry written at the upgrade that keyed the chain (its ``reason`` says
 up to which ``seq`` the entries are plain SHA-256)."""
 
-CHAIN_INFO = "pos_audit_chain"
-"""``session.info`` key of the :class:`Chain` a :class:`~pos_app.server.db.Database` gives
-every session it opens."""
-
-
-class ChainKey:
-    """The audit chain's HMAC-SHA256 key (32 bytes), with its keyed state precomputed once so
-    each entry costs one ``copy()`` (the append is on every sale's path)."""
-
-    __slots__ = ("_mac",)
-
-    def __init__(self, key: bytes) -> None:
-        self._mac = hmac.new(key, digestmod=hashlib.sha256)
-
-    @classmethod
-    def ephemeral(cls) -> ChainKey:
-        """A random key known to this object only: for a database opened without a data
-        folder (tests). Entries written under it verify in this process only."""
-        return cls(secrets.token_bytes(32))
-
-    def hexdigest(self, message: bytes) -> str:
-        """HMAC-SHA256 of ``message`` under this key, 64 hex digits."""
-        mac = self._mac.copy()
-        mac.update(message)
-        return mac.hexdigest()
-
-
-@dataclass(frozen=True)
-class Chain:
-    """What a database's sessions chain and verify with: the audit ``key`` and the
-    ``anchor_file`` (None: no anchors, every entry keyed: a database without a data folder)."""
-
-    key: ChainKey = field(default_factory=ChainKey.ephemeral)
-    anchor_file: Path | None = None
-
-
 @dataclass(frozen=True)
 class Anchors:
     """What :func:`verify` checks the chain against: entries up to ``keyed_after`` are plain
@@ -163,17 +125,6 @@ class Anchors:
             return cls()
         return cls(keyed_after=anchors[0].seq, hashes={a.seq: a.hash for a in anchors})
 
-
-def chain_of(session: Session) -> Chain:
-    """The :class:`Chain` of ``session`` (set by its :class:`~pos_app.server.db.Database`).
-
-    Raises:
-        RuntimeError: a session no ``Database`` opened.
-    """
-    chain = session.info.get(CHAIN_INFO)
-    if not isinstance(chain, Chain):
-        raise RuntimeError("this session has no audit chain key (open it with Database)")
-    return chain
 
 COUNT_ECHOES = frozenset({"stock_alert"})
 """Actions whose entries repeat the counts of the change they belong to (a rung crossed by
@@ -229,46 +180,24 @@ _INSERT = sql.Statement(
 _HEAD = sql.Statement("UPDATE audit_head SET seq = :seq, hash = :hash WHERE id = 1")
 
 
-_CHAIN_HELD = "pos_audit_chain_held"  # session.info: the lock was taken outside savepoints
-_TAIL_INFO = "pos_audit_tail"  # session.info: (seq, hash) this transaction last appended
-
-
 def lock_chain(session: Session) -> None:
     """PostgreSQL: take the chain's advisory lock :data:`CHAIN_LOCK` in ``session``'s
     transaction (waits for the current holder's commit; held to the end of this transaction).
-    Taken outside any savepoint, it is remembered and not asked for again in this
-    transaction (a savepoint rollback releases locks taken inside it, so those are asked for
-    each time). :meth:`pos_app.server.db.Database.write` takes it first thing in every write
+    It is remembered (:attr:`~pos_app.server.tx_state.TxState.chain_held`) and not asked for
+    again in this transaction; a savepoint rollback, which releases locks taken inside it,
+    puts the remembered flag back as the savepoint found it (:mod:`pos_app.server.tx_state`).
+    :meth:`pos_app.server.db.Database.write` takes it first thing in every write
     transaction on PostgreSQL, so every writer locks the chain before any row: one lock
     order, no deadlock between a group-commit batch (chain held, next unit guarding a row)
     and another writer (row locked, waiting for the chain). No-op on SQLite, whose writers
     are already serial."""
-    if sql.dialect(session) != "postgresql" or session.info.get(_CHAIN_HELD):
+    tx = state(session)
+    if tx.dialect != "postgresql" or tx.chain_held:
         return
     # Deferred: sent first in this transaction's next round trip (nothing reads its result,
     # and statements keep their order, so it is still taken before any row lock).
     sql.defer(session, _LOCK_CHAIN, {})
-    if not session.in_nested_transaction():
-        session.info[_CHAIN_HELD] = True
-
-
-def install_session_hooks(factory: sessionmaker[Session]) -> None:
-    """Forget the remembered chain lock and tail when a transaction ends, and the tail when
-    a savepoint rolls back (its append may be undone); done by
-    :class:`pos_app.server.db.Database` for its write sessions."""
-
-    def committed(session: Session) -> None:
-        if not session.in_transaction():  # the outer COMMIT, not a RELEASE SAVEPOINT
-            session.info.pop(_CHAIN_HELD, None)
-            session.info.pop(_TAIL_INFO, None)
-
-    def rolled_back(session: Session, previous: SessionTransaction) -> None:
-        session.info.pop(_TAIL_INFO, None)
-        if not previous.nested:
-            session.info.pop(_CHAIN_HELD, None)
-
-    event.listen(factory, "after_commit", committed)
-    event.listen(factory, "after_soft_rollback", rolled_back)
+    tx.chain_held = True
 
 
 def append(session: Session, records: list[AuditRecord], at: datetime) -> None:
@@ -282,9 +211,12 @@ def append(session: Session, records: list[AuditRecord], at: datetime) -> None:
     """
     if not records:
         return
-    key = chain_of(session).key
+    tx = state(session)
+    key = tx.audit_chain().key
     lock_chain(session)
-    tail = session.info.get(_TAIL_INFO)  # what this transaction appended last, if anything
+    # What this transaction appended last and still stands (a savepoint's rollback puts it
+    # back as the savepoint found it: pos_app.server.tx_state), else the stored tail.
+    tail: Any = tx.audit_tail
     if tail is None:
         tail = sql.execute(session, _TAIL).fetchone()
     seq, prev = (int(tail[0]), str(tail[1])) if tail is not None else (0, GENESIS_HASH)
@@ -310,7 +242,7 @@ def append(session: Session, records: list[AuditRecord], at: datetime) -> None:
         rows.append(row)
     sql.defer(session, _INSERT, rows)
     sql.defer(session, _HEAD, {"seq": seq, "hash": prev})
-    session.info[_TAIL_INFO] = (seq, prev)
+    tx.audit_tail = (seq, prev)
 
 
 def verify(session: Session, *, anchors: Anchors | None = None, batch: int = 5000,
@@ -347,9 +279,10 @@ def verify(session: Session, *, anchors: Anchors | None = None, batch: int = 500
     Raises:
         pos_app.server.audit_anchors.AnchorFileError: the chain's anchor file is not one.
     """
-    key = chain_of(session).key
+    chain = state(session).audit_chain()
+    key = chain.key
     if anchors is None:
-        anchors = Anchors.of(chain_of(session))
+        anchors = Anchors.of(chain)
     keyed_after = anchors.keyed_after
     plain_to = keyed_after if keyed_after is not None else 2 ** 62
     head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)

@@ -12,13 +12,20 @@ SQLAlchemy SQLite docs, "Enabling Non-Legacy SQLite Transactional Modes"): write
 because SQLite's ``busy_timeout`` is unfair between waiting writers (``MEASUREMENTS.md``).
 On PostgreSQL (``postgresql+psycopg://``) writes run under READ COMMITTED with no lock; a
 serialization failure or deadlock (SQLSTATE ``40001``/``40P01``) is retried by
-:meth:`Database.run_write` and answered 409 ``request_in_progress`` when it persists.
+:meth:`Database.run_write` and raised as :class:`~pos_app.server.db_errors.WriteConflict`
+when it persists (answered 409 ``request_in_progress`` by the app).
 
-Live inventory (``DESIGN.md``): every write session carries the hooks of
-:mod:`pos_app.server.services.live`: just before commit the changed ticket types are stamped
-with the transaction's inventory version (and, on PostgreSQL, ``NOTIFY pos_inventory`` is sent
-in the same transaction, delivered only on commit); after the commit they are handed to
-:attr:`Database.publisher` (the process's broadcaster); a rollback publishes nothing.
+Every session carries its transaction state (:mod:`pos_app.server.tx_state`: dialect, audit
+chain, sealing keys and what the transaction has done so far), restored when a savepoint rolls
+back. This module is persistence only: it imports no service and nothing of HTTP
+(``tests/unit/test_architecture.py``).
+
+Live inventory (``DESIGN.md``): whoever opens a database to serve or administer it gives it
+the hooks of :mod:`pos_app.server.services.live` (``write_hooks``): just before commit the
+changed ticket types are stamped with the transaction's inventory version (and, on
+PostgreSQL, ``NOTIFY pos_inventory`` is sent in the same transaction, delivered only on
+commit); after the commit they are handed to :attr:`Database.publisher` (the process's
+broadcaster); a rollback publishes nothing.
 """
 
 from __future__ import annotations
@@ -26,71 +33,41 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import sqlite3
-import sys
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, make_url
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pos_app.api.errors import ErrorCode
 from pos_app.files import private_sqlite
-from pos_app.server.audit import CHAIN_INFO, Chain, lock_chain
-from pos_app.server.audit import install_session_hooks as install_audit_hooks
-from pos_app.server.errors import ApiError
+from pos_app.server import tx_state
+from pos_app.server.audit import lock_chain
+from pos_app.server.chain_key import Chain
+from pos_app.server.db_errors import WriteConflict, is_retryable
 from pos_app.server.group_commit import GroupCommitWriter, Unit
-from pos_app.server.sealing import KEYS_INFO, Keys, throwaway_keys
-from pos_app.server.services.live import TRANSACTION_INFO_KEYS, install_session_hooks
-from pos_app.server.sql import DIALECT_INFO, install_deferred_hooks
+from pos_app.server.sealing import Keys, throwaway_keys
+from pos_app.server.sql import install_deferred_hooks
 
-__all__ = ["RETRYABLE_SQLSTATES", "Database", "Publisher", "WriteConflict", "is_database_error",
-           "is_retryable"]
+__all__ = ["Database", "Publisher", "WriteHooks"]
 
 log = logging.getLogger("pos_app.server.db")
 
 _WRITE_OPTION = "pos_app_write"
 
-RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
-"""PostgreSQL ``serialization_failure`` and ``deadlock_detected``: the transaction was rolled
-back by the server and running the same unit of work again is expected to succeed."""
-
 Publisher = Callable[[int, Collection[int]], None]
 """``publisher(inventory_version, ticket_type_ids)``, called after a commit (any thread)."""
 
+WriteHooks = Callable[[sessionmaker[Session], Publisher], None]
+"""``install(factory, publish)``: registers event hooks on the write session factory;
+``publish(version, ticket_type_ids)`` hands a committed change to :attr:`Database.publisher`
+(e.g. :func:`pos_app.server.services.live.install_session_hooks`)."""
+
 T = TypeVar("T")
-
-
-class WriteConflict(ApiError):
-    """409 ``request_in_progress`` (``Retry-After: 1``): the database kept refusing the unit of
-    work with a serialization failure or deadlock; nothing was changed, try again shortly."""
-
-    def __init__(self) -> None:
-        super().__init__(ErrorCode.REQUEST_IN_PROGRESS,
-                         "The server is busy with conflicting changes; nothing was changed. "
-                         "Try again in a moment.", headers={"Retry-After": "1"})
-
-
-def is_retryable(exc: BaseException) -> bool:
-    """True for a PostgreSQL serialization failure or deadlock (SQLSTATE ``40001``/``40P01``),
-    raised through SQLAlchemy or straight from psycopg (:mod:`pos_app.server.sql`)."""
-    orig = exc.orig if isinstance(exc, DBAPIError) else exc  # raw driver errors (sql.py) too
-    return getattr(orig, "sqlstate", None) in RETRYABLE_SQLSTATES
-
-
-def is_database_error(exc: BaseException) -> bool:
-    """True for an error raised by the database driver (``psycopg.Error``, ``sqlite3.Error``),
-    raw (:mod:`pos_app.server.sql`) or wrapped by SQLAlchemy (``DBAPIError``)."""
-    if isinstance(exc, DBAPIError | sqlite3.Error):
-        return True
-    psycopg = sys.modules.get("psycopg")  # loaded only when serving PostgreSQL
-    return psycopg is not None and isinstance(exc, psycopg.Error)
 
 
 def _install_sqlite_hooks(engine: Engine, busy_timeout_ms: int) -> None:
@@ -126,13 +103,19 @@ class Database:
             (``settings.write_batch_limit``).
         chain: the audit chain's key and anchor file, from the data folder's secrets
             (:func:`pos_app.server.services.anchoring.load_chain`); every session carries it
-            (:data:`pos_app.server.audit.CHAIN_INFO`). None: a random key of this object's
-            own and no anchors (tests; a chain written so verifies in this process only).
+            (:attr:`pos_app.server.tx_state.TxState.chain`). None: a random key of this
+            object's own and no anchors (tests; a chain written so verifies in this process
+            only).
         keys: the keys sealing PIN hashes and webhook secrets, from the data folder's
             secrets (:func:`pos_app.server.services.sealing_keys.load_keys`); every session
-            carries them (:data:`pos_app.server.sealing.KEYS_INFO`). None: this process's
-            throwaway keys (:func:`pos_app.server.sealing.throwaway_keys`: tests; what is
-            sealed so opens in this process only).
+            carries them (:attr:`pos_app.server.tx_state.TxState.keys`). None: this
+            process's throwaway keys (:func:`pos_app.server.sealing.throwaway_keys`: tests;
+            what is sealed so opens in this process only).
+        write_hooks: each is called once with the write session factory and the publish
+            function (:data:`WriteHooks`): the composition root's way to give the write
+            sessions the live inventory's hooks
+            (:func:`pos_app.server.services.live.install_session_hooks`). Without them
+            nothing is stamped with an inventory version nor published.
 
     Attributes:
         publisher: called as ``publisher(inventory_version, ticket_type_ids)`` after every
@@ -143,7 +126,8 @@ class Database:
 
     def __init__(self, url: str, *, busy_timeout_ms: int = 15_000,
                  retry_attempts: int = 5, batch_limit: int = 64,
-                 chain: Chain | None = None, keys: Keys | None = None) -> None:
+                 chain: Chain | None = None, keys: Keys | None = None,
+                 write_hooks: Sequence[WriteHooks] = ()) -> None:
         self.url = url
         self.chain = chain or Chain()
         self.keys = keys or throwaway_keys()
@@ -161,16 +145,15 @@ class Database:
         self.retry_attempts = max(1, retry_attempts)
         self.publisher: Publisher | None = None
         self._write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
-        info = {DIALECT_INFO: self.dialect, CHAIN_INFO: self.chain, KEYS_INFO: self.keys}
-        self._read_sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
-        self._write_sessions = sessionmaker(self._write_engine, expire_on_commit=False,
-                                            info=info)
-        install_session_hooks(self._write_sessions, self._publish)
-        install_audit_hooks(self._write_sessions)
+        self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(self._write_engine, expire_on_commit=False)
+        tx_state.install_session_hooks(self._read_sessions)
+        tx_state.install_session_hooks(self._write_sessions)
+        for install in write_hooks:
+            install(self._write_sessions, self._publish)
         if not self.is_sqlite:
             install_deferred_hooks(self.engine)
-        self._group = GroupCommitWriter(self, batch_limit=batch_limit,
-                                        info_keys=TRANSACTION_INFO_KEYS)
+        self._group = GroupCommitWriter(self, batch_limit=batch_limit)
 
     @property
     def is_sqlite(self) -> bool:
@@ -185,11 +168,15 @@ class Database:
             except Exception:  # the commit stands; subscribers catch up on the next change
                 log.exception("publishing inventory version %d failed", version)
 
+    def _attach(self, session: Session) -> None:
+        tx_state.attach(session, dialect=self.dialect, chain=self.chain, keys=self.keys)
+
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reads (one snapshot on SQLite WAL), closed on exit: its transaction
         ends and loaded objects stay readable (detached)."""
         with self._read_sessions() as session:
+            self._attach(session)
             yield session
 
     @contextmanager
@@ -199,13 +186,15 @@ class Database:
         On SQLite the transaction is ``BEGIN IMMEDIATE`` and holds this process's writer
         lock for its whole duration, so writers run one at a time, in arrival order.
         A block cannot be run again, so a PostgreSQL serialization failure or deadlock here
-        is answered at once with :class:`WriteConflict` (409 ``request_in_progress``); use
-        :meth:`run_write` for a unit of work that is retried instead.
+        raises :class:`~pos_app.server.db_errors.WriteConflict` at once (409
+        ``request_in_progress`` to a client); use :meth:`run_write` for a unit of work that is
+        retried instead.
         """
         if self._lock is not None:
             self._lock.acquire()
         try:
             with self._write_sessions() as session:
+                self._attach(session)
                 try:
                     if not self.is_sqlite:
                         lock_chain(session)  # chain before rows, in every writer: no deadlock
@@ -233,7 +222,9 @@ class Database:
         not keep ORM objects from an earlier attempt.
 
         Raises:
-            WriteConflict: still failing after the last attempt (409 ``request_in_progress``).
+            WriteConflict: still failing after the last attempt
+                (:class:`~pos_app.server.db_errors.WriteConflict`, 409
+                ``request_in_progress`` to a client).
             Whatever ``unit`` raises otherwise (the transaction is rolled back).
         """
         total = max(1, attempts if attempts is not None else self.retry_attempts)

@@ -1,4 +1,5 @@
-"""The exception services raise to answer a request with a contract error.
+"""The exception services raise to answer a request with a contract error, and the
+contract error of a persistence-level one (:func:`write_conflict_error`).
 
 Tree::
 
@@ -12,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from pos_app.api.errors import ERROR_STATUS, ErrorCode
+from pos_app.server.db_errors import WriteConflict
 
-__all__ = ["ApiError", "Denial"]
+__all__ = ["ApiError", "Denial", "write_conflict_error"]
 
 
 @dataclass(frozen=True)
@@ -56,3 +58,9 @@ class ApiError(Exception):
     def body(self) -> dict[str, Any]:
         """The JSON error body."""
         return {"error": str(self.code), "message": self.message, **self.extra}
+
+
+def write_conflict_error(conflict: WriteConflict) -> ApiError:
+    """The answer to ``conflict`` (the database kept refusing the unit of work): 409
+    ``request_in_progress`` with ``Retry-After: 1``, its sentence saying nothing was changed."""
+    return ApiError(ErrorCode.REQUEST_IN_PROGRESS, str(conflict), headers={"Retry-After": "1"})

@@ -10,8 +10,10 @@ on the writer lock and fighting over the GIL while the lock holder waited for th
 
 * a unit that returns is released into the transaction; a unit that raises is rolled back
   to its savepoint alone (its caller gets the exception, the others are unaffected), and
-  the live-inventory bookkeeping it left in ``session.info`` is restored, so a rolled-back
-  unit announces nothing and leaves no inventory version behind;
+  the savepoint's rollback puts the transaction's state back as the unit found it
+  (:mod:`pos_app.server.tx_state`: audit tail, changed ticket types, inventory version), so
+  a rolled-back unit announces nothing, leaves no inventory version behind and the next
+  unit's audit entry follows the last one that stands;
 * a unit that raises a database error instead aborts the batch, and every unit of it then
   runs alone (:meth:`~pos_app.server.db.Database.run_write`): on PostgreSQL a unit's
   deferred INSERTs and its ``RELEASE`` travel with the next unit's first statement
@@ -58,18 +60,17 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import Future
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
+from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 
 from sqlalchemy.orm import Session
 
 from pos_app.server import sql
-
-if TYPE_CHECKING:
-    from pos_app.server.db import Database
+from pos_app.server.db_errors import is_database_error, is_retryable
 
 __all__ = ["BatchUnit", "GroupCommitWriter", "RunsInTurn", "SendsGuardsAhead",
-           "SpeculationMissed", "Unit", "in_turn"]
+           "SpeculationMissed", "Transactions", "Unit", "in_turn"]
 
 log = logging.getLogger("pos_app.server.group_commit")
 
@@ -140,6 +141,20 @@ class _Job:
     future: Future[Any]
 
 
+class Transactions(Protocol):
+    """What the writer needs of its database (:class:`pos_app.server.db.Database`)."""
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True on SQLite, where nothing is sent ahead."""
+
+    def write(self) -> AbstractContextManager[Session]:
+        """A write transaction: commits when the block ends, rolls back on an exception."""
+
+    def run_write(self, unit: Callable[[Session], T]) -> T:
+        """``unit`` alone in its own write transaction, retried on a write conflict."""
+
+
 _STOP = object()
 
 
@@ -159,11 +174,9 @@ class GroupCommitWriter:
     ``batch_limit`` (1: one transaction per unit). Start it with :meth:`start` (done by
     :meth:`submit` when needed), stop it with :meth:`stop` (queued units still run)."""
 
-    def __init__(self, database: Database, *, batch_limit: int = 64,
-                 info_keys: tuple[str, ...] = ()) -> None:
+    def __init__(self, database: Transactions, *, batch_limit: int = 64) -> None:
         self._database = database
         self._batch_limit = max(1, batch_limit)
-        self._info_keys = info_keys
         self._queue: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -223,23 +236,7 @@ class GroupCommitWriter:
             if stop:
                 return
 
-    def _snapshot(self, session: Session) -> dict[str, Any]:
-        saved: dict[str, Any] = {}
-        for key in self._info_keys:
-            value = session.info.get(key)
-            saved[key] = value.copy() if isinstance(value, set | dict) else value
-        return saved
-
-    def _restore(self, session: Session, saved: dict[str, Any]) -> None:
-        for key, value in saved.items():
-            if value is None:
-                session.info.pop(key, None)
-            else:
-                session.info[key] = value
-
     def _run_batch(self, batch: list[_Job], *, speculate: bool = True) -> None:
-        from pos_app.server.db import is_database_error, is_retryable
-
         if not batch:
             return
         speculate = speculate and not self._database.is_sqlite
@@ -252,7 +249,8 @@ class GroupCommitWriter:
                 for index, job in enumerate(batch):
                     if speculate and index >= sent_to:
                         sent_to = _send_guards(session, batch, index)
-                    saved = self._snapshot(session)
+                    # Its savepoint: beginning it snapshots the transaction's state, a
+                    # rollback restores it (pos_app.server.tx_state).
                     savepoint = session.begin_nested()
                     unit = job.unit
                     try:
@@ -263,9 +261,8 @@ class GroupCommitWriter:
                     except Exception as exc:
                         if is_database_error(exc) or isinstance(exc, SpeculationMissed):
                             raise _BatchAborted() from exc
-                        if savepoint.is_active:
-                            savepoint.rollback()
-                        self._restore(session, saved)
+                        if savepoint.is_active or session.get_nested_transaction() is savepoint:
+                            savepoint.rollback()  # (inactive but open: a flush failed in it)
                         if isinstance(unit, SendsGuardsAhead):
                             try:
                                 unit.settle(session, failed=True)

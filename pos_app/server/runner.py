@@ -44,7 +44,7 @@ from pos_app.server.data_dir import record_database, without_password
 from pos_app.server.db import Database
 from pos_app.server.http_limits import uvicorn_options
 from pos_app.server.secrets_dir import SecretsError
-from pos_app.server.services import anchoring, sealing_keys
+from pos_app.server.services import anchoring, live, sealing_keys
 from pos_app.server.settings import ServerSettings, database_url_for
 from pos_app.server.tls import ensure_tls
 
@@ -165,7 +165,8 @@ def worker_app() -> FastAPI:
     database = Database(url, retry_attempts=settings.db_retry_attempts,
                         batch_limit=settings.write_batch_limit,
                         chain=anchoring.load_chain(Path(folder), create=False),
-                        keys=sealing_keys.load_keys(Path(folder), create=False))
+                        keys=sealing_keys.load_keys(Path(folder), create=False),
+                        write_hooks=[live.install_session_hooks])
     app = create_app(settings, database=database)
     tune_gc()
     return app
@@ -285,7 +286,8 @@ def _serve(options: ServeOptions) -> None:
         chain = anchoring.load_chain(record_folder, create=True)
         keys = sealing_keys.load_keys(record_folder, create=True)
         database = Database(url, retry_attempts=settings.db_retry_attempts,
-                            batch_limit=settings.write_batch_limit, chain=chain, keys=keys)
+                            batch_limit=settings.write_batch_limit, chain=chain, keys=keys,
+                            write_hooks=[live.install_session_hooks])
         migrate.upgrade(database)
         anchoring.prepare_chain(database, settings.clock.now())
         sealing_keys.prepare_keys(database)

@@ -37,21 +37,17 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy.orm import Session
 
 from pos_app.server import security
 
-__all__ = ["KEYS_INFO", "NONCE_BYTES", "PIN_PREFIX", "WEBHOOK_PREFIX", "Keys", "PinPepper",
-           "SealError", "Sealer", "keys_of", "throwaway_keys"]
+__all__ = ["NONCE_BYTES", "PIN_PREFIX", "WEBHOOK_PREFIX", "Keys", "PinPepper", "SealError",
+           "Sealer", "throwaway_keys"]
 
 log = logging.getLogger("pos_app.server.sealing")
 
 PIN_PREFIX = "pepper1$"
 WEBHOOK_PREFIX = "sealed1$"
 NONCE_BYTES = 12
-
-KEYS_INFO = "pos_sealing_keys"
-"""The key of :class:`Keys` in ``Session.info`` (set by :class:`~pos_app.server.db.Database`)."""
 
 
 class SealError(ValueError):
@@ -163,7 +159,8 @@ class PinPepper:
 
 @dataclass(frozen=True)
 class Keys:
-    """The sealing keys of a database's sessions (:data:`KEYS_INFO`).
+    """The sealing keys of a database's sessions (each session's
+    :meth:`~pos_app.server.tx_state.TxState.sealing_keys`).
 
     Attributes:
         pins: seals staff PIN hashes (``pin.key``).
@@ -198,15 +195,3 @@ def throwaway_keys() -> Keys:
     """Random keys shared by every :class:`~pos_app.server.db.Database` of this process that
     was given none (no data folder: tests). What they seal opens in this process only."""
     return Keys.of(pin_key=secrets.token_bytes(32), webhook_key=secrets.token_bytes(32))
-
-
-def keys_of(session: Session) -> Keys:
-    """The :class:`Keys` of ``session`` (set by its :class:`~pos_app.server.db.Database`).
-
-    Raises:
-        RuntimeError: a session no ``Database`` opened.
-    """
-    keys = session.info.get(KEYS_INFO)
-    if not isinstance(keys, Keys):
-        raise RuntimeError("this session has no sealing keys (open it with Database)")
-    return keys

@@ -50,13 +50,11 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-__all__ = ["DIALECT_INFO", "Ahead", "Statement", "db_json", "db_time", "defer", "dialect",
+from pos_app.server.tx_state import state
+
+__all__ = ["Ahead", "Statement", "db_json", "db_time", "defer", "dialect",
            "execute", "executemany", "flush_deferred", "from_db_json", "from_db_time",
            "in_list", "install_deferred_hooks", "read_ahead", "send_ahead"]
-
-DIALECT_INFO = "pos_dialect"
-"""``session.info`` key holding the dialect name (``"sqlite"`` | ``"postgresql"``); the
-:class:`~pos_app.server.db.Database` session factories set it, so no bind lookup is needed."""
 
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
@@ -86,14 +84,11 @@ class Statement:
 
 
 def dialect(session: Session) -> str:
-    """``"sqlite"`` or ``"postgresql"`` for ``session`` (from ``session.info`` when set)."""
-    name = session.info.get(DIALECT_INFO)
-    if name is None:
-        name = session.info[DIALECT_INFO] = session.get_bind().dialect.name
-    return str(name)
+    """``"sqlite"`` or ``"postgresql"`` for ``session`` (its
+    :attr:`~pos_app.server.tx_state.TxState.dialect`: no bind lookup)."""
+    return state(session).dialect
 
 
-_CONNECTION_INFO = "pos_raw_connection"  # session.info: (transaction, pool connection)
 _DEFERRED = "pos_deferred_statements"  # pool connection info: [_Queued, ...]
 _READ_AHEAD = "pos_read_ahead"  # pool connection info: {(statement id, params): [(cursor,
 # the queue it went into)]}: a cursor is still unsent while that list is the queue (a send
@@ -120,14 +115,15 @@ def _connection(session: Session) -> Connection:
     ``SAVEPOINT`` lazily, the first time the new nested transaction is asked for its
     connection."""
     session.flush()  # raw statements do not autoflush: pending ORM rows first
+    tx = state(session)
     current = session.get_nested_transaction() or session.get_transaction()
-    cached = session.info.get(_CONNECTION_INFO)
+    cached = tx.connection
     if cached is not None and current is not None and cached[0] is current:
-        connection: Connection = cached[1]
-        return connection
+        return cached[1]
     connection = session.connection()
-    session.info[_CONNECTION_INFO] = (
-        session.get_nested_transaction() or session.get_transaction(), connection)
+    now_current = session.get_nested_transaction() or session.get_transaction()
+    assert now_current is not None  # session.connection() began one
+    tx.connection = (now_current, connection)
     return connection
 
 

@@ -22,7 +22,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pos_app.server.audit import ChainKey, entry_hash
+from pos_app.server.audit import entry_hash
+from pos_app.server.chain_key import ChainKey
 from pos_app.server.secrets_dir import AUDIT_KEY, SECRETS_DIRNAME, read_key
 from tests.support.live_server import LiveServer, free_port
 

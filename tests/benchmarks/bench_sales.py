@@ -186,9 +186,9 @@ def run_direct(url: str, tokens: list[str], workload: str, ids: list[int], threa
 
     from pos_app.api import schemas
     from pos_app.server.db import Database
-    from pos_app.server.services import identity, sales
+    from pos_app.server.services import identity, live, sales
 
-    db = Database(url)
+    db = Database(url, write_hooks=[live.install_session_hooks])
     try:
         now = datetime.now(UTC)
         with db.read() as session:

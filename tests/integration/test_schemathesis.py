@@ -21,7 +21,7 @@ from schemathesis import checks
 from pos_app.server import admin
 from pos_app.server.app import create_app
 from pos_app.server.db import Database
-from pos_app.server.services import anchoring, sealing_keys
+from pos_app.server.services import anchoring, live, sealing_keys
 from pos_app.server.settings import ServerSettings, database_url_for
 
 # Starlette's TestClient (used by Schemathesis for ASGI apps) asks for "httpx2"; its
@@ -35,7 +35,8 @@ admin.load_demo(DATA_DIR)  # migrated and filled before the app starts
 APP = create_app(ServerSettings(database_url=database_url_for(DATA_DIR), docs=True),
                  database=Database(database_url_for(DATA_DIR),
                                    chain=anchoring.load_chain(Path(DATA_DIR), create=False),
-                                   keys=sealing_keys.load_keys(Path(DATA_DIR), create=False)))
+                                   keys=sealing_keys.load_keys(Path(DATA_DIR), create=False),
+                                   write_hooks=[live.install_session_hooks]))
 # The SSE stream never ends by design; a test client would read it forever.
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP).exclude(
     path="/v1/inventory/stream")

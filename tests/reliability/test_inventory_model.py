@@ -34,7 +34,7 @@ from pos_app.domain.clock import FixedClock
 from pos_app.server import admin
 from pos_app.server.app import create_app
 from pos_app.server.db import Database
-from pos_app.server.services import anchoring, sealing_keys
+from pos_app.server.services import anchoring, live, sealing_keys
 from pos_app.server.settings import ServerSettings, database_url_for
 from tests.support.postgres import PostgresServer
 
@@ -104,7 +104,8 @@ class InventoryMachine(RuleBasedStateMachine):
             session_idle_timeout=timedelta(days=3650))  # time runs for days; the session must not
         self.database = Database(settings.database_url,
                                  chain=anchoring.load_chain(folder, create=False),
-                                 keys=sealing_keys.load_keys(folder, create=False))
+                                 keys=sealing_keys.load_keys(folder, create=False),
+                                 write_hooks=[live.install_session_hooks])
         self.app = create_app(settings, database=self.database)
         self.client = TestClient(self.app)
         self.client.__enter__()

@@ -27,7 +27,7 @@ from pos_app.server.app import create_app
 from pos_app.server.catalog import parse_catalog
 from pos_app.server.db import Database
 from pos_app.server.models import Staff
-from pos_app.server.services import catalog_import, identity, sealing_keys
+from pos_app.server.services import catalog_import, identity, live, sealing_keys
 from pos_app.server.settings import ServerSettings
 from tests.support.postgres import PostgresServer
 
@@ -106,7 +106,8 @@ def venue(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Venue]:
     ``sam`` and a manager ``pat`` who has left (inactive), and two paired tills."""
     data_dir = tmp_path / "data"
     db = Database(_url(request, tmp_path),
-                  keys=sealing_keys.load_keys(data_dir, create=True))
+                  keys=sealing_keys.load_keys(data_dir, create=True),
+                  write_hooks=[live.install_session_hooks])
     migrate.upgrade(db)
     tokens: dict[str, str] = {}
     with db.write() as session:

@@ -19,10 +19,12 @@ from sqlalchemy import delete, select, update
 from pos_app import cli
 from pos_app.server import audit, migrate
 from pos_app.server.audit_anchors import ANCHOR_FILE, read_anchors
+from pos_app.server.chain_key import ChainKey
 from pos_app.server.db import Database
 from pos_app.server.models import AuditEntry, AuditHead
 from pos_app.server.secrets_dir import SECRETS_DIRNAME
 from pos_app.server.services import anchoring
+from pos_app.server.services.live import install_session_hooks
 from tests.security.conftest import _url
 
 NOW = datetime(2026, 3, 14, 18, 0, tzinfo=UTC)
@@ -51,7 +53,8 @@ def _append(db: Database, count: int, at: datetime) -> None:
 @pytest.fixture
 def chained(request: pytest.FixtureRequest, dialect: str, tmp_path: Path) -> Iterator[Chained]:
     data_dir = tmp_path / "data"
-    db = Database(_url(request, tmp_path), chain=anchoring.load_chain(data_dir, create=True))
+    db = Database(_url(request, tmp_path), chain=anchoring.load_chain(data_dir, create=True),
+                  write_hooks=[install_session_hooks])
     try:
         migrate.upgrade(db)
         anchoring.prepare_chain(db, NOW)
@@ -103,7 +106,7 @@ def test_a_chain_recomputed_with_plain_sha256_is_reported_rewritten(
 
 def test_a_chain_recomputed_under_a_wrong_key_is_reported_rewritten(
         chained: Chained, capsys: pytest.CaptureFixture[str]) -> None:
-    guessed = audit.ChainKey(hashlib.sha256(b"guess").digest())
+    guessed = ChainKey(hashlib.sha256(b"guess").digest())
     _recompute(chained.db, 10, lambda entry: audit.entry_hash(entry, guessed))  # unanchored
     result = _verify(chained, capsys)
     assert (result["ok"], result["problem"], result["first_bad_seq"]) == (False, "rewritten", 10)
@@ -166,7 +169,8 @@ def test_a_plain_sha256_chain_from_before_the_upgrade_is_re_anchored_and_still_g
 
 def _sqlite_venue(folder: Path) -> Database:
     db = Database(f"sqlite:///{folder / 'pos.sqlite3'}",
-                  chain=anchoring.load_chain(folder, create=True))
+                  chain=anchoring.load_chain(folder, create=True),
+                  write_hooks=[install_session_hooks])
     migrate.upgrade(db)
     anchoring.prepare_chain(db, NOW)
     return db

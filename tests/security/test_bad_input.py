@@ -21,7 +21,7 @@ import pytest
 from pos_app.server import admin, migrate
 from pos_app.server.app import create_app
 from pos_app.server.db import Database
-from pos_app.server.services import identity
+from pos_app.server.services import identity, live
 from pos_app.server.settings import ServerSettings
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
         url = f"sqlite:///{tmp_path / 'pos.sqlite3'}"
     else:
         url = request.getfixturevalue("postgres").create_database(f"sec_{uuid.uuid4().hex[:10]}")
-    database = Database(url)
+    database = Database(url, write_hooks=[live.install_session_hooks])
     migrate.upgrade(database)
     admin.load_demo(url)
     now = datetime.now(UTC)

@@ -26,7 +26,7 @@ import pytest
 
 from pos_app.server.app import create_app
 from pos_app.server.db import Database
-from pos_app.server.services import channels
+from pos_app.server.services import channels, live
 from pos_app.server.settings import ServerSettings
 from tests.security.conftest import CASHIER_PIN, Venue
 from tests.support.app_server import AppServer, EventStream
@@ -155,7 +155,8 @@ def test_a_stream_ends_when_its_session_signs_out_through_another_server_process
     alex = _sign_in(server, venue, "till1", "alex", CASHIER_PIN)
     watched = _open(streams, server, alex)
     bystander = _open(streams, server, _sign_in(server, venue, "till2", "sam", "1111"))
-    other_db = Database(venue.db.url, chain=venue.db.chain)
+    other_db = Database(venue.db.url, chain=venue.db.chain,
+                        write_hooks=[live.install_session_hooks])
     with warnings.catch_warnings():  # Starlette's TestClient asks for "httpx2"; not ours
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient

@@ -32,7 +32,7 @@ from pos_app.server.models import Staff, TicketType, Webhook
 from pos_app.server.runner import ServeOptions, serve
 from pos_app.server.sealing import PIN_PREFIX, WEBHOOK_PREFIX
 from pos_app.server.secrets_dir import PIN_KEY, SECRETS_DIRNAME, WEBHOOK_KEY, SecretsError
-from pos_app.server.services import anchoring, capacity, sealing_keys, webhooks
+from pos_app.server.services import anchoring, capacity, live, sealing_keys, webhooks
 from pos_app.server.services.principal import Principal
 from pos_app.server.services.webhook_dispatcher import WebhookDispatcher
 from pos_app.server.services.webhook_http import Reply
@@ -95,7 +95,8 @@ def _file_bytes(url: str) -> bytes:
 def _database(url: str, data_dir: Path) -> Database:
     """A server process's database: the data folder's audit chain and sealing keys."""
     return Database(url, chain=anchoring.load_chain(data_dir, create=False),
-                    keys=sealing_keys.load_keys(data_dir, create=False))
+                    keys=sealing_keys.load_keys(data_dir, create=False),
+                    write_hooks=[live.install_session_hooks])
 
 
 Till = tuple["TestClient", dict[str, str]]
@@ -153,7 +154,8 @@ def test_a_database_served_with_another_pin_key_refuses_sign_in_with_401_and_log
         url: str, data_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     _enrol(url, data_dir, ("morgan", "manager", "2468"))
     other = tmp_path / "other-venue"  # another folder's pin.key, made for the occasion
-    wrong = Database(url, keys=sealing_keys.load_keys(other, create=True))
+    wrong = Database(url, keys=sealing_keys.load_keys(other, create=True),
+                     write_hooks=[live.install_session_hooks])
 
     with caplog.at_level(logging.ERROR, "pos_app.server.sealing"), \
             _till(url, data_dir, database=wrong) as till:

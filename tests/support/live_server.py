@@ -20,7 +20,7 @@ import httpx
 
 from pos_app.server import admin
 from pos_app.server.db import Database
-from pos_app.server.services import anchoring, sealing_keys
+from pos_app.server.services import anchoring, live, sealing_keys
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -129,7 +129,8 @@ class LiveServer:
         would; dispose of it."""
         return Database(self.sqlalchemy_url,
                         chain=anchoring.load_chain(self.data_dir, create=False),
-                        keys=sealing_keys.load_keys(self.data_dir, create=False))
+                        keys=sealing_keys.load_keys(self.data_dir, create=False),
+                        write_hooks=[live.install_session_hooks])
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,8 @@ from pos_app.cli import EPILOG, build_parser, main
 from pos_app.server import admin
 from pos_app.server.data_dir import RECORD_FILENAME, record_database
 from pos_app.server.models import Event, Staff, TicketType
+from pos_app.server.services.inventory import inventory_version
+from pos_app.server.services.live import load_changes
 from pos_app.server.settings import database_url_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,6 +102,21 @@ def test_an_import_says_what_it_created_and_never_a_pin(
     assert "Event gig was already there, as in the file" in out
     assert "Staff sam was already there (left unchanged, PIN not reset)" in out
     assert "Created" not in out
+
+
+def test_an_import_gets_an_inventory_version_a_server_on_the_database_picks_up(
+        capsys: pytest.CaptureFixture[str], data_dir: Path) -> None:
+    """Admin commands open the database with the live inventory's hooks, as the server
+    does: the new ticket types are stamped with the import's inventory version."""
+    with admin.open_database(str(data_dir)) as db, db.read() as session:
+        before = inventory_version(session)
+    code, _, _ = run(capsys, "admin", "import-catalog",
+                     write_catalog(data_dir, {"events": [event()]}), "--data-dir", str(data_dir))
+    assert code == 0
+    with admin.open_database(str(data_dir)) as db, db.read() as session:
+        changed = load_changes(session, before, now=datetime.now(UTC))
+    assert changed.inventory_version > before
+    assert [t.name for t in changed.ticket_types] == ["GA"]
 
 
 def test_an_existing_event_that_differs_is_skipped_and_the_output_says_why(

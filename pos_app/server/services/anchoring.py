@@ -37,6 +37,7 @@ from pos_app.server.audit_anchors import (
     last_anchor,
     read_anchors,
 )
+from pos_app.server.chain_key import Chain, ChainKey
 from pos_app.server.db import Database
 from pos_app.server.models import AuditHead
 from pos_app.server.secrets_dir import (
@@ -61,7 +62,7 @@ the chain's ``0x706F7301`` and the webhook dispatcher's ``0x706F7302``."""
 _WRITING = threading.Lock()  # anchor writes of this process, one at a time
 
 
-def load_chain(data_dir: Path, *, create: bool) -> audit.Chain:
+def load_chain(data_dir: Path, *, create: bool) -> Chain:
     """The audit chain's key and anchor file in ``data_dir/secrets``. With ``create`` (a
     server or admin command starting) the folder is made owner-only and a missing key is
     generated, unless the anchor file exists already (a key is never replaced under a chain
@@ -77,7 +78,7 @@ def load_chain(data_dir: Path, *, create: bool) -> audit.Chain:
         key = read_or_create_key(folder, AUDIT_KEY)
     else:
         key = read_key(folder, AUDIT_KEY)
-    return audit.Chain(key=audit.ChainKey(key), anchor_file=anchor_file)
+    return Chain(key=ChainKey(key), anchor_file=anchor_file)
 
 
 def prepare_chain(db: Database, now: datetime) -> None:

@@ -34,6 +34,7 @@ from pos_app.api import schemas
 from pos_app.api.errors import ErrorCode
 from pos_app.server import audit
 from pos_app.server.audit_anchors import ANCHOR_FILE
+from pos_app.server.chain_key import Chain
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.inputs import cursor_int
@@ -256,7 +257,7 @@ def verify_database(database: str, data_dir: Path) -> audit.VerifyResult:
             raise ValueError(f"no data folder at {database}")
     anchor_file = data_dir / SECRETS_DIRNAME / ANCHOR_FILE
     legacy = not anchor_file.exists()
-    chain = audit.Chain() if legacy else anchoring.load_chain(data_dir, create=False)
+    chain = Chain() if legacy else anchoring.load_chain(data_dir, create=False)
     anchors = audit.Anchors(keyed_after=None) if legacy else audit.Anchors.of(chain)
     db = Database(database_url_for(database), chain=chain)
     try:

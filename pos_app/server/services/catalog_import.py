@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from pos_app.server import audit
 from pos_app.server.catalog import Catalog, CatalogEvent, CatalogTicketType
 from pos_app.server.models import Event, Staff, TicketType
-from pos_app.server.sealing import keys_of
 from pos_app.server.services.inventory import bump_counters
+from pos_app.server.tx_state import state
 
 __all__ = ["CreatedEvent", "ImportReport", "SkippedEvent", "differences", "import_catalog",
            "is_empty"]
@@ -140,9 +140,9 @@ def import_catalog(session: Session, catalog: Catalog, *, now: datetime) -> Impo
         if session.scalars(select(Staff.id).where(Staff.username == person.username)).first():
             report.staff_existing.append(person.username)
             continue
+        pins = state(session).sealing_keys().pins
         session.add(Staff(username=person.username, display_name=person.display_name,
-                          role=person.role,
-                          pin_hash=keys_of(session).pins.hash(person.pin, person.username),
+                          role=person.role, pin_hash=pins.hash(person.pin, person.username),
                           active=True))
         report.staff_created.append((person.username, person.role))
     session.flush()

@@ -9,8 +9,9 @@ guard returned. :func:`record` then, in order:
    downwards (``before_available > rung >= after_available``), as a :class:`StockAlert` row
    plus an audit entry; a rung is crossed again only after availability rose above it;
 3. bumps the inventory version once for the whole transaction;
-4. notes the changed ticket type ids in ``session.info`` (:func:`changed_ticket_types`) so
-   the live-inventory publisher can announce them after commit, never before.
+4. notes the changed ticket type ids in the transaction's state (:func:`changed_ticket_types`,
+   :mod:`pos_app.server.tx_state`) so the live-inventory publisher can announce them after
+   commit, never before (and never those of a savepoint rolled back).
 """
 
 from __future__ import annotations
@@ -26,15 +27,13 @@ from pos_app.domain import inventory as rules
 from pos_app.server import audit
 from pos_app.server.models import StockAlert
 from pos_app.server.services.inventory import bump_counters
+from pos_app.server.tx_state import state
 
-__all__ = ["CHANGED_INFO", "Actor", "CountChange", "Counts", "changed_ticket_types",
+__all__ = ["Actor", "CountChange", "Counts", "changed_ticket_types",
            "crossed_rungs", "record"]
 
 Counts = tuple[int, int, int]
 """``(capacity, sold, held)`` of one ticket type."""
-
-CHANGED_INFO = "pos_changed_ticket_types"
-"""``session.info`` key: ticket type ids changed in the current transaction."""
 
 
 @dataclass(frozen=True)
@@ -77,9 +76,9 @@ def crossed_rungs(ladder: Sequence[int], before_available: int, after_available:
 
 def changed_ticket_types(session: Session) -> set[int]:
     """Ticket type ids changed in ``session``'s current transaction (read by the publisher
-    after commit; cleared by it)."""
-    changed: set[int] = session.info.setdefault(CHANGED_INFO, set())
-    return changed
+    after commit; :attr:`~pos_app.server.tx_state.TxState.changed_ticket_types`, cleared
+    when the transaction ends, put back as a savepoint found them when it rolls back)."""
+    return state(session).changed_ticket_types
 
 
 def record(session: Session, changes: Sequence[CountChange], *, actor: Actor,

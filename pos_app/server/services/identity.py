@@ -27,11 +27,11 @@ from pos_app.server import audit, security
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError, Denial
 from pos_app.server.models import ChannelToken, Staff, StaffSession, Terminal
-from pos_app.server.sealing import keys_of
 from pos_app.server.services import pin_attempts
 from pos_app.server.services.principal import ROLE_RANK, Principal
 from pos_app.server.services.principal_cache import credentials_revoked
 from pos_app.server.settings import ServerSettings
+from pos_app.server.tx_state import state
 
 __all__ = [
     "APPROVAL_FAILED",
@@ -370,7 +370,7 @@ def add_staff(session: Session, username: str, *, role: str, pin: str,
     if session.scalars(select(Staff.id).where(Staff.username == username)).first() is not None:
         raise ApiError(ErrorCode.INVALID_REQUEST, f"The username {username!r} is taken.")
     staff = Staff(username=username, display_name=display_name or username, role=role,
-                  pin_hash=keys_of(session).pins.hash(pin, username), active=True)
+                  pin_hash=state(session).sealing_keys().pins.hash(pin, username), active=True)
     session.add(staff)
     session.flush()
     return schemas.StaffOut(id=staff.id, username=staff.username,

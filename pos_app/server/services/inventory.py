@@ -12,19 +12,16 @@ from pos_app.api import schemas
 from pos_app.domain import inventory as rules
 from pos_app.server import audit, sql
 from pos_app.server.models import Counters, Event, Hold, HoldLine, TicketType
+from pos_app.server.tx_state import state
 
-__all__ = ["BUMPED_VERSION_INFO", "INVENTORY_VERSION_SEQUENCE", "SALE_NUMBER_SEQUENCE",
-           "bump_counters",
-           "bumped_version", "forget_bumped_version", "inventory_version", "lapsed_held",
-           "list_events", "next_sale_number", "ticket_type_out"]
+__all__ = ["INVENTORY_VERSION_SEQUENCE", "SALE_NUMBER_SEQUENCE", "bump_counters",
+           "bumped_version", "inventory_version", "lapsed_held", "list_events",
+           "next_sale_number", "ticket_type_out"]
 
 INVENTORY_VERSION_SEQUENCE = "pos_inventory_version_seq"
 """PostgreSQL: the sequence handing out inventory versions (migration 0003)."""
 SALE_NUMBER_SEQUENCE = "pos_sale_number_seq"
 """PostgreSQL: the sequence handing out sale numbers (migration 0003)."""
-
-BUMPED_VERSION_INFO = "pos_inventory_version"
-"""``session.info`` key: the inventory version the current transaction took."""
 
 
 def _on_postgresql(session: Session) -> bool:
@@ -89,13 +86,7 @@ def inventory_version(session: Session) -> int:
 def bumped_version(session: Session) -> int | None:
     """The inventory version :func:`bump_counters` handed to ``session``'s current
     transaction, or None when it took none."""
-    version = session.info.get(BUMPED_VERSION_INFO)
-    return int(version) if version is not None else None
-
-
-def forget_bumped_version(session: Session) -> None:
-    """Forget :func:`bumped_version` (the transaction ended)."""
-    session.info.pop(BUMPED_VERSION_INFO, None)
+    return state(session).bumped_version
 
 
 def list_events(session: Session, *, now: datetime) -> schemas.EventsResponse:
@@ -138,18 +129,18 @@ def bump_counters(session: Session) -> int:
     ``nextval`` of :data:`INVENTORY_VERSION_SEQUENCE` (no row lock; a rolled-back transaction
     leaves a gap) taken under the audit chain's advisory lock (:func:`audit.lock_chain`, held
     to commit), so versions are handed out in commit order and a reader that sees version
-    ``v`` committed also sees every version below it. A rolled-back savepoint makes the
-    transaction forget its version (the live hooks,
-    :func:`pos_app.server.services.live.install_session_hooks`), since the savepoint may
-    have undone the increment; a later call takes a new one. Raw statements
-    (:mod:`pos_app.server.sql`): every sale takes one.
+    ``v`` committed also sees every version below it. A rolled-back savepoint puts the
+    remembered version back as the savepoint found it (:mod:`pos_app.server.tx_state`): a
+    version taken inside it is forgotten, since the savepoint undid the increment, and a
+    later call takes a new one. Raw statements (:mod:`pos_app.server.sql`): every sale takes
+    one.
     """
-    version = session.info.get(BUMPED_VERSION_INFO)
-    if version is not None:
-        return int(version)
+    tx = state(session)
+    if tx.bumped_version is not None:
+        return tx.bumped_version
     audit.lock_chain(session)  # no-op on SQLite, and once per transaction on PostgreSQL
     version = int(sql.execute(session, _NEXT_VERSION).fetchone()[0])
-    session.info[BUMPED_VERSION_INFO] = version
+    tx.bumped_version = version
     return version
 
 

@@ -42,29 +42,27 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from pos_app.api import schemas
 from pos_app.server import sql
 from pos_app.server.models import Event, TicketType
-from pos_app.server.services.changes import CHANGED_INFO, changed_ticket_types
+from pos_app.server.services.changes import changed_ticket_types
 from pos_app.server.services.inventory import (
-    BUMPED_VERSION_INFO,
     bump_counters,
     bumped_version,
-    forget_bumped_version,
     inventory_version,
     lapsed_held,
     ticket_type_out,
 )
 from pos_app.server.services.live_streams import StreamRegistry
+from pos_app.server.tx_state import state
 
 if TYPE_CHECKING:
     from pos_app.server.db import Database
     from pos_app.server.settings import ServerSettings
 
-__all__ = ["NOTIFY_CHANNEL", "TRANSACTION_INFO_KEYS", "Broadcaster", "InventoryChanges",
-           "InventoryEvent",
+__all__ = ["NOTIFY_CHANNEL", "Broadcaster", "InventoryChanges", "InventoryEvent",
            "LiveInventory", "PostgresListener", "Subscription", "install_session_hooks",
            "load_changes"]
 
@@ -73,12 +71,6 @@ log = logging.getLogger("pos_app.server.live")
 NOTIFY_CHANNEL = "pos_inventory"
 """PostgreSQL ``LISTEN``/``NOTIFY`` channel; the payload is the committed inventory version."""
 _NOTIFY = sql.Statement("SELECT 1", postgresql=f"SELECT pg_notify('{NOTIFY_CHANNEL}', :payload)")
-
-TRANSACTION_INFO_KEYS = (CHANGED_INFO, BUMPED_VERSION_INFO)
-"""``session.info`` keys a unit of work fills for the hooks below; a group-commit batch
-(:mod:`pos_app.server.group_commit`) restores them when it rolls a unit back."""
-
-_COMMITTING = "pos_live_committing"  # session.info: (version, ids) stamped, awaiting commit
 
 
 class InventoryChanges(schemas.Response):
@@ -93,23 +85,24 @@ class InventoryChanges(schemas.Response):
 
 def install_session_hooks(factory: sessionmaker[Session],
                           publish: Callable[[int, Collection[int]], None]) -> None:
-    """Register the live-inventory hooks on a write session factory (done by
-    :class:`pos_app.server.db.Database`): stamp and ``NOTIFY`` before commit, ``publish(version,
-    ids)`` after commit, forget everything after a rollback. Savepoints are ignored."""
+    """Register the live-inventory hooks on a write session factory: stamp and ``NOTIFY``
+    before commit, ``publish(version, ids)`` after commit. Given to
+    :class:`~pos_app.server.db.Database` as one of its ``write_hooks`` by whoever opens a
+    database to serve or administer it (:func:`pos_app.server.app.create_app`, the runner,
+    :func:`pos_app.server.admin.open_database`). What they read is the transaction's state
+    (:mod:`pos_app.server.tx_state`): a rolled-back savepoint or transaction leaves nothing
+    to stamp or publish there."""
 
     def after_commit(session: Session) -> None:
         if session.in_nested_transaction():
             return
-        committed: tuple[int, frozenset[int]] | None = session.info.pop(_COMMITTING, None)
-        _forget(session)
+        committed = state(session).committing
         if committed is not None:
             publish(*committed)
 
     event.listen(factory, "after_flush", _note_new_ticket_types)
     event.listen(factory, "before_commit", _stamp)
     event.listen(factory, "after_commit", after_commit)
-    event.listen(factory, "after_rollback", _after_rollback)
-    event.listen(factory, "after_soft_rollback", _after_savepoint_rollback)
 
 
 def _note_new_ticket_types(session: Session, _context: Any) -> None:
@@ -136,26 +129,7 @@ def _stamp(session: Session) -> None:
         {"version": version, **params})
     if sql.dialect(session) == "postgresql":
         sql.defer(session, _NOTIFY, {"payload": str(version)})
-    session.info[_COMMITTING] = (version, frozenset(ids))
-
-
-def _forget(session: Session) -> None:
-    changed_ticket_types(session).clear()
-    forget_bumped_version(session)
-
-
-def _after_savepoint_rollback(session: Session, previous: SessionTransaction) -> None:
-    """A rolled-back savepoint may have undone the version's increment (SQLite's counters
-    row): take a new one if the transaction changes inventory again."""
-    if previous.nested:
-        forget_bumped_version(session)
-
-
-def _after_rollback(session: Session) -> None:
-    if session.in_nested_transaction():
-        return
-    session.info.pop(_COMMITTING, None)
-    _forget(session)
+    state(session).committing = (version, frozenset(ids))
 
 
 # --- reading changes ---------------------------------------------------------------------------

@@ -55,9 +55,9 @@ from pos_app.server.models import (
     Webhook,
     WebhookDelivery,
 )
-from pos_app.server.sealing import keys_of
 from pos_app.server.services.audit_query import decode_cursor, encode_cursor
 from pos_app.server.services.webhook_http import is_private_address
+from pos_app.server.tx_state import state
 
 __all__ = [
     "EVENT_STOCK_ALERT",
@@ -258,7 +258,7 @@ def create_webhook(session: Session, url: str, *, now: datetime,
                   attempts=0)
     session.add(row)
     session.flush()  # its id: the sealed secret is bound to it
-    row.secret = keys_of(session).webhooks.seal(secret, str(row.id))
+    row.secret = state(session).sealing_keys().webhooks.seal(secret, str(row.id))
     session.flush()
     return schemas.WebhookCreated(id=row.id, url=url, secret=secret, created_at=now,
                                   last_seq=newest)

@@ -28,7 +28,14 @@ from pos_app.api import schemas
 from pos_app.server import migrate
 from pos_app.server.catalog import parse_catalog
 from pos_app.server.db import Database
-from pos_app.server.services import anchoring, catalog_import, identity, sealing_keys, shifts
+from pos_app.server.services import (
+    anchoring,
+    catalog_import,
+    identity,
+    live,
+    sealing_keys,
+    shifts,
+)
 from pos_app.server.services.principal import Principal
 from tests.support.postgres import PostgresServer
 
@@ -83,7 +90,8 @@ def seeded(tmp_path: Path) -> Iterator[Seeder]:
         name = "pos.sqlite3" if not created else f"pos-{len(created) + 1}.sqlite3"
         chain = anchoring.load_chain(data_dir, create=True) if data_dir else None
         keys = sealing_keys.load_keys(data_dir, create=True) if data_dir else None
-        db = Database(url or f"sqlite:///{tmp_path / name}", chain=chain, keys=keys)
+        db = Database(url or f"sqlite:///{tmp_path / name}", chain=chain, keys=keys,
+                      write_hooks=[live.install_session_hooks])
         created.append(db)
         migrate.upgrade(db)
         anchoring.prepare_chain(db, now)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
 from pos_app.api import schemas
@@ -19,10 +20,9 @@ from pos_app.server import audit, sql
 from pos_app.server.db import Database
 from pos_app.server.errors import ApiError
 from pos_app.server.group_commit import GroupCommitWriter, Unit, in_turn
-from pos_app.server.models import AuditEntry, Sale, TicketType
+from pos_app.server.models import AuditEntry, Sale, StockAlert, TicketType
 from pos_app.server.services import holds, idempotency, sales
 from pos_app.server.services.inventory import inventory_version
-from pos_app.server.services.live import TRANSACTION_INFO_KEYS
 from pos_app.server.services.principal import Principal
 
 NOW = datetime(2026, 3, 1, 18, 0, tzinfo=UTC)
@@ -67,7 +67,7 @@ def _sale_unit(db: Database, key: str, quantity: int = 1, *,
 def _held_writer(db: Database) -> tuple[GroupCommitWriter, threading.Event]:
     """A writer whose thread is kept busy until the returned event is set, so that the units
     submitted meanwhile are committed as one batch."""
-    writer = GroupCommitWriter(db, batch_limit=64, info_keys=TRANSACTION_INFO_KEYS)
+    writer = GroupCommitWriter(db, batch_limit=64)
     release = threading.Event()
     started = threading.Event()
 
@@ -156,6 +156,36 @@ def test_a_unit_whose_deferred_insert_fails_is_rolled_back_alone(database: Datab
     with database.read() as session:
         assert audit.verify(session).ok
         assert idempotency._find(session, CASHIER.idempotency_scope, "broken") is None
+
+
+def test_a_unit_whose_flush_fails_before_the_database_is_rolled_back_alone(
+        database: Database) -> None:
+    """A flush refused by SQLAlchemy itself (a naive datetime: no database error) leaves the
+    unit's savepoint inactive but open: it is rolled back, with the transaction's state, and
+    the units after it still run in the batch."""
+    def broken(session: Session) -> None:
+        _sale_unit(database, "broken")(session)  # sells, then fails: must leave no trace
+        session.add(StockAlert(at=NOW.replace(tzinfo=None), ticket_type_id=_ga(database),
+                               event_id="gig", level=1, available=1))
+        session.flush()
+
+    writer, release = _held_writer(database)
+    try:
+        before = writer.submit(_sale_unit(database, "a"))
+        failing = writer.submit(in_turn(broken))
+        after = writer.submit(_sale_unit(database, "c"))
+        release.set()
+        assert before.result(10).status == 201
+        with pytest.raises(StatementError, match="naive datetimes"):
+            failing.result(10)
+        assert after.result(10).status == 201
+    finally:
+        writer.stop()
+    assert _counts(database) == (2, 2)
+    with database.read() as session:
+        assert audit.verify(session).ok
+        assert idempotency._find(session, CASHIER.idempotency_scope, "broken") is None
+    _audit_counts_follow_on(database)
 
 
 def test_a_rolled_back_unit_leaves_no_inventory_version_behind(database: Database) -> None:

@@ -15,7 +15,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from pos_app.server.db import Database, WriteConflict
+from pos_app.server.db import Database
+from pos_app.server.db_errors import WriteConflict
+from pos_app.server.errors import write_conflict_error
 from pos_app.server.models import TicketType
 from pos_app.server.routes.inventory import KEEPALIVE, RETRY, EventStreamResponse, _events
 from pos_app.server.services import changes
@@ -129,8 +131,9 @@ def test_run_write_retries_a_serialization_failure_then_answers_request_in_progr
 
     with pytest.raises(WriteConflict) as refused:
         database.run_write(always, attempts=2)
-    assert refused.value.status == 409 and refused.value.code == "request_in_progress"
-    assert refused.value.headers == {"Retry-After": "1"}
+    answer = write_conflict_error(refused.value)  # what the app's error handler sends
+    assert answer.status == 409 and answer.code == "request_in_progress"
+    assert answer.headers == {"Retry-After": "1"}
 
 
 def test_run_write_does_not_retry_other_errors(database: Database) -> None:

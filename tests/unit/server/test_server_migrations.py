@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from pos_app.server import migrate
@@ -71,3 +73,26 @@ def test_the_webhook_tables_upgrade_and_downgrade_on_both_databases(
         assert _diff(database) == []
     finally:
         database.dispose()
+
+
+def test_the_head_read_from_the_files_is_alembics_and_a_current_database_skips_alembic(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert migrate.head_revision() == ScriptDirectory.from_config(
+        migrate.alembic_config()).get_current_head()
+    database = Database(f"sqlite:///{tmp_path / 'pos.sqlite3'}")
+    try:
+        assert migrate.current_revision(database) is None  # a new database
+        migrate.upgrade(database)
+        assert migrate.current_revision(database) == migrate.head_revision()
+        # Current already: Alembic is not asked (not even imported by a fresh process).
+        monkeypatch.setattr(command, "upgrade", _must_not_run)
+        migrate.upgrade(database)
+        _downgrade(database, "0007")
+        with pytest.raises(AssertionError, match="alembic was asked"):
+            migrate.upgrade(database)  # behind: Alembic runs
+    finally:
+        database.dispose()
+
+
+def _must_not_run(*_args: object, **_kwargs: object) -> None:
+    raise AssertionError("alembic was asked to upgrade")

@@ -21,7 +21,7 @@ from pos_app.domain.clock import FixedClock
 from pos_app.server.app import create_app
 from pos_app.server.db import Database
 from pos_app.server.models import TicketType, Webhook
-from pos_app.server.services import capacity, identity, webhooks
+from pos_app.server.services import capacity, identity, live, webhooks
 from pos_app.server.services.principal import Principal
 from pos_app.server.services.webhook_dispatcher import WebhookDispatcher, start_dispatcher
 from pos_app.server.settings import ServerSettings
@@ -260,7 +260,7 @@ def test_only_the_process_holding_the_lock_posts_on_postgresql(
         receiver: WebhookReceiver) -> None:
     url = postgres.create_database(f"t_{uuid.uuid4().hex[:12]}")
     database = seeded(now=NOW, ticket_types=[GA], url=url)
-    other_process = Database(url)
+    other_process = Database(url, write_hooks=[live.install_session_hooks])
     clock = FixedClock(NOW)
     first = WebhookDispatcher(database, clock=clock, allow_private_targets=True)
     second = WebhookDispatcher(other_process, clock=clock, allow_private_targets=True)

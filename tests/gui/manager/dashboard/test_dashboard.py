@@ -386,7 +386,7 @@ def fill_history(data_dir: Path) -> None:
     from pos_app.server import admin
     from pos_app.server.app import create_app
     from pos_app.server.db import Database
-    from pos_app.server.services import anchoring, sealing_keys
+    from pos_app.server.services import anchoring, live, sealing_keys
     from pos_app.server.settings import ServerSettings, database_url_for
 
     db = str(data_dir)
@@ -397,7 +397,8 @@ def fill_history(data_dir: Path) -> None:
     # the data folder's keys: the demo staff's PINs are sealed with its pin.key
     database = Database(database_url_for(db),
                         chain=anchoring.load_chain(data_dir, create=False),
-                        keys=sealing_keys.load_keys(data_dir, create=False))
+                        keys=sealing_keys.load_keys(data_dir, create=False),
+                        write_hooks=[live.install_session_hooks])
     app = create_app(ServerSettings(database_url=database_url_for(db), clock=clock,
                                     session_ttl=timedelta(days=30),
                                     session_idle_timeout=timedelta(days=30)),
